@@ -1,0 +1,36 @@
+# Backpack spot connector for Hummingbot — developer entry points.
+#   make test    install if needed, then run the whole test suite
+#   make demo    Hummingbot's pure-market-making strategy trading SOL-USDC on the local sandbox exchange
+SHELL := /bin/bash
+PYTHON_VERSION := $(shell cat .python-version)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
+DURATION ?= 60
+
+.PHONY: install test demo overlay clean-venv
+
+install: $(STAMP) overlay
+
+# The Hummingbot wheel's Cython build takes ~8 minutes on 2 cores; pip keeps the built wheel in its cache,
+# and the stamp (named after the requirements' hash) makes a second `make install` take seconds.
+$(STAMP): requirements-dev.txt
+	@test -x $(PY) || PYENV_VERSION=$(PYTHON_VERSION) python -m venv $(VENV)
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), "the venv must be Python 3.12, got %s" % sys.version' \
+	  || { echo "$(VENV) is not Python 3.12: run 'make clean-venv' and retry"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip wheel
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.requirements-*
+	@touch $@
+
+overlay:
+	@$(PY) scripts/dev_overlay.py
+
+test: install
+	$(PY) -m pytest -q
+
+demo: install
+	$(PY) -m backpack_demo --duration $(DURATION)
+
+clean-venv:
+	rm -rf $(VENV)

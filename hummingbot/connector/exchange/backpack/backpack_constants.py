@@ -1,0 +1,173 @@
+"""Backpack Exchange constants: hosts per domain, REST paths, the route → instruction table, rate limits,
+enums and error codes. Every fact cites its section of ``shared/backpack-api.md``.
+
+Nothing here does I/O; the only dynamic value is the sandbox base URL, read from the environment by
+``backpack_web_utils`` (see ``SANDBOX_URL_ENV``).
+"""
+from typing import Dict, Tuple
+
+from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
+from hummingbot.core.data_type.in_flight_order import OrderState
+
+EXCHANGE_NAME = "backpack"
+
+# ---------------------------------------------------------------------------------------------- domains (§1)
+DEFAULT_DOMAIN = "exchange"
+SANDBOX_DOMAIN = "sandbox"
+SANDBOX_CONNECTOR_NAME = "backpack_sandbox"
+#: Environment variable that overrides the sandbox base URL (REST); the WS URL is derived from it.
+SANDBOX_URL_ENV = "BACKPACK_SANDBOX_URL"
+SANDBOX_DEFAULT_URL = "http://127.0.0.1:8765"
+SANDBOX_WS_PATH = "/ws"
+
+REST_URLS: Dict[str, str] = {DEFAULT_DOMAIN: "https://api.backpack.exchange"}
+WSS_URLS: Dict[str, str] = {DEFAULT_DOMAIN: "wss://ws.backpack.exchange/"}
+
+# ------------------------------------------------------------------------------------------ public paths (§4)
+STATUS_PATH_URL = "/api/v1/status"
+PING_PATH_URL = "/api/v1/ping"
+SERVER_TIME_PATH_URL = "/api/v1/time"
+MARKETS_PATH_URL = "/api/v1/markets"
+MARKET_PATH_URL = "/api/v1/market"
+TICKER_PATH_URL = "/api/v1/ticker"
+TICKERS_PATH_URL = "/api/v1/tickers"
+DEPTH_PATH_URL = "/api/v1/depth"
+TRADES_PATH_URL = "/api/v1/trades"
+TRADES_HISTORY_PATH_URL = "/api/v1/trades/history"
+KLINES_PATH_URL = "/api/v1/klines"
+
+# ----------------------------------------------------------------------------------------- private paths (§5)
+ACCOUNT_PATH_URL = "/api/v1/account"
+BALANCE_PATH_URL = "/api/v1/capital"
+BORROW_LEND_POSITIONS_PATH_URL = "/api/v1/borrowLend/positions"
+ORDER_PATH_URL = "/api/v1/order"
+ORDERS_PATH_URL = "/api/v1/orders"
+ORDER_HISTORY_PATH_URL = "/wapi/v1/history/orders"
+FILL_HISTORY_PATH_URL = "/wapi/v1/history/fills"
+
+# ------------------------------------------------------------------------------- route → instruction (§3)
+#: The single table from (HTTP method, path) to the signing instruction. ``BackpackAuth`` derives the
+#: instruction from here; no caller ever passes one. ``POST /api/v1/orders`` is a batch: its instruction is
+#: repeated once per order (§2.4).
+INSTRUCTIONS: Dict[Tuple[str, str], str] = {
+    ("GET", ACCOUNT_PATH_URL): "accountQuery",
+    ("PATCH", ACCOUNT_PATH_URL): "accountUpdate",
+    ("GET", BALANCE_PATH_URL): "balanceQuery",
+    ("GET", "/api/v1/capital/collateral"): "collateralQuery",
+    ("GET", BORROW_LEND_POSITIONS_PATH_URL): "borrowLendPositionQuery",
+    ("GET", "/api/v1/account/limits/order"): "maxOrderQuantity",
+    ("GET", ORDER_PATH_URL): "orderQuery",
+    ("POST", ORDER_PATH_URL): "orderExecute",
+    ("DELETE", ORDER_PATH_URL): "orderCancel",
+    ("GET", ORDERS_PATH_URL): "orderQueryAll",
+    ("POST", ORDERS_PATH_URL): "orderExecute",
+    ("DELETE", ORDERS_PATH_URL): "orderCancelAll",
+    ("GET", ORDER_HISTORY_PATH_URL): "orderHistoryQueryAll",
+    ("GET", FILL_HISTORY_PATH_URL): "fillHistoryQueryAll",
+}
+#: Routes whose JSON body is an array of orders, each signed with its own instruction prefix (§2.4).
+BATCH_ROUTES = frozenset({("POST", ORDERS_PATH_URL)})
+WS_SUBSCRIBE_INSTRUCTION = "subscribe"  # §2.5
+
+# ------------------------------------------------------------------------------------------- signing (§2.2)
+DEFAULT_WINDOW_MS = 5000
+MAX_WINDOW_MS = 60000
+HEADER_API_KEY = "X-API-Key"
+HEADER_SIGNATURE = "X-Signature"
+HEADER_TIMESTAMP = "X-Timestamp"
+HEADER_WINDOW = "X-Window"
+HEADER_BROKER_ID = "X-Broker-Id"
+
+# --------------------------------------------------------------------------------------- websocket (§8)
+WS_PING_INTERVAL_S = 60.0         # the server pings every 60 s (§8.1)
+WS_STALE_TIMEOUT_S = 120.0        # no message (data or ping) for this long → reconnect
+WS_WATCHDOG_CHECK_S = 30.0        # how often the watchdog looks
+WS_BACKOFF_INITIAL_S = 1.0
+WS_BACKOFF_MAX_S = 60.0
+WS_BACKOFF_RESET_AFTER_S = 30.0   # a connection healthy this long resets the backoff to its initial value
+WS_HEARTBEAT_TIME_INTERVAL = 30.0
+DEPTH_STREAM = "depth"
+TRADE_STREAM = "trade"
+BOOK_TICKER_STREAM = "bookTicker"
+ORDER_UPDATE_STREAM = "account.orderUpdate"
+#: UNCONFIRMED (§8.4): present in ccxt and the docs of 2026-09, absent from the OpenAPI snapshot.
+BALANCE_UPDATE_STREAM = "account.balanceUpdate"
+DEPTH_SNAPSHOT_LIMIT = 1000       # always pass `limit` (§4.6, §10.1)
+
+# ------------------------------------------------------------------------------------------ enums (§5)
+SIDE_BUY = "Bid"
+SIDE_SELL = "Ask"
+ORDER_TYPE_LIMIT = "Limit"
+ORDER_TYPE_MARKET = "Market"
+TIME_IN_FORCE_GTC = "GTC"
+TIME_IN_FORCE_IOC = "IOC"
+TIME_IN_FORCE_FOK = "FOK"
+MARKET_TYPE_SPOT = "SPOT"
+ORDER_BOOK_STATE_OPEN = "Open"
+MAX_CLIENT_ID = 0xFFFFFFFF        # clientId is a uint32 (§5.5)
+FILL_TYPE_USER = "User"           # only our own orders' fills (§5.12)
+
+#: REST order `status` and WS `X` values → Hummingbot order states (§5.13, §8.5). `Triggered` exists only in
+#: the Rust SDK enum (§10.11); tolerated. Expired orders end CANCELED (an IOC remainder or post-only expiry).
+ORDER_STATE: Dict[str, OrderState] = {
+    "New": OrderState.OPEN,
+    "PartiallyFilled": OrderState.PARTIALLY_FILLED,
+    "Filled": OrderState.FILLED,
+    "Cancelled": OrderState.CANCELED,
+    "Expired": OrderState.CANCELED,
+    "TriggerPending": OrderState.OPEN,
+    "Triggered": OrderState.OPEN,
+    "TriggerFailed": OrderState.FAILED,
+}
+
+# --------------------------------------------------------------------------------------- errors (§6)
+ERROR_RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"
+ERROR_INVALID_CLIENT_REQUEST = "INVALID_CLIENT_REQUEST"
+ERROR_INVALID_ORDER = "INVALID_ORDER"
+ERROR_TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+MESSAGE_REQUEST_EXPIRED = "Request has expired"
+#: "order is not open" comes back as either of these (§5.7, UNCONFIRMED which one the server sends today).
+ORDER_NOT_FOUND_MESSAGES = ("Not Found", "Order not found", "Order does not exist")
+#: Post-only crossing rejection (§5.5, UNCONFIRMED live text): matched on the code plus this fragment.
+POST_ONLY_REJECT_FRAGMENT = "immediately match"
+#: Expiry reasons that mean "post-only would have taken" (§5.11 REST enum, WS `R` UNCONFIRMED format).
+POST_ONLY_EXPIRY_REASONS = frozenset({"PostOnlyTaker", "POST_ONLY_TAKER"})
+
+# ------------------------------------------------------------------------------------- rate limits (§7)
+ONE_MINUTE = 60
+GLOBAL_POOL = "GLOBAL"
+HISTORICAL_POOL = "HISTORICAL"
+GLOBAL_LIMIT_PER_MINUTE = 2000
+HISTORICAL_LIMIT_PER_MINUTE = 30
+
+_GLOBAL_ROUTES = (
+    STATUS_PATH_URL, PING_PATH_URL, SERVER_TIME_PATH_URL, MARKETS_PATH_URL, MARKET_PATH_URL, TICKER_PATH_URL,
+    TICKERS_PATH_URL, DEPTH_PATH_URL, TRADES_PATH_URL, ACCOUNT_PATH_URL, BALANCE_PATH_URL,
+    BORROW_LEND_POSITIONS_PATH_URL, ORDER_PATH_URL, ORDERS_PATH_URL,
+)
+#: Historical market-data routes count in the 30/min bucket [faq]. Whether `/wapi/v1/history/*` does is
+#: UNCONFIRMED (§7, §11.6): we count them there too, the safe choice; the connector polls fills once per cycle
+#: for all orders (not once per order), so a 30/min budget is ample.
+_HISTORICAL_ROUTES = (TRADES_HISTORY_PATH_URL, KLINES_PATH_URL, ORDER_HISTORY_PATH_URL, FILL_HISTORY_PATH_URL)
+
+RATE_LIMITS = [
+    RateLimit(limit_id=GLOBAL_POOL, limit=GLOBAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE),
+    RateLimit(limit_id=HISTORICAL_POOL, limit=HISTORICAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE),
+    *[
+        RateLimit(limit_id=route, limit=GLOBAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE,
+                  linked_limits=[LinkedLimitWeightPair(GLOBAL_POOL, 1)])
+        for route in _GLOBAL_ROUTES
+    ],
+    *[
+        RateLimit(limit_id=route, limit=HISTORICAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE,
+                  linked_limits=[LinkedLimitWeightPair(GLOBAL_POOL, 1), LinkedLimitWeightPair(HISTORICAL_POOL, 1)])
+        for route in _HISTORICAL_ROUTES
+    ],
+]
+
+# -------------------------------------------------------------------------------------- polling cadence
+#: How often trading fees are refreshed from `GET /api/v1/account` (s).
+TRADING_FEES_REFRESH_INTERVAL_S = 60 * 60
+#: After a 429, the connector waits this long before the next request on the same route (s), doubling up to the cap.
+RATE_LIMIT_BACKOFF_INITIAL_S = 1.0
+RATE_LIMIT_BACKOFF_MAX_S = 30.0
