@@ -1,0 +1,209 @@
+"""``BackpackAuth``: signs Hummingbot REST requests and WS subscriptions for Backpack (``shared/backpack-api.md`` §2).
+
+The instruction is derived from the request's method and URL path through ``backpack_constants.INSTRUCTIONS``
+(callers never pass one). The signing itself lives in ``hummingbot.connector.backpack_common.signing``.
+"""
+import json
+from functools import lru_cache
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import parse_qsl, urlsplit
+
+from hummingbot.connector.backpack_common.signing import (
+    Ed25519Signer,
+    batch_signing_string,
+    mask_key,
+    render_value,
+    signing_string,
+    validate_window,
+    ws_subscribe_signing_string,
+)
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
+from hummingbot.core.web_assistant.auth import AuthBase
+from hummingbot.core.web_assistant.connections.data_types import RESTRequest, WSRequest
+
+_INSTRUCTIONS = CONSTANTS.INSTRUCTIONS
+_BATCH_ROUTES = CONSTANTS.BATCH_ROUTES
+_H_API_KEY = CONSTANTS.HEADER_API_KEY
+_H_SIGNATURE = CONSTANTS.HEADER_SIGNATURE
+_H_TIMESTAMP = CONSTANTS.HEADER_TIMESTAMP
+_H_WINDOW = CONSTANTS.HEADER_WINDOW
+_CONTENT_TYPE = "Content-Type"
+_JSON = "application/json"
+
+
+@lru_cache(maxsize=512)
+def _split_url(url: str) -> Tuple[str, str]:
+    """``url`` → (path, raw query string). Cached: a connector uses a handful of distinct URLs."""
+    parts = urlsplit(url)
+    return parts.path or "/", parts.query
+
+
+class BackpackAuth(AuthBase):
+    """Signs Backpack private REST requests (§2.2–§2.4) and builds the WS subscribe signature (§2.5, §8.4).
+
+    :param api_key: the API key (base64 of the ED25519 public key; hex accepted).
+    :param secret_key: the API secret (base64 or hex of the 32-byte seed; a 64-byte seed ‖ public key works).
+    :param time_provider: object whose ``time()`` returns the (server-synchronised) Unix time in **seconds**,
+        e.g. Hummingbot's ``TimeSynchronizer``.
+    :param window_ms: ``X-Window`` in ms, 1..60000 (§2.2); default 5000.
+    :raises BackpackKeyError: malformed key/secret, or an API key that does not belong to the secret.
+    :raises ValueError: ``window_ms`` outside 1..60000.
+
+    Stateless apart from the signer, which is built once. No secret is kept in an attribute, ``repr`` shows
+    only the masked API key.
+    """
+
+    def __init__(self, api_key: str, secret_key: str, time_provider, window_ms: int = CONSTANTS.DEFAULT_WINDOW_MS):
+        self._window_ms = validate_window(window_ms)
+        self._window_text = str(window_ms)
+        self._signer = Ed25519Signer(secret_key, api_key)
+        self._sign = self._signer.sign
+        self._api_key = self._signer.api_key
+        self._time_provider = time_provider
+
+    # ------------------------------------------------------------------------------------------------ accessors
+    @property
+    def api_key(self) -> str:
+        """The API key as sent in ``X-API-Key`` (standard base64 of the public key derived from the secret)."""
+        return self._api_key
+
+    @property
+    def window_ms(self) -> int:
+        """The ``X-Window`` value in ms."""
+        return self._window_ms
+
+    def _now_ms(self) -> int:
+        return int(self._time_provider.time() * 1e3)
+
+    # ---------------------------------------------------------------------------------------------- pure part
+    def headers_for(self, method: str, path: str, payload: Any, timestamp_ms: int) -> Dict[str, str]:
+        """The four signed headers (``X-API-Key``, ``X-Signature``, ``X-Timestamp``, ``X-Window``) of one request.
+
+        :param method: HTTP method (``"GET"``, ``"POST"``, ...; case-insensitive).
+        :param path: URL path, e.g. ``"/api/v1/order"`` (a key of ``INSTRUCTIONS``, §3).
+        :param payload: the signed fields — the JSON body (POST/DELETE/PATCH) or the query params (GET) as a
+            mapping, ``None`` for none; for a batch route (``BATCH_ROUTES``) a list of mappings (§2.4).
+        :param timestamp_ms: ``X-Timestamp`` in Unix ms.
+        :raises ValueError: route not in ``INSTRUCTIONS`` (a programming error), or a payload of the wrong shape.
+        :raises TypeError: a value that cannot be signed (e.g. a float, §2.3).
+        """
+        route = (method.upper(), path)
+        instruction = _INSTRUCTIONS.get(route)
+        if instruction is None:
+            raise ValueError(f"no signing instruction for {route[0]} {path}: add the route to "
+                             "backpack_constants.INSTRUCTIONS (§3)")
+        if route in _BATCH_ROUTES:
+            if not isinstance(payload, list):
+                raise ValueError(f"{route[0]} {path} is a batch route: its body must be a JSON array (§2.4), "
+                                 f"got {type(payload).__name__}")
+            message = batch_signing_string(instruction, payload, timestamp_ms, self._window_ms)
+        else:
+            if payload is not None and not isinstance(payload, Mapping):
+                raise ValueError(f"{route[0]} {path} must carry a JSON object (or nothing), "
+                                 f"got {type(payload).__name__}")
+            message = signing_string(instruction, payload, timestamp_ms, self._window_ms)
+        return {
+            _H_API_KEY: self._api_key,
+            _H_SIGNATURE: self._sign(message),
+            _H_TIMESTAMP: str(timestamp_ms),
+            _H_WINDOW: self._window_text,
+        }
+
+    # ------------------------------------------------------------------------------------------------ REST
+    async def rest_authenticate(self, request: RESTRequest) -> RESTRequest:
+        """Add the signed headers to ``request`` (§2.2) and return it.
+
+        Signed fields: the JSON body when there is one (``request.data`` as JSON text, bytes, or a dict/list —
+        a dict/list is serialised into ``request.data``), else the query (params in the URL plus
+        ``request.params``). Query values are rewritten to their signed text (booleans → ``"true"``/
+        ``"false"``, ``None`` dropped), so the wire and the signature agree. ``Content-Type: application/json``
+        is set when there is a body; other existing headers are kept.
+
+        :raises ValueError: unknown route, a body of the wrong shape, or both a body and query params.
+        :raises TypeError: a value that cannot be signed (e.g. a float).
+        """
+        method = request.method
+        method = method.value if hasattr(method, "value") else str(method).upper()
+        path, url_query = _split_url(request.url)
+
+        data = request.data
+        if data is None or data == "" or data == b"":
+            payload = self._query_payload(request, url_query)
+            has_body = False
+        else:
+            if isinstance(data, (str, bytes, bytearray)):
+                payload = json.loads(data)
+            elif isinstance(data, (dict, list)):
+                payload = data
+                request.data = json.dumps(data)
+            else:
+                raise ValueError(f"cannot sign a request body of type {type(data).__name__}; pass a dict/list "
+                                 "or its JSON text")
+            if request.params or url_query:
+                raise ValueError(f"{method} {path} has both a body and query params; Backpack signs one of them "
+                                 "(§2.3) — move the params into the body")
+            has_body = True
+
+        signed = self.headers_for(method, path, payload, self._now_ms())
+
+        headers = request.headers
+        headers = dict(headers) if headers else {}
+        if has_body:
+            _ensure_json_content_type(headers)
+        headers.update(signed)
+        request.headers = headers
+        return request
+
+    @staticmethod
+    def _query_payload(request: RESTRequest, url_query: str) -> Optional[Dict[str, str]]:
+        """Merged query params (URL + ``request.params``) as signed text; rewrites ``request.params`` to match."""
+        params = request.params
+        rendered: Optional[Dict[str, str]] = None
+        if params:
+            rendered = {key: render_value(value) for key, value in params.items() if value is not None}
+            request.params = rendered
+        if url_query:
+            pairs = parse_qsl(url_query, keep_blank_values=True)
+            merged = dict(pairs)
+            if len(merged) != len(pairs):
+                raise ValueError("repeated query keys are not supported by the signer (§2.3)")
+            if rendered:
+                overlap = merged.keys() & rendered.keys()
+                if overlap:
+                    raise ValueError(f"query keys given both in the URL and in params: {sorted(overlap)}")
+                merged.update(rendered)
+            return merged
+        return rendered
+
+    # ------------------------------------------------------------------------------------------------ WS
+    async def ws_authenticate(self, request: WSRequest) -> WSRequest:
+        """Returns ``request`` unchanged: Backpack signs inside the SUBSCRIBE payload (see ``ws_subscribe_signature``)."""
+        return request
+
+    def ws_subscribe_signature(self, timestamp_ms: Optional[int] = None) -> List[str]:
+        """The ``signature`` array of a private SUBSCRIBE frame (§2.5, §8.4).
+
+        :param timestamp_ms: Unix ms; ``None`` → now, from the time provider.
+        :returns: ``[api_key, signature_b64, str(timestamp_ms), str(window_ms)]`` (all strings).
+        """
+        if timestamp_ms is None:
+            timestamp_ms = self._now_ms()
+        message = ws_subscribe_signing_string(timestamp_ms, self._window_ms)
+        return [self._api_key, self._sign(message), str(timestamp_ms), self._window_text]
+
+    def __repr__(self) -> str:
+        return f"BackpackAuth(api_key={mask_key(self._api_key)!r}, window_ms={self._window_ms})"
+
+    __str__ = __repr__
+
+
+def _ensure_json_content_type(headers: Dict[str, str]) -> None:
+    """Make ``headers`` carry a JSON Content-Type (any ``application/json…`` value is kept as is)."""
+    value = headers.get(_CONTENT_TYPE)
+    if value is not None and str(value).lower().startswith(_JSON):
+        return
+    for key in [k for k in headers if k.lower() == "content-type"]:
+        if str(headers[key]).lower().startswith(_JSON):
+            return
+        del headers[key]
+    headers[_CONTENT_TYPE] = _JSON
