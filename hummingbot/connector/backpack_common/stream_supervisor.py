@@ -1,0 +1,222 @@
+"""Reconnect policy and stale-connection watchdog for Backpack WebSocket streams (``backpack-api.md`` §8.1).
+
+Shared by the public and private data sources of the spot connector (and a future perpetual one); it imports
+nothing from ``exchange/backpack``: the data sources pass the numbers in (``WS_STALE_TIMEOUT_S``,
+``WS_WATCHDOG_CHECK_S``, ``WS_BACKOFF_*`` of ``backpack_constants``).
+
+**Backoff** (``BackoffPolicy``): after a session ends, wait ``initial * 2**(n-1)`` seconds (1 s, 2 s, 4 s, ...)
+capped at ``max_s`` (60 s), where ``n`` is the number of consecutive failures, shortened by a random jitter of up
+to ``jitter_ratio`` (so many clients dropped at once do not reconnect in lock-step; the result never exceeds the
+cap). A session that was healthy for at least ``reset_after_s`` resets ``n``, so its reconnect waits 1 s again.
+
+**Watchdog**: while a session runs, every ``watchdog_check_s`` (30 s) the supervisor measures the silence of the
+connection, i.e. the time since *anything* was last received; when it reaches ``stale_timeout_s`` (120 s) the
+session is cancelled (its ``finally`` closes the socket) and a backed-off reconnect follows.
+
+**How pings count as liveness.** Backpack sends a protocol Ping every 60 s and closes a socket that does not Pong
+within 120 s (§8.1). Hummingbot's ``WSConnection`` connects with ``autoping=False``, so aiohttp hands every PING
+frame to ``WSConnection.receive()``, which answers it with a PONG, stamps ``last_recv_time`` (wall clock) and keeps
+reading: pings (and the PONGs answering aiohttp's own heartbeat pings) never surface as messages. A receive
+timeout would therefore wrongly kill a quiet but healthy socket (the private stream can be silent for hours).
+Instead the silence is the minimum of three ages:
+
+- time since the session started (or since ``connected()``), so a hung connect is caught too;
+- ``metrics.last_message_age_s()`` -- data messages, stamped by the data source's ``metrics.on_message`` on the
+  hot path (no extra call per frame);
+- the session's ``probe()`` (passed to ``connected()``): seconds since the transport last received any frame,
+  including pings/pongs; the data sources compute it from ``WSAssistant.last_recv_time``.
+
+So a socket that only carries the server's pings stays alive; one that carries nothing for 120 s is replaced.
+
+Time is injectable: ``clock`` (monotonic seconds) and ``sleep`` (an ``async`` function) drive both the watchdog
+and the backoff, so tests run in milliseconds.
+"""
+import asyncio
+import logging
+import random
+import time
+from typing import Awaitable, Callable, Optional
+
+from hummingbot.connector.backpack_common.stream_metrics import StreamMetrics
+
+Probe = Callable[[], Optional[float]]
+
+
+class StaleConnectionError(ConnectionError):
+    """Raised (and handled) by the supervisor when the watchdog found a connection silent for too long."""
+
+
+class BackoffPolicy:
+    """Exponential backoff with jitter and reset (see module docstring). Pure: no sleeping, no clock.
+
+    :param initial_s: first delay (s).
+    :param max_s: cap (s).
+    :param reset_after_s: a session healthy at least this long resets the failure count.
+    :param jitter_ratio: 0 ≤ r < 1; each delay is multiplied by ``1 - r * rng.random()``.
+    :param rng: ``random.Random`` (seed it in tests); default a private instance.
+    :raises ValueError: on non-positive delays or a jitter ratio outside [0, 1).
+    """
+
+    def __init__(self, initial_s: float = 1.0, max_s: float = 60.0, reset_after_s: float = 30.0,
+                 jitter_ratio: float = 0.2, rng: Optional[random.Random] = None) -> None:
+        if initial_s <= 0 or max_s < initial_s:
+            raise ValueError(f"Backoff needs 0 < initial_s <= max_s, got {initial_s} and {max_s}")
+        if not 0 <= jitter_ratio < 1:
+            raise ValueError(f"jitter_ratio must be in [0, 1), got {jitter_ratio}")
+        self.initial_s = initial_s
+        self.max_s = max_s
+        self.reset_after_s = reset_after_s
+        self.jitter_ratio = jitter_ratio
+        self._rng = rng or random.Random()
+        self.consecutive_failures = 0
+
+    def base_delay(self, failures: int) -> float:
+        """Delay without jitter after ``failures`` consecutive failures (≥ 1): 1, 2, 4, ... capped."""
+        exponent = min(max(failures, 1) - 1, 32)
+        return min(self.max_s, self.initial_s * (2 ** exponent))
+
+    def on_session_end(self, healthy_for_s: Optional[float]) -> float:
+        """Record the end of a session (``healthy_for_s``: how long it was healthy, ``None`` if it never
+        connected) and return the delay (s) to wait before the next attempt."""
+        if healthy_for_s is not None and healthy_for_s >= self.reset_after_s:
+            self.consecutive_failures = 0
+        self.consecutive_failures += 1
+        delay = self.base_delay(self.consecutive_failures)
+        if self.jitter_ratio:
+            delay *= 1.0 - self.jitter_ratio * self._rng.random()
+        return delay
+
+
+class StreamSupervisor:
+    """Runs a stream session forever: watchdog while it runs, backed-off reconnect when it ends.
+
+    :param name: label for logs.
+    :param stale_timeout_s: silence (s) after which the connection is replaced (Backpack: 120).
+    :param watchdog_check_s: how often (s) the watchdog looks (Backpack: 30).
+    :param metrics: the stream's ``StreamMetrics``; the supervisor maintains ``connected``, ``reconnects`` and
+        ``consecutive_failures`` and reads ``last_message_age_s()`` for liveness.
+    :param clock: monotonic seconds; must be the clock ``metrics`` uses.
+    :param sleep: ``async def sleep(seconds)`` used by the watchdog and the backoff.
+    Remaining parameters: see ``BackoffPolicy``.
+
+    A *session* is ``async def session() -> None``: connect, subscribe, call ``supervisor.connected(probe)``, then
+    read until the connection ends (return or raise). Its ``finally`` must close the socket: on a stale
+    connection the supervisor cancels it.
+    """
+
+    def __init__(self, name: str, *, stale_timeout_s: float, watchdog_check_s: float,
+                 metrics: Optional[StreamMetrics] = None,
+                 backoff_initial_s: float = 1.0, backoff_max_s: float = 60.0, backoff_reset_after_s: float = 30.0,
+                 jitter_ratio: float = 0.2, rng: Optional[random.Random] = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 logger: Optional[logging.Logger] = None) -> None:
+        if stale_timeout_s <= 0 or watchdog_check_s <= 0:
+            raise ValueError("stale_timeout_s and watchdog_check_s must be positive")
+        self.name = name
+        self.stale_timeout_s = stale_timeout_s
+        self.watchdog_check_s = watchdog_check_s
+        self.metrics = metrics if metrics is not None else StreamMetrics(name, clock=clock)
+        self.backoff = BackoffPolicy(backoff_initial_s, backoff_max_s, backoff_reset_after_s, jitter_ratio, rng)
+        self._clock = clock
+        self._sleep = sleep
+        self._logger = logger or logging.getLogger(__name__)
+        self._session_started_at: Optional[float] = None
+        self._connected_at: Optional[float] = None
+        self._probe: Optional[Probe] = None
+        self.last_delay_s: Optional[float] = None
+
+    # --------------------------------------------------------------------------------------------- state
+    @property
+    def consecutive_failures(self) -> int:
+        """Sessions ended in a row without one being healthy for ``backoff_reset_after_s``."""
+        return self.backoff.consecutive_failures
+
+    def connected(self, probe: Optional[Probe] = None) -> None:
+        """Called by the session once the socket is open and subscribed. ``probe()`` returns the seconds since
+        the transport last received any frame (pings included), or ``None`` when unknown."""
+        self._connected_at = self._clock()
+        self._probe = probe
+        self.metrics.connected = True
+
+    def silence_s(self) -> float:
+        """Seconds since anything was last received on the current session (see module docstring)."""
+        now = self._clock()
+        start = self._connected_at if self._connected_at is not None else self._session_started_at
+        silence = now - start if start is not None else 0.0
+        data_age = self.metrics.last_message_age_s()
+        if data_age is not None and data_age < silence:
+            silence = data_age
+        probe = self._probe
+        if probe is not None:
+            try:
+                transport_age = probe()
+            except Exception:  # a broken probe must not kill the watchdog; data ages still count
+                transport_age = None
+            if transport_age is not None and transport_age < silence:
+                silence = max(0.0, transport_age)
+        return silence
+
+    # ----------------------------------------------------------------------------------------------- run
+    async def run(self, session: Callable[[], Awaitable[None]]) -> None:
+        """Run ``session`` forever (until cancelled), reconnecting with backoff. Never returns."""
+        while True:
+            self._session_started_at = self._clock()
+            self._connected_at = None
+            self._probe = None
+            try:
+                await self._run_once(session)
+                self._logger.info(f"{self.name}: stream ended; reconnecting.")
+            except asyncio.CancelledError:
+                self.metrics.connected = False
+                raise
+            except StaleConnectionError as e:
+                self._logger.warning(f"{self.name}: {e}; closing the connection and reconnecting.")
+            except ConnectionError as e:
+                self._logger.warning(f"{self.name}: the WebSocket connection was closed ({e}).")
+            except Exception:
+                self._logger.exception(f"{self.name}: unexpected error on the stream.")
+            self.metrics.connected = False
+            healthy_for = None
+            if self._connected_at is not None:
+                healthy_for = max(0.0, (self._clock() - self.silence_s()) - self._connected_at)
+            delay = self.backoff.on_session_end(healthy_for)
+            self.last_delay_s = delay
+            self.metrics.consecutive_failures = self.backoff.consecutive_failures
+            self.metrics.reconnects += 1
+            self._logger.info(f"{self.name}: reconnecting in {delay:.2f} s "
+                              f"(consecutive failures: {self.backoff.consecutive_failures}).")
+            await self._sleep(delay)
+
+    async def _run_once(self, session: Callable[[], Awaitable[None]]) -> None:
+        session_task = asyncio.ensure_future(session())
+        watchdog_task = asyncio.ensure_future(self._watchdog())
+        try:
+            done, _ = await asyncio.wait({session_task, watchdog_task}, return_when=asyncio.FIRST_COMPLETED)
+            if session_task in done:
+                session_task.result()  # re-raises the session's error, if any
+                return
+            silence = watchdog_task.result()
+            raise StaleConnectionError(f"no message (data or ping) for {silence:.0f} s "
+                                       f"(limit {self.stale_timeout_s:.0f} s)")
+        finally:
+            for task in (session_task, watchdog_task):
+                if not task.done():
+                    task.cancel()
+            for task in (session_task, watchdog_task):
+                if task.done():
+                    if not task.cancelled():
+                        task.exception()  # mark retrieved
+                    continue
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+
+    async def _watchdog(self) -> float:
+        """Returns the silence (s) once it reaches ``stale_timeout_s``."""
+        while True:
+            await self._sleep(self.watchdog_check_s)
+            silence = self.silence_s()
+            if silence >= self.stale_timeout_s:
+                return silence
