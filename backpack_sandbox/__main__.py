@@ -1,0 +1,150 @@
+"""CLI: ``python -m backpack_sandbox [serve] [options]`` and ``python -m backpack_sandbox record ...``.
+
+``serve`` prints ``REST  <url>``, ``WS    <url>``, ``API_KEY <key>``, ``SECRET <seed>`` (only when the
+sandbox generated it), ``BALANCES <A=x,...>`` and then ``READY`` on its own line, flushing stdout.
+SIGINT/SIGTERM stop it cleanly.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import Dict, List, Optional
+
+from .config import SandboxConfig
+from .faults import FAULT_KINDS, parse_fault_spec
+
+DEFAULT_BALANCES = "SOL=1000,BTC=10,ETH=100,USDC=1000000"
+
+
+def parse_balances(text: str) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        asset, sep, amount = part.partition("=")
+        if not sep or not asset.strip() or not amount.strip():
+            raise argparse.ArgumentTypeError(f"bad balance {part!r}; expected ASSET=AMOUNT")
+        out[asset.strip()] = amount.strip()
+    return out
+
+
+def _fault(text: str) -> str:
+    try:
+        parse_fault_spec(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m backpack_sandbox",
+                                description="Local Backpack Exchange sandbox (REST + WebSocket).")
+    sub = p.add_subparsers(dest="command")
+    s = sub.add_parser("serve", help="run the sandbox exchange (default)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--markets", default="SOL_USDC,BTC_USDC,ETH_USDC", help="comma-separated symbols")
+    s.add_argument("--extra-markets", type=int, default=0, help="add N synthetic TOKENn_USDC markets")
+    s.add_argument("--no-flow", action="store_true", help="no background traders")
+    s.add_argument("--flow-pace", type=float, default=1.0, help="speed factor of the background traders")
+    s.add_argument("--replay", metavar="FILE", help="replay a capture (see `record`) instead of synthetic flow")
+    s.add_argument("--replay-speed", type=float, default=1.0)
+    s.add_argument("--api-key", default=os.environ.get("BACKPACK_SANDBOX_API_KEY"),
+                   help="demo account API key (env BACKPACK_SANDBOX_API_KEY)")
+    s.add_argument("--secret", default=None, help="demo account secret (env BACKPACK_SANDBOX_SECRET); "
+                   "generated and printed when absent")
+    s.add_argument("--balances", type=parse_balances, default=parse_balances(DEFAULT_BALANCES),
+                   help=f'demo balances, e.g. "SOL=100,USDC=10000" (default {DEFAULT_BALANCES})')
+    s.add_argument("--fee-maker-bps", default="8")
+    s.add_argument("--fee-taker-bps", default="10")
+    s.add_argument("--post-only-mode", choices=("reject", "expire"), default="reject")
+    s.add_argument("--fault", action="append", type=_fault, default=[], metavar="KIND[:params]",
+                   help=f"inject a fault at start (repeatable); kinds: {', '.join(FAULT_KINDS)}; "
+                        "params k=v,k=v or a single value, e.g. latency_ms:50 or http_429:count=3")
+    s.add_argument("--ping-interval", type=float, default=60.0, help="WS ping interval, seconds")
+    s.add_argument("--idle-timeout", type=float, default=120.0, help="WS idle timeout, seconds")
+    s.add_argument("--no-balance-updates", action="store_true", help="disable account.balanceUpdate")
+    s.add_argument("--log-level", default="WARNING")
+    r = sub.add_parser("record", help="record public WS frames of a Backpack endpoint to a JSON-lines file")
+    r.add_argument("--url", default="wss://ws.backpack.exchange", help="WS URL")
+    r.add_argument("--rest-url", default=None, help="REST base for initial snapshots (derived from --url)")
+    r.add_argument("--pairs", required=True, help="comma-separated symbols, e.g. SOL_USDC,BTC_USDC")
+    r.add_argument("--out", required=True, help="output file (JSON lines)")
+    r.add_argument("--duration", type=float, default=60.0, help="seconds")
+    r.add_argument("--no-snapshots", action="store_true")
+    return p
+
+
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from .server import SandboxServer
+
+    secret = args.secret or os.environ.get("BACKPACK_SANDBOX_SECRET")
+    cfg = SandboxConfig(
+        host=args.host, port=args.port, seed=args.seed, markets=tuple(args.markets.split(",")),
+        extra_markets=args.extra_markets, flow=not args.no_flow, flow_pace=args.flow_pace,
+        fee_maker_bps=args.fee_maker_bps, fee_taker_bps=args.fee_taker_bps, post_only_mode=args.post_only_mode,
+        ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
+        balance_updates=not args.no_balance_updates, replay_file=args.replay, replay_speed=args.replay_speed,
+        demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
+    )
+    server = SandboxServer(cfg)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await server.start()
+    try:
+        _print(f"REST  {server.rest_url}")
+        _print(f"WS    {server.ws_url}")
+        _print(f"API_KEY {server.demo.api_key}")
+        if secret is None:
+            _print(f"SECRET {server.demo.secret}  (generated, throwaway)")
+        _print("BALANCES " + ",".join(f"{k}={v}" for k, v in args.balances.items()))
+        _print("READY")
+        await stop.wait()
+    finally:
+        await server.stop()
+    return 0
+
+
+async def _record(args: argparse.Namespace) -> int:
+    from .replay import record
+
+    n = await record(args.url, args.pairs.split(","), args.out, args.duration, rest_url=args.rest_url,
+                     snapshots=not args.no_snapshots)
+    _print(f"recorded {n} frames to {args.out}")
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("serve", "record", "-h", "--help"):
+        argv.insert(0, "serve")
+    args = build_parser().parse_args(argv)
+    if args.command == "record":
+        return asyncio.run(_record(args))
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+                        stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(_serve(args))
+    except OSError as e:
+        sys.stderr.write(f"cannot start sandbox: {e}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Configuration of a sandbox instance (:class:`SandboxConfig`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence, Tuple
+
+
+@dataclass
+class SandboxConfig:
+    """All knobs of one sandbox. Units are in the field names (``_s`` seconds, ``_ms`` milliseconds).
+
+    Network: ``host``/``port`` (``port=0`` picks a free port; the CLI default is 8765).
+    Markets: ``markets`` (symbols, see markets.py) plus ``extra_markets`` synthetic ``TOKENn_USDC``.
+    Flow: ``flow`` runs background traders (flow.py) seeded with ``seed``; ``flow_pace`` multiplies
+    their speed (2.0 = twice as many actions per second).
+    Fees: default account fee tier in basis points (§5.4: ``spotMakerFee``/``spotTakerFee``).
+    Post-only crossing (§5.5, UNCONFIRMED live): ``post_only_mode="reject"`` answers 400 INVALID_ORDER,
+    ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
+    WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
+    nothing received. ``balance_updates`` enables the ``account.balanceUpdate`` stream (§8.4).
+    Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
+    remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
+    Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
+    Replay (replay.py): ``replay_file`` replaces the synthetic flow for the captured symbols;
+    ``replay_speed`` > 1 plays faster.
+    Demo account: created at start when ``demo_balances`` is not None, with ``demo_api_key``/
+    ``demo_secret`` (generated when None). ``faults``: fault specs applied at start (faults.py).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = 1
+    markets: Sequence[str] = ("SOL_USDC", "BTC_USDC", "ETH_USDC")
+    extra_markets: int = 0
+    flow: bool = True
+    flow_pace: float = 1.0
+    flow_levels: int = 5
+    fee_maker_bps: str = "8"
+    fee_taker_bps: str = "10"
+    post_only_mode: str = "reject"
+    ping_interval_s: float = 60.0
+    idle_timeout_s: float = 120.0
+    balance_updates: bool = True
+    rate_limit: int = 2000
+    historical_rate_limit: int = 30
+    rate_window_s: float = 60.0
+    default_window_ms: int = 5000
+    max_window_ms: int = 60000
+    max_batch_orders: int = 50
+    clock_offset_ms: int = 0
+    replay_file: Optional[str] = None
+    replay_speed: float = 1.0
+    demo_balances: Optional[Mapping[str, str]] = None
+    demo_api_key: Optional[str] = None
+    demo_secret: Optional[str] = field(default=None, repr=False)
+    faults: Tuple[str, ...] = ()
+    ws_send_queue_max: int = 10000
+    control_loopback_only: bool = True
+
+    def __post_init__(self) -> None:
+        if self.post_only_mode not in ("reject", "expire"):
+            raise ValueError("post_only_mode must be 'reject' or 'expire'")
+        if isinstance(self.markets, str):
+            self.markets = tuple(s for s in self.markets.split(",") if s.strip())
+        self.markets = tuple(self.markets)
+        self.faults = tuple(self.faults)

@@ -1,0 +1,154 @@
+"""Market definitions and decimal formatting.
+
+Market JSON follows the Market object of backpack-api.md §4.4 (``marketType`` SPOT, ``visible`` true,
+``orderBookState`` Open, ``filters.price`` / ``filters.quantity``).
+
+Filter values of the three real markets:
+- SOL_USDC tick 0.01 / step 0.01 / min 0.01: the §4.4 example of backpack-api.md (from the spec) and
+  the stored apis.io "Backpack Markets List Example" (api.backpack.exchange/api/v1/markets).
+- BTC_USDC tick 0.1 / step 0.00001 / min 0.00001: step 0.00001 is what a wire probe read on
+  BTC_USDC_PERP (nemanull/arbitrage-observatory docs/profiles/backpack/rest.md §2); tick 0.1 matches
+  the probe's BTC prices "86700" (REST) vs "86700.0" (WS) (§4.6). Spot assumed equal to the perp: UNCONFIRMED.
+- ETH_USDC tick 0.01 / step 0.0001 / min 0.0001: §8.5 orderFill example ("q":"0.0010","L":"4299.16").
+  minQuantity equal to the step is UNCONFIRMED.
+
+Formatting (§4.6, §8.1): REST prints decimals without trailing zeros (``"86700"``); WS pads prices to
+the tick's decimals and quantities to the step's decimals (``"86700.0"``, ``"0.00000"``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Dict, Iterable, List, Optional
+
+
+def fmt(value: Optional[Decimal]) -> Optional[str]:
+    """REST rendering: plain notation, no trailing zeros, ``"0"`` for zero (§4.6)."""
+    if value is None:
+        return None
+    if value == 0:
+        return "0"
+    text = format(value.normalize(), "f")
+    return text
+
+
+def decimals_of(step: Decimal) -> int:
+    """Number of decimal places of an increment such as ``0.001`` (→ 3) or ``1`` (→ 0)."""
+    exp = step.normalize().as_tuple().exponent
+    return max(0, -int(exp))
+
+
+def fmt_pad(value: Optional[Decimal], places: int) -> Optional[str]:
+    """WS rendering: fixed ``places`` decimals (§8.1, e.g. ``"86700.0"``)."""
+    if value is None:
+        return None
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    """One spot market: symbol ``BASE_QUOTE`` (§0), tick/step/min as Decimals, initial mid (quote units)."""
+
+    symbol: str
+    base: str
+    quote: str
+    tick_size: Decimal
+    step_size: Decimal
+    min_quantity: Decimal
+    initial_mid: Decimal
+    created_at: str = "2025-01-21T06:34:54.691858"
+
+    @property
+    def price_decimals(self) -> int:
+        return decimals_of(self.tick_size)
+
+    @property
+    def qty_decimals(self) -> int:
+        return decimals_of(self.step_size)
+
+    def to_json(self) -> dict:
+        """Market object of §4.4 (spot fields; futures-only fields null)."""
+        return {
+            "symbol": self.symbol,
+            "baseSymbol": self.base,
+            "quoteSymbol": self.quote,
+            "marketType": "SPOT",
+            "filters": {
+                "price": {
+                    "minPrice": fmt(self.tick_size),
+                    "maxPrice": None,
+                    "tickSize": fmt(self.tick_size),
+                    "maxMultiplier": "1.25",
+                    "minMultiplier": "0.75",
+                    "maxImpactMultiplier": "1.03",
+                    "minImpactMultiplier": "0.97",
+                    "meanMarkPriceBand": None,
+                    "meanPremiumBand": None,
+                    "borrowEntryFeeMaxMultiplier": None,
+                    "borrowEntryFeeMinMultiplier": None,
+                },
+                "quantity": {
+                    "minQuantity": fmt(self.min_quantity),
+                    "maxQuantity": None,
+                    "stepSize": fmt(self.step_size),
+                },
+            },
+            "imfFunction": None,
+            "mmfFunction": None,
+            "fundingInterval": None,
+            "fundingRateUpperBound": None,
+            "fundingRateLowerBound": None,
+            "openInterestLimit": "0",
+            "orderBookState": "Open",
+            "createdAt": self.created_at,
+            "visible": True,
+            "positionLimitWeight": None,
+        }
+
+
+def _spec(symbol: str, tick: str, step: str, min_q: str, mid: str) -> MarketSpec:
+    base, quote = symbol.split("_", 1)
+    return MarketSpec(symbol, base, quote, Decimal(tick), Decimal(step), Decimal(min_q), Decimal(mid))
+
+
+KNOWN_MARKETS: Dict[str, MarketSpec] = {
+    m.symbol: m
+    for m in (
+        _spec("SOL_USDC", "0.01", "0.01", "0.01", "150"),
+        _spec("BTC_USDC", "0.1", "0.00001", "0.00001", "90000"),
+        _spec("ETH_USDC", "0.01", "0.0001", "0.0001", "3000"),
+    )
+}
+
+
+def synthetic_market(index: int) -> MarketSpec:
+    """``TOKEN<n>_USDC``: tick 0.0001, step 0.1, min 0.1, mid 1 + n/10 (for many-pair benchmarks)."""
+    return _spec(f"TOKEN{index}_USDC", "0.0001", "0.1", "0.1", str(Decimal(1) + Decimal(index) / 10))
+
+
+def build_markets(symbols: Iterable[str], extra_markets: int = 0) -> List[MarketSpec]:
+    """Resolve configured symbols (known ones, or ``TOKENn_USDC``) and append ``extra_markets`` synthetic ones."""
+    out: List[MarketSpec] = []
+    seen = set()
+    for sym in symbols:
+        sym = sym.strip()
+        if not sym or sym in seen:
+            continue
+        if sym in KNOWN_MARKETS:
+            out.append(KNOWN_MARKETS[sym])
+        elif sym.startswith("TOKEN") and sym.endswith("_USDC") and sym[5:-5].isdigit():
+            out.append(synthetic_market(int(sym[5:-5])))
+        else:
+            raise ValueError(f"unknown market {sym!r}; known: {sorted(KNOWN_MARKETS)} or TOKENn_USDC")
+        seen.add(sym)
+    n = 1
+    added = 0
+    while added < extra_markets:
+        spec = synthetic_market(n)
+        n += 1
+        if spec.symbol in seen:
+            continue
+        out.append(spec)
+        seen.add(spec.symbol)
+        added += 1
+    return out

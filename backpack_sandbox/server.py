@@ -1,0 +1,201 @@
+"""``SandboxServer``: wires config, clock, engine, auth, REST, WS, faults, flow and replay into one
+aiohttp application on ``config.host:config.port`` (REST ``/api/v1``, ``/wapi/v1``; WS ``/ws``;
+control ``/_sandbox``)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterator, Mapping, Optional
+
+from aiohttp import web
+
+from .auth import Verifier, keypair_from_secret
+from .clock import Clock
+from .config import SandboxConfig
+from .control import ControlApi
+from .engine import Engine
+from .faults import Faults, parse_fault_spec
+from .flow import FlowDriver
+from .marketdata import MarketData
+from .markets import build_markets
+from .ratelimit import SlidingWindow
+from .replay import ReplayFeed, capture_symbols
+from .rest import RestApi, make_middleware
+from .stats import Stats
+from .ws import WsHub
+
+log = logging.getLogger("backpack_sandbox")
+
+
+@dataclass
+class AccountKeys:
+    """Credentials of a sandbox account. Unpacks as ``(api_key, secret)``; the secret is not in repr."""
+
+    api_key: str
+    secret: str = field(repr=False)
+    account_id: int = 0
+
+    @property
+    def api_key_b64(self) -> str:
+        return self.api_key
+
+    @property
+    def secret_b64(self) -> str:
+        return self.secret
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.api_key, self.secret))
+
+
+class SandboxServer:
+    """A local Backpack-protocol exchange. ``await start()`` / ``await stop()``; see README.md."""
+
+    def __init__(self, config: Optional[SandboxConfig] = None) -> None:
+        self.config = cfg = config or SandboxConfig()
+        self.clock = Clock(cfg.clock_offset_ms)
+        symbols = list(cfg.markets)
+        if cfg.replay_file:
+            symbols += [s for s in capture_symbols(cfg.replay_file) if s not in symbols]
+        self.specs = build_markets(symbols, cfg.extra_markets)
+        self.engine = Engine(self.specs, self.clock, cfg.post_only_mode, cfg.fee_maker_bps, cfg.fee_taker_bps)
+        self.verifier = Verifier(cfg.default_window_ms, cfg.max_window_ms)
+        self.stats = Stats()
+        self.faults = Faults(random.Random(cfg.seed * 7919 + 3))
+        self.faults.set_clock_offset = self._set_clock_offset
+        self.faults.on_skip_depth = lambda symbol, count: self.engine.skip_update_ids(symbol, count)
+        self.limiter = SlidingWindow(cfg.rate_limit, cfg.rate_window_s)
+        self.hist_limiter = SlidingWindow(cfg.historical_rate_limit, cfg.rate_window_s)
+        self.hub = WsHub(cfg, self.clock, self.engine, self.verifier, self.faults, self.stats,
+                         random.Random(cfg.seed * 7919 + 5))
+        self.faults.on_drop_ws = self.hub.drop
+        self.engine.listeners.append(self.hub)
+        self.replay: Optional[ReplayFeed] = None
+        self.market_data = MarketData(self.engine)
+        self.hub.ticker_stats = self.market_data.ticker
+        self.flow: Optional[FlowDriver] = None
+        self.demo: Optional[AccountKeys] = None
+        self.mids = {s.symbol: s.initial_mid for s in self.specs}
+        self._runner: Optional[web.AppRunner] = None
+        self.port: Optional[int] = None
+
+    # ------------------------------------------------------------------ urls
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self._url_host()}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self._url_host()}:{self.port}/ws"
+
+    def _url_host(self) -> str:
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            return "127.0.0.1"
+        return f"[{host}]" if ":" in host else host
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> "SandboxServer":
+        cfg = self.config
+        app = web.Application(middlewares=[make_middleware(self)], client_max_size=1 << 20)
+        RestApi(self).setup(app)
+        ControlApi(self).setup(app)
+        app.router.add_get("/ws", self.hub.handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, cfg.host, cfg.port, reuse_address=True)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if cfg.demo_balances is not None:
+            self.demo = self.add_account(cfg.demo_balances, secret_b64=cfg.demo_secret, api_key_b64=cfg.demo_api_key)
+        for spec in cfg.faults:
+            params = parse_fault_spec(spec)
+            self.faults.inject(params.pop("kind"), **params)
+        self.hub.start()
+        if cfg.replay_file:
+            self.replay = ReplayFeed(cfg.replay_file, self.hub, self.clock, cfg.replay_speed)
+            self.market_data.replay = self.replay
+            self.hub.suppressed_symbols = set(self.replay.symbols)
+            self.replay.start()
+        flow_symbols = [s.symbol for s in self.specs if not (self.replay and self.replay.has(s.symbol))]
+        if cfg.flow and flow_symbols:
+            self.flow = FlowDriver(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_levels)
+            self.flow.mids.update({s: self.mids[s] for s in flow_symbols})
+            self.flow.start(self._internal_account)
+        log.info("sandbox listening on %s", self.rest_url)
+        return self
+
+    async def stop(self) -> None:
+        if self.flow is not None:
+            await self.flow.stop()
+        if self.replay is not None:
+            await self.replay.stop()
+        await self.hub.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "SandboxServer":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ accounts
+    def add_account(
+        self,
+        balances: Optional[Mapping[str, object]] = None,
+        secret_b64: Optional[str] = None,
+        fee_maker_bps: Optional[object] = None,
+        fee_taker_bps: Optional[object] = None,
+        lent: Optional[Mapping[str, object]] = None,
+        api_key_b64: Optional[str] = None,
+        label: str = "",
+    ) -> AccountKeys:
+        """Create an account with ``balances`` (asset → decimal string) and an optional fee tier (bps).
+
+        ``secret_b64``: base64 ED25519 seed (§2.1); generated when None. ``api_key_b64`` if given must
+        match the secret. Returns :class:`AccountKeys` (``api_key``, ``secret``, ``account_id``).
+        """
+        api_key, secret = keypair_from_secret(secret_b64)
+        if api_key_b64 is not None and api_key_b64.strip() != api_key:
+            raise ValueError("api key does not match the secret")
+        if api_key in self.engine.by_key:
+            raise ValueError("an account with this key already exists")
+        self.verifier.register(api_key)
+        acct = self.engine.create_account(api_key, secret, balances or {}, fee_maker_bps, fee_taker_bps,
+                                          label=label, lent=lent)
+        return AccountKeys(api_key, secret, acct.id)
+
+    def _internal_account(self, balances, label: str = ""):
+        api_key, secret = keypair_from_secret(None)
+        return self.engine.create_account(api_key, secret, balances, label=label, internal=True)
+
+    def account(self, api_key: str):
+        """The engine :class:`~backpack_sandbox.models.Account` of ``api_key``."""
+        return self.engine.by_key[api_key]
+
+    # ------------------------------------------------------------------ misc
+    def _set_clock_offset(self, ms: int) -> None:
+        self.clock.offset_ms = int(ms)
+
+    def set_mid(self, symbol: str, mid: str) -> str:
+        """Move ``symbol``'s mid (quote units); the flow requotes around it at once."""
+        value = Decimal(mid)
+        if value <= 0:
+            raise ValueError("mid must be positive")
+        self.mids[symbol] = value
+        if self.flow is not None and symbol in self.flow.mids:
+            self.flow.set_mid(symbol, value)
+        return str(value)
+
+    def stats_json(self) -> dict:
+        out = self.stats.to_json()
+        out["faults"] = self.faults.counts()
+        out["activeFaults"] = self.faults.active()
+        out["orders"] = sum(len(v) for v in self.engine.history.values())
+        out["fills"] = len(self.engine.ledger)
+        out["accounts"] = len(self.engine.accounts)
+        return out
