@@ -165,7 +165,7 @@ def render_value(value: Any) -> str:
     if t is bool:
         return "true" if value else "false"
     if t is int:
-        return int.__repr__(value)
+        return str(value)
     # Subclasses (str/int enums) and Decimal: the slower, general path.
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -189,19 +189,19 @@ def _int_text(value: int, name: str) -> str:
     return int.__repr__(value)
 
 
-def _append_pairs(parts: list, params: Mapping[str, Any]) -> None:
-    """Append ``key=value`` for each non-None item of ``params`` in sorted key order."""
-    for key in sorted(params):
-        value = params[key]
-        if value is None:
-            continue
-        t = type(value)
-        if t is str:
-            parts.append(f"{key}={value}")
-        elif t is bool:
-            parts.append(f"{key}=true" if value else f"{key}=false")
-        else:
-            parts.append(f"{key}={render_value(value)}")
+def _pairs(params: Mapping[str, Any]) -> list:
+    """``key=value`` for each non-None item of ``params``, in sorted key order (the hot path of §2.3).
+
+    str/bool/int are rendered inline (same rules as :func:`render_value`, which handles everything else).
+    """
+    return [
+        f"{key}={value}" if (t := type(value)) is str
+        else (f"{key}=true" if value else f"{key}=false") if t is bool
+        else f"{key}={value:d}" if t is int
+        else f"{key}={render_value(value)}"
+        for key in sorted(params)
+        if (value := params[key]) is not None
+    ]
 
 
 def signing_string(instruction: str, params: Optional[Mapping[str, Any]], timestamp_ms: int, window_ms: int) -> str:
@@ -215,12 +215,16 @@ def signing_string(instruction: str, params: Optional[Mapping[str, Any]], timest
     :returns: e.g. ``instruction=orderCancel&orderId=28&symbol=BTC_USDT&timestamp=1614550000000&window=5000``.
     :raises TypeError: a value of an unsupported type, or a non-int timestamp/window.
     """
-    parts = [f"instruction={instruction}"]
-    if params:
-        _append_pairs(parts, params)
-    parts.append(f"timestamp={_int_text(timestamp_ms, 'timestamp_ms')}")
-    parts.append(f"window={_int_text(window_ms, 'window_ms')}")
-    return "&".join(parts)
+    if type(timestamp_ms) is not int or type(window_ms) is not int:
+        _int_text(timestamp_ms, "timestamp_ms")
+        _int_text(window_ms, "window_ms")
+    tail = f"timestamp={timestamp_ms}&window={window_ms}"
+    if not params:
+        return f"instruction={instruction}&{tail}"
+    pairs = _pairs(params)
+    if not pairs:
+        return f"instruction={instruction}&{tail}"
+    return f"instruction={instruction}&{'&'.join(pairs)}&{tail}"
 
 
 def batch_signing_string(instruction: str, items: Sequence[Mapping[str, Any]], timestamp_ms: int,
@@ -241,7 +245,7 @@ def batch_signing_string(instruction: str, items: Sequence[Mapping[str, Any]], t
         if not isinstance(item, Mapping):
             raise ValueError(f"batch items must be JSON objects, got {type(item).__name__} (§2.4)")
         parts.append(head)
-        _append_pairs(parts, item)
+        parts.extend(_pairs(item))
     parts.append(f"timestamp={_int_text(timestamp_ms, 'timestamp_ms')}")
     parts.append(f"window={_int_text(window_ms, 'window_ms')}")
     return "&".join(parts)

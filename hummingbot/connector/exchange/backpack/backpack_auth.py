@@ -19,7 +19,7 @@ from hummingbot.connector.backpack_common.signing import (
 )
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.core.web_assistant.auth import AuthBase
-from hummingbot.core.web_assistant.connections.data_types import RESTRequest, WSRequest
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest, WSRequest
 
 _INSTRUCTIONS = CONSTANTS.INSTRUCTIONS
 _BATCH_ROUTES = CONSTANTS.BATCH_ROUTES
@@ -29,6 +29,20 @@ _H_TIMESTAMP = CONSTANTS.HEADER_TIMESTAMP
 _H_WINDOW = CONSTANTS.HEADER_WINDOW
 _CONTENT_TYPE = "Content-Type"
 _JSON = "application/json"
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _parse_body(text: str) -> Any:
+    """``json.loads(text)`` without its two whitespace regex scans in the common case (a body as
+    ``json.dumps`` writes it); any other input (surrounding whitespace, trailing data, errors) goes through
+    ``json.loads`` itself, so results and error messages are exactly stdlib's."""
+    try:
+        obj, end = _raw_decode(text)
+    except ValueError:
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return obj
 
 
 @lru_cache(maxsize=512)
@@ -87,27 +101,28 @@ class BackpackAuth(AuthBase):
         :raises ValueError: route not in ``INSTRUCTIONS`` (a programming error), or a payload of the wrong shape.
         :raises TypeError: a value that cannot be signed (e.g. a float, §2.3).
         """
-        route = (method.upper(), path)
-        instruction = _INSTRUCTIONS.get(route)
-        if instruction is None:
-            raise ValueError(f"no signing instruction for {route[0]} {path}: add the route to "
-                             "backpack_constants.INSTRUCTIONS (§3)")
-        if route in _BATCH_ROUTES:
-            if not isinstance(payload, list):
-                raise ValueError(f"{route[0]} {path} is a batch route: its body must be a JSON array (§2.4), "
-                                 f"got {type(payload).__name__}")
-            message = batch_signing_string(instruction, payload, timestamp_ms, self._window_ms)
-        else:
-            if payload is not None and not isinstance(payload, Mapping):
-                raise ValueError(f"{route[0]} {path} must carry a JSON object (or nothing), "
-                                 f"got {type(payload).__name__}")
-            message = signing_string(instruction, payload, timestamp_ms, self._window_ms)
         return {
             _H_API_KEY: self._api_key,
-            _H_SIGNATURE: self._sign(message),
+            _H_SIGNATURE: self._signature(method.upper(), path, payload, timestamp_ms),
             _H_TIMESTAMP: str(timestamp_ms),
             _H_WINDOW: self._window_text,
         }
+
+    def _signature(self, method: str, path: str, payload: Any, timestamp_ms: int) -> str:
+        """X-Signature of one request; ``method`` upper-case. See ``headers_for`` for the errors raised."""
+        route = (method, path)
+        instruction = _INSTRUCTIONS.get(route)
+        if instruction is None:
+            raise ValueError(f"no signing instruction for {method} {path}: add the route to "
+                             "backpack_constants.INSTRUCTIONS (§3)")
+        if route in _BATCH_ROUTES:
+            if type(payload) is not list:
+                raise ValueError(f"{method} {path} is a batch route: its body must be a JSON array (§2.4), "
+                                 f"got {type(payload).__name__}")
+            return self._sign(batch_signing_string(instruction, payload, timestamp_ms, self._window_ms))
+        if payload is not None and type(payload) is not dict and not isinstance(payload, Mapping):
+            raise ValueError(f"{method} {path} must carry a JSON object (or nothing), got {type(payload).__name__}")
+        return self._sign(signing_string(instruction, payload, timestamp_ms, self._window_ms))
 
     # ------------------------------------------------------------------------------------------------ REST
     async def rest_authenticate(self, request: RESTRequest) -> RESTRequest:
@@ -123,34 +138,41 @@ class BackpackAuth(AuthBase):
         :raises TypeError: a value that cannot be signed (e.g. a float).
         """
         method = request.method
-        method = method.value if hasattr(method, "value") else str(method).upper()
+        method = method.value if type(method) is RESTMethod else str(method).upper()
         path, url_query = _split_url(request.url)
 
         data = request.data
-        if data is None or data == "" or data == b"":
+        if type(data) is str and data:                  # the usual case: RESTAssistant json.dumps'd the body
+            payload = _parse_body(data)
+            has_body = True
+        elif data is None or data == "" or data == b"":
             payload = self._query_payload(request, url_query)
             has_body = False
-        else:
-            if isinstance(data, (str, bytes, bytearray)):
-                payload = json.loads(data)
-            elif isinstance(data, (dict, list)):
-                payload = data
-                request.data = json.dumps(data)
-            else:
-                raise ValueError(f"cannot sign a request body of type {type(data).__name__}; pass a dict/list "
-                                 "or its JSON text")
-            if request.params or url_query:
-                raise ValueError(f"{method} {path} has both a body and query params; Backpack signs one of them "
-                                 "(§2.3) — move the params into the body")
+        elif isinstance(data, (str, bytes, bytearray)):
+            payload = json.loads(data)
             has_body = True
+        elif isinstance(data, (dict, list)):
+            payload = data
+            request.data = json.dumps(data)
+            has_body = True
+        else:
+            raise ValueError(f"cannot sign a request body of type {type(data).__name__}; pass a dict/list "
+                             "or its JSON text")
+        if has_body and (request.params or url_query):
+            raise ValueError(f"{method} {path} has both a body and query params; Backpack signs one of them "
+                             "(§2.3) — move the params into the body")
 
-        signed = self.headers_for(method, path, payload, self._now_ms())
+        timestamp_ms = int(self._time_provider.time() * 1e3)
+        signature = self._signature(method, path, payload, timestamp_ms)
 
         headers = request.headers
         headers = dict(headers) if headers else {}
         if has_body:
             _ensure_json_content_type(headers)
-        headers.update(signed)
+        headers[_H_API_KEY] = self._api_key
+        headers[_H_SIGNATURE] = signature
+        headers[_H_TIMESTAMP] = str(timestamp_ms)
+        headers[_H_WINDOW] = self._window_text
         request.headers = headers
         return request
 
@@ -200,7 +222,7 @@ class BackpackAuth(AuthBase):
 def _ensure_json_content_type(headers: Dict[str, str]) -> None:
     """Make ``headers`` carry a JSON Content-Type (any ``application/json…`` value is kept as is)."""
     value = headers.get(_CONTENT_TYPE)
-    if value is not None and str(value).lower().startswith(_JSON):
+    if value == _JSON or (value is not None and str(value).lower().startswith(_JSON)):
         return
     for key in [k for k in headers if k.lower() == "content-type"]:
         if str(headers[key]).lower().startswith(_JSON):
