@@ -199,7 +199,7 @@ class BackpackAuth(AuthBase):
 
     # ------------------------------------------------------------------------------------------------ WS
     async def ws_authenticate(self, request: WSRequest) -> WSRequest:
-        """Returns ``request`` unchanged: Backpack signs inside the SUBSCRIBE payload (see ``ws_subscribe_signature``)."""
+        """Returns ``request`` unchanged: Backpack signs inside the SUBSCRIBE payload (``ws_subscribe_signature``)."""
         return request
 
     def ws_subscribe_signature(self, timestamp_ms: Optional[int] = None) -> List[str]:

@@ -5,6 +5,8 @@ from decimal import Decimal
 from enum import Enum, IntEnum
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
@@ -185,7 +187,8 @@ def test_render_value(value, expected):
     assert render_value(value) == expected
 
 
-@pytest.mark.parametrize("value", [1.5, 141.0, None, [1], {"a": 1}, b"x", object(), Decimal("NaN"), Decimal("Infinity")])
+@pytest.mark.parametrize("value", [1.5, 141.0, None, [1], {"a": 1}, b"x", object(),
+                                   Decimal("NaN"), Decimal("Infinity")])
 def test_render_value_rejects(value):
     with pytest.raises(TypeError):
         render_value(value)
@@ -386,3 +389,28 @@ def test_module_does_not_import_exchange_package():
             assert not (node.module or "").startswith("hummingbot.connector.exchange")
         elif isinstance(node, ast.Import):
             assert not any(a.name.startswith("hummingbot.connector.exchange") for a in node.names)
+
+
+# ------------------------------------------------------------------------------------------ property check
+
+_KEYS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=12)
+_VALUES = st.one_of(st.booleans(), st.integers(min_value=-(2 ** 63), max_value=2 ** 64),
+                    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20), st.none())
+
+
+def _reference(instruction, params, ts, window):
+    """Naive oracle: straight from the §2.3 prose."""
+    def render(v):
+        return ("true" if v else "false") if isinstance(v, bool) else str(v)
+    pairs = "".join(f"&{k}={render(params[k])}" for k in sorted(params) if params[k] is not None)
+    return f"instruction={instruction}{pairs}&timestamp={ts}&window={window}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(params=st.dictionaries(_KEYS, _VALUES, max_size=10), ts=st.integers(min_value=0, max_value=2 ** 53),
+       window=st.integers(min_value=1, max_value=60000))
+def test_signing_string_matches_reference_and_verifies(params, ts, window):
+    message = signing_string("orderExecute", params, ts, window)
+    assert message == _reference("orderExecute", params, ts, window)
+    signature = Ed25519Signer(SECRET_B64).sign(message)
+    VerifyKey(base64.b64decode(API_KEY_B64)).verify(message.encode("utf-8"), base64.b64decode(signature))

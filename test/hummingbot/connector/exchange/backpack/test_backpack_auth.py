@@ -130,8 +130,8 @@ async def test_get_fills_query_vector_5_int_params_rendered():
 
 @pytest.mark.asyncio
 async def test_get_fills_query_in_url_vector_5():
-    request = RESTRequest(method=RESTMethod.GET, url=f"{BASE}/wapi/v1/history/fills?limit=100&offset=0&symbol=SOL_USDC",
-                          is_auth_required=True)
+    request = RESTRequest(method=RESTMethod.GET, is_auth_required=True,
+                          url=f"{BASE}/wapi/v1/history/fills?limit=100&offset=0&symbol=SOL_USDC")
     out = await make_auth().rest_authenticate(request)
     assert signed_part(out.headers) == expected_headers(SIG_5)
 
