@@ -146,8 +146,8 @@ async def test_get_fills_query_split_between_url_and_params_vector_5():
 
 @pytest.mark.asyncio
 async def test_delete_cancel_all_vector_6():
-    request = RESTRequest(method=RESTMethod.DELETE, url=f"{BASE}/api/v1/orders", data=json.dumps({"symbol": "SOL_USDC"}),
-                          is_auth_required=True)
+    request = RESTRequest(method=RESTMethod.DELETE, url=f"{BASE}/api/v1/orders",
+                          data=json.dumps({"symbol": "SOL_USDC"}), is_auth_required=True)
     out = await make_auth().rest_authenticate(request)
     assert signed_part(out.headers) == expected_headers(SIG_6)
 
