@@ -1,0 +1,165 @@
+"""Backpack payloads → Hummingbot ``OrderBookMessage`` (snapshot / diff / trade). Pure functions, no I/O.
+
+- Snapshot: REST ``GET /api/v1/depth`` (§4.6): ``lastUpdateId`` is a string holding an int64 (older payloads: a
+  number; both accepted), ``bids`` and ``asks`` are ``[[price, qty], ...]`` strings in **ascending** price order
+  (best bid LAST), ``timestamp`` in **µs**.
+- Diff: WS ``depth.<symbol>`` data (§8.2): ``U`` first / ``u`` last update id, ``a``/``b`` absolute quantities
+  (``"0"``/``"0.000"`` deletes), ``T`` engine time / ``E`` event time in **µs**.
+- Trade: WS ``trade.<symbol>`` data (§8.2): ``t`` trade id, ``p`` price, ``q`` size, ``m`` (buyer is maker ⇒ the
+  taker SOLD), ``T`` (fallback ``E``) in **µs**. Message timestamps are in **seconds**.
+
+How levels reach the C++ book: Hummingbot's ``OrderBookTracker`` calls
+``order_book.apply_diffs(message.bids, message.asks, message.update_id)`` and the Cython ``OrderBook`` builds one
+C++ ``OrderBookEntry(price, amount, update_id)`` per row, kept in a ``std::set`` ordered by the **double** price.
+Levels are therefore keyed by numeric price: REST ``"86700"`` and WS ``"86700.0"`` both become ``86700.0`` and are
+the same level (§4.6); a zero amount erases the level. Level order inside a payload does not matter.
+
+``BackpackOrderBookMessage`` (a drop-in ``OrderBookMessage``) stores the rows already converted, once, as
+``OrderBookRow(float price, float amount, update_id)`` in ``content["bids"]``/``content["asks"]``: its
+``bids``/``asks`` return those lists instead of re-parsing strings into new rows on every access (the base class
+builds a fresh list of rows per access). It also fixes ordering: the base ``__lt__`` answers True for any two
+update-id messages once their update ids are not increasing, so ``OrderBook.restore_from_snapshot_and_diffs``
+(which bisects the tracker's window of past diffs with it) would replay *every* past diff, stale ones included, on
+top of a newer snapshot. Ours compares update ids (then trade ids, then timestamps), so a snapshot newer than
+every past diff replays none.
+"""
+from typing import Any, List, Mapping, Optional, Sequence
+
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from hummingbot.core.data_type.order_book_row import OrderBookRow
+
+_DIFF = OrderBookMessageType.DIFF
+_SNAPSHOT = OrderBookMessageType.SNAPSHOT
+_TRADE = OrderBookMessageType.TRADE
+_SELL = float(TradeType.SELL.value)
+_BUY = float(TradeType.BUY.value)
+_Row = OrderBookRow
+_US = 1e-6
+#: ``tuple.__new__`` builds the namedtuples without the Python-level ``__new__`` frames of ``OrderBookRow`` and
+#: ``OrderBookMessage`` (measured: 0.25 → 0.12 µs per row, 0.46 → 0.17 µs per message). Same objects.
+_tuple_new = tuple.__new__
+
+
+class BackpackOrderBookMessage(OrderBookMessage):
+    """``OrderBookMessage`` whose ``bids``/``asks`` are ready ``OrderBookRow`` lists and whose ordering compares
+    update ids (see module docstring). ``content`` keys: ``trading_pair``, ``update_id``, ``first_update_id``
+    (diffs), ``bids``, ``asks`` (rows) for book messages; ``trading_pair``, ``trade_id``, ``price``, ``amount``,
+    ``trade_type`` (``float(TradeType.value)``) for trades."""
+
+    __slots__ = ()
+
+    @property
+    def update_id(self) -> int:
+        return self.content.get("update_id", -1)
+
+    @property
+    def first_update_id(self) -> int:
+        if self.type is _DIFF:
+            content = self.content
+            return content.get("first_update_id", content["update_id"])
+        return -1
+
+    @property
+    def bids(self) -> List[OrderBookRow]:
+        return self.content["bids"]
+
+    @property
+    def asks(self) -> List[OrderBookRow]:
+        return self.content["asks"]
+
+    def __lt__(self, other: "OrderBookMessage") -> bool:
+        if self.has_update_id and other.has_update_id:
+            return self.update_id < other.update_id
+        if self.has_trade_id and other.has_trade_id:
+            return self.trade_id < other.trade_id
+        if self.timestamp != other.timestamp:
+            return self.timestamp < other.timestamp
+        return self.has_update_id and not other.has_update_id  # book messages before trades at equal times
+
+
+def rows(levels: Sequence[Sequence[Any]], update_id: int) -> List[OrderBookRow]:
+    """``[[price, qty], ...]`` (strings or numbers) → ``OrderBookRow`` list with float price/amount.
+
+    :raises (TypeError, ValueError): a level that is not a ``[price, qty]`` pair of numbers / numeric strings.
+    """
+    return [_tuple_new(_Row, (float(price), float(amount), update_id)) for price, amount in levels]
+
+
+def as_int(value: Any) -> int:
+    """An id that should be a JSON number but may arrive as a string (§8.1 "parse defensively").
+
+    :raises (TypeError, ValueError): anything else (booleans included).
+    """
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, float)):
+        raise TypeError(f"expected an integer id, got {type(value).__name__}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"expected an integer id, got {value!r}")
+    return int(value)
+
+
+def snapshot_message(payload: Mapping[str, Any], trading_pair: str,
+                     default_timestamp: Optional[float] = None) -> BackpackOrderBookMessage:
+    """REST ``/api/v1/depth`` body → SNAPSHOT message; ``update_id`` = ``int(lastUpdateId)``; timestamp (s) from
+    ``timestamp`` (µs), else ``default_timestamp``.
+
+    :raises (KeyError, TypeError, ValueError): malformed payload.
+    """
+    update_id = as_int(payload["lastUpdateId"])
+    ts = payload.get("timestamp")
+    timestamp = as_int(ts) * _US if ts is not None else default_timestamp
+    return BackpackOrderBookMessage(_SNAPSHOT, {
+        "trading_pair": trading_pair,
+        "update_id": update_id,
+        "bids": rows(payload["bids"], update_id),
+        "asks": rows(payload["asks"], update_id),
+    }, timestamp)
+
+
+def diff_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBookMessage:
+    """WS ``depth.<symbol>`` data → DIFF message (``update_id`` = ``u``, ``first_update_id`` = ``U``, timestamp in
+    s from ``T`` (µs), fallback ``E``).
+
+    :raises (KeyError, TypeError, ValueError): malformed payload.
+    """
+    update_id = as_int(data["u"])
+    return diff_message_fast(data, trading_pair, as_int(data["U"]), update_id)
+
+
+def diff_message_fast(data: Mapping[str, Any], trading_pair: str, first_update_id: int,
+                      update_id: int) -> BackpackOrderBookMessage:
+    """``diff_message`` for callers that already read ``U``/``u`` (the data source's hot path)."""
+    ts = data.get("T") or data["E"]
+    if type(ts) is not int:
+        ts = as_int(ts)
+    return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
+        "trading_pair": trading_pair,
+        "update_id": update_id,
+        "first_update_id": first_update_id,
+        "bids": [_tuple_new(_Row, (float(p), float(q), update_id)) for p, q in data["b"]],
+        "asks": [_tuple_new(_Row, (float(p), float(q), update_id)) for p, q in data["a"]],
+    }, ts * _US))
+
+
+def trade_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBookMessage:
+    """WS ``trade.<symbol>`` data → TRADE message. ``m`` true (buyer is maker) ⇒ taker SOLD. Timestamp in s from
+    ``T`` (µs), fallback ``E`` (µs).
+
+    :raises (KeyError, TypeError, ValueError): malformed payload.
+    """
+    ts = data.get("T") or data["E"]
+    maker_is_buyer = data["m"]
+    if not isinstance(maker_is_buyer, bool):
+        raise TypeError(f"trade field m must be a boolean, got {type(maker_is_buyer).__name__}")
+    price = data["p"]
+    amount = data["q"]
+    float(price), float(amount)  # validate now: the tracker converts them later, where an error would be lost
+    return BackpackOrderBookMessage(_TRADE, {
+        "trading_pair": trading_pair,
+        "trade_type": _SELL if maker_is_buyer else _BUY,
+        "trade_id": as_int(data["t"]),
+        "price": price,
+        "amount": amount,
+    }, as_int(ts) * _US)
