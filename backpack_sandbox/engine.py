@@ -2,9 +2,9 @@
 
 Every public method is one synchronous *engine command* (the sandbox runs on one asyncio loop, so a
 command is atomic, like Backpack's single linear command stream, §5.5). At the end of a command the
-engine notifies its listeners (the WS hub) in this order: private order events (§8.5), trades (§8.2),
-one depth update carrying every level the command changed with ``U == u == previous u + 1`` (§8.2,
-§8.3), a bookTicker when the top of book changed, then ``balanceUpdate`` for each changed asset (§8.4).
+engine notifies its listeners (the WS hub) in this order: private order events (§8.5), ``balanceUpdate``
+for each changed asset (§8.4), trades (§8.2), one depth update carrying every level the command changed
+with ``U == u == previous u + 1`` (§8.2, §8.3), then a bookTicker when the top of book changed.
 
 Units: prices in quote, quantities in base, fees in the received asset (buyer pays base, seller pays
 quote), fee rates in basis points (§5.4), times in µs.
@@ -490,6 +490,12 @@ class Engine:
             if not self.accounts[acct_id].internal:
                 for ls in listeners:
                     ls.on_order_event(acct_id, symbol, ev)
+        for (acct_id, asset), before in cmd.balances_before.items():
+            acct = self.accounts[acct_id]
+            after = (acct.available.get(asset, ZERO), acct.locked.get(asset, ZERO))
+            if after != before and not acct.internal:
+                for ls in listeners:
+                    ls.on_balance(acct_id, asset, after[0], after[1], cmd.now_us)
         if m is not None and m.publish:
             for f in cmd.fills:
                 for ls in listeners:
@@ -501,9 +507,3 @@ class Engine:
                 if top_after != cmd.top_before:
                     for ls in listeners:
                         ls.on_book_ticker(m.spec, m.update_id, cmd.now_us, top_after[0], top_after[1])
-        for (acct_id, asset), before in cmd.balances_before.items():
-            acct = self.accounts[acct_id]
-            after = (acct.available.get(asset, ZERO), acct.locked.get(asset, ZERO))
-            if after != before and not acct.internal:
-                for ls in listeners:
-                    ls.on_balance(acct_id, asset, after[0], after[1], cmd.now_us)
