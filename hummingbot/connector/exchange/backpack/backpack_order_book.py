@@ -68,14 +68,30 @@ class BackpackOrderBookMessage(OrderBookMessage):
     def asks(self) -> List[OrderBookRow]:
         return self.content["asks"]
 
+    # ``OrderBookMessage`` inherits tuple's ``>``/``<=``/``>=`` (``total_ordering`` adds nothing to a tuple), and a
+    # subclass's reflected operator wins in mixed comparisons: define all four consistently.
     def __lt__(self, other: "OrderBookMessage") -> bool:
-        if self.has_update_id and other.has_update_id:
-            return self.update_id < other.update_id
-        if self.has_trade_id and other.has_trade_id:
-            return self.trade_id < other.trade_id
-        if self.timestamp != other.timestamp:
-            return self.timestamp < other.timestamp
-        return self.has_update_id and not other.has_update_id  # book messages before trades at equal times
+        return _precedes(self, other)
+
+    def __gt__(self, other: "OrderBookMessage") -> bool:
+        return _precedes(other, self)
+
+    def __le__(self, other: "OrderBookMessage") -> bool:
+        return not _precedes(other, self)
+
+    def __ge__(self, other: "OrderBookMessage") -> bool:
+        return not _precedes(self, other)
+
+
+def _precedes(a: OrderBookMessage, b: OrderBookMessage) -> bool:
+    """Order of two messages: by update id (book messages), by trade id (trades), else by timestamp."""
+    if a.has_update_id and b.has_update_id:
+        return a.update_id < b.update_id
+    if a.has_trade_id and b.has_trade_id:
+        return a.trade_id < b.trade_id
+    if a.timestamp != b.timestamp:
+        return a.timestamp < b.timestamp
+    return a.has_update_id and not b.has_update_id  # book messages before trades at equal times
 
 
 def rows(levels: Sequence[Sequence[Any]], update_id: int) -> List[OrderBookRow]:

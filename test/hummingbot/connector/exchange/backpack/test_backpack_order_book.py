@@ -1,0 +1,146 @@
+import bisect
+import json
+from pathlib import Path
+
+import pytest
+
+from hummingbot.connector.exchange.backpack import backpack_order_book as bob
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.order_book import OrderBook
+from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+
+REPO_ROOT = Path(__file__).resolve().parents[5]
+VECTORS = json.loads((REPO_ROOT.parent / "shared" / "fixtures" / "bpx_official_vectors.json").read_text())["vectors"]
+
+DEPTH = {"e": "depth", "E": 1694687965941000, "s": "SOL_USDC", "a": [["18.70", "0.000"]],
+         "b": [["18.67", "0.832"], ["18.68", "0.000"]], "U": 94978271, "u": 94978273, "T": 1694687965940999}
+TRADE = {"e": "trade", "E": 1694688638091000, "s": "SOL_USDC", "p": "18.68", "q": "0.122",
+         "b": "111063114377265150", "a": "111063114585735170", "t": 12345, "T": 1694688638089000, "m": True}
+
+
+def vector(test_name: str):
+    return [v["json"] for v in VECTORS if v["test"] == test_name][0]
+
+
+@pytest.mark.parametrize("name", ["test_order_book_depth_last_update_id_as_string",
+                                  "test_order_book_depth_last_update_id_as_i64"])
+def test_snapshot_from_official_vectors_accepts_string_and_int_ids(name):
+    msg = bob.snapshot_message(vector(name), "SOL-USDC")
+    assert msg.type is OrderBookMessageType.SNAPSHOT
+    assert msg.update_id == 94978271
+    assert msg.trading_pair == "SOL-USDC"
+    assert [(r.price, r.amount, r.update_id) for r in msg.bids] == [(18.67, 0.832, 94978271)]
+    assert [(r.price, r.amount) for r in msg.asks] == [(18.70, 0.0)]
+    assert msg.timestamp == pytest.approx(1694687965.941)
+
+
+def test_snapshot_bids_ascending_still_give_best_bid_in_the_book():
+    payload = {"asks": [["142.36", "10.50"], ["142.37", "3.20"]],
+               "bids": [["142.33", "7.10"], ["142.34", "12.00"]], "lastUpdateId": "5796499452",
+               "timestamp": 1785948116439400}
+    msg = bob.snapshot_message(payload, "SOL-USDC")
+    book = OrderBook()
+    book.apply_snapshot(msg.bids, msg.asks, msg.update_id)
+    assert book.get_price(False) == 142.34
+    assert book.get_price(True) == 142.36
+    assert book.snapshot_uid == 5796499452
+
+
+def test_diff_fields_and_microseconds_to_seconds():
+    msg = bob.diff_message(DEPTH, "SOL-USDC")
+    assert msg.type is OrderBookMessageType.DIFF
+    assert (msg.first_update_id, msg.update_id) == (94978271, 94978273)
+    assert msg.timestamp == pytest.approx(1694687965.940999)
+    assert [(r.price, r.amount, r.update_id) for r in msg.bids] == [(18.67, 0.832, 94978273), (18.68, 0.0, 94978273)]
+    assert [(r.price, r.amount) for r in msg.asks] == [(18.70, 0.0)]
+
+
+def test_diff_timestamp_falls_back_to_event_time():
+    data = dict(DEPTH)
+    del data["T"]
+    assert bob.diff_message(data, "SOL-USDC").timestamp == pytest.approx(1694687965.941)
+
+
+def test_trade_message_from_microseconds_and_taker_side():
+    msg = bob.trade_message(TRADE, "SOL-USDC")
+    assert msg.type is OrderBookMessageType.TRADE
+    assert msg.timestamp == pytest.approx(1694688638.089)   # T in µs → s (upstream read it as ms)
+    assert msg.trade_id == 12345
+    assert msg.content["price"] == "18.68" and msg.content["amount"] == "0.122"
+    assert msg.content["trade_type"] == float(TradeType.SELL.value)   # m: buyer is maker ⇒ taker sold
+    buy = bob.trade_message(dict(TRADE, m=False), "SOL-USDC")
+    assert buy.content["trade_type"] == float(TradeType.BUY.value)
+    no_t = dict(TRADE)
+    del no_t["T"]
+    assert bob.trade_message(no_t, "SOL-USDC").timestamp == pytest.approx(1694688638.091)
+
+
+@pytest.mark.parametrize("bad", [
+    {k: v for k, v in TRADE.items() if k != "p"},
+    dict(TRADE, m="yes"),
+    dict(TRADE, p="abc"),
+    dict(TRADE, t=None),
+    dict(TRADE, T=None, E=None),
+])
+def test_trade_message_rejects_malformed(bad):
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        bob.trade_message(bad, "SOL-USDC")
+
+
+@pytest.mark.parametrize("bad", [
+    {k: v for k, v in DEPTH.items() if k != "u"},
+    dict(DEPTH, b="18.67"),
+    dict(DEPTH, a=[["18.70"]]),
+    dict(DEPTH, a=[["x", "1"]]),
+    dict(DEPTH, U=True),
+    dict(DEPTH, u=1.5),
+])
+def test_diff_message_rejects_malformed(bad):
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        bob.diff_message(bad, "SOL-USDC")
+
+
+def test_ids_given_as_strings_are_accepted():
+    msg = bob.diff_message(dict(DEPTH, U="94978271", u="94978273"), "SOL-USDC")
+    assert (msg.first_update_id, msg.update_id) == (94978271, 94978273)
+
+
+def test_numeric_price_keys_merge_rest_and_ws_spellings():
+    snapshot = bob.snapshot_message({"bids": [["86700", "1.5"], ["86699.5", "2"]], "asks": [["86701", "1"]],
+                                     "lastUpdateId": "10"}, "BTC-USDC")
+    book = OrderBook()
+    book.apply_snapshot(snapshot.bids, snapshot.asks, snapshot.update_id)
+    update = bob.diff_message({"U": 11, "u": 11, "T": 1, "a": [], "b": [["86700.0", "3.000"]]}, "BTC-USDC")
+    book.apply_diffs(update.bids, update.asks, update.update_id)
+    assert [(r.price, r.amount) for r in book.bid_entries()] == [(86700.0, 3.0), (86699.5, 2.0)]
+    delete = bob.diff_message({"U": 12, "u": 12, "T": 1, "a": [], "b": [["86700.0", "0.000"]]}, "BTC-USDC")
+    book.apply_diffs(delete.bids, delete.asks, delete.update_id)
+    assert [(r.price, r.amount) for r in book.bid_entries()] == [(86699.5, 2.0)]
+
+
+def test_restore_from_snapshot_replays_only_newer_diffs():
+    """The base OrderBookMessage ordering makes restore_from_snapshot_and_diffs replay every past diff; ours
+    replays only those newer than the snapshot."""
+    snapshot = bob.snapshot_message({"bids": [["10", "1"]], "asks": [["11", "1"]], "lastUpdateId": "100"}, "X-Y")
+    past = [bob.diff_message({"U": i, "u": i, "T": 1, "a": [], "b": [["9", "5"]]}, "X-Y") for i in (98, 99, 100)]
+    assert bisect.bisect_right(past, snapshot) == 3
+    base_snapshot = OrderBookMessage(OrderBookMessageType.SNAPSHOT, snapshot.content, snapshot.timestamp)
+    base_past = [OrderBookMessage(OrderBookMessageType.DIFF, m.content, m.timestamp) for m in past]
+    assert bisect.bisect_right(base_past, base_snapshot) == 0   # what the base class does: replay everything
+    assert bisect.bisect_right(past, base_snapshot) == 3        # mixed comparisons use our ordering too
+    assert past[0] <= past[1] and past[2] >= past[1] and past[2] > past[0]
+    book = OrderBook()
+    book.restore_from_snapshot_and_diffs(snapshot, past)
+    assert [(r.price, r.amount) for r in book.bid_entries()] == [(10.0, 1.0)]
+    newer = past + [bob.diff_message({"U": 101, "u": 101, "T": 1, "a": [], "b": [["9", "5"]]}, "X-Y")]
+    book.restore_from_snapshot_and_diffs(snapshot, newer)
+    assert [(r.price, r.amount) for r in book.bid_entries()] == [(10.0, 1.0), (9.0, 5.0)]
+
+
+def test_messages_order_by_update_id_then_trade_id():
+    a = bob.diff_message(dict(DEPTH, U=5, u=5), "X-Y")
+    b = bob.diff_message(dict(DEPTH, U=6, u=6), "X-Y")
+    assert a < b and not b < a
+    t1 = bob.trade_message(dict(TRADE, t=1), "X-Y")
+    t2 = bob.trade_message(dict(TRADE, t=2), "X-Y")
+    assert t1 < t2 and not t2 < t1
