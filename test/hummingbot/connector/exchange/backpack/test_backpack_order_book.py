@@ -121,7 +121,8 @@ def test_numeric_price_keys_merge_rest_and_ws_spellings():
 def test_restore_from_snapshot_replays_only_newer_diffs():
     """The base OrderBookMessage ordering makes restore_from_snapshot_and_diffs replay every past diff; ours
     replays only those newer than the snapshot."""
-    snapshot = bob.snapshot_message({"bids": [["10", "1"]], "asks": [["11", "1"]], "lastUpdateId": "100"}, "X-Y")
+    snapshot = bob.snapshot_message({"bids": [["10", "1"]], "asks": [["11", "1"]], "lastUpdateId": "100"}, "X-Y",
+                                 default_timestamp=2.0)
     past = [bob.diff_message({"U": i, "u": i, "T": 1, "a": [], "b": [["9", "5"]]}, "X-Y") for i in (98, 99, 100)]
     assert bisect.bisect_right(past, snapshot) == 3
     base_snapshot = OrderBookMessage(OrderBookMessageType.SNAPSHOT, snapshot.content, snapshot.timestamp)
