@@ -304,10 +304,13 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         """Route one decoded frame; never raises (malformed / unknown frames are counted and skipped)."""
         try:
             handler = self._routes.get(message["stream"])
-            if handler is not None:
-                handler(message["data"])
-                return
+        except Exception:  # not a dict, no "stream", unhashable stream
+            handler = None
+        if handler is None:
             self._on_non_data(message)
+            return
+        try:
+            handler(message["data"])
         except Exception as e:
             self._drop("malformed", f"Dropped a malformed Backpack public frame ({type(e).__name__}: {e})", message)
 
