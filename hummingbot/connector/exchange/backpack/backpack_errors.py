@@ -1,0 +1,125 @@
+"""Exceptions the Backpack exchange raises for REST answers (``shared/backpack-api.md`` §6).
+
+Every class derives from ``IOError`` (what Hummingbot's ``RESTAssistant`` raises for HTTP errors), so framework code
+that catches ``IOError`` keeps working. Messages carry the HTTP status, Backpack's ``code`` and ``message`` (§6.2) and
+the method/path — never headers, signatures or keys.
+"""
+import json
+from typing import Optional
+
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
+
+#: Error codes that mean "the engine may have executed the command" (§6.3): the outcome is unknown.
+UNKNOWN_OUTCOME_CODES = frozenset({"TIMEOUT", "SERVER_ERROR", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"})
+_NOT_FOUND_MESSAGES = tuple(m.lower() for m in CONSTANTS.ORDER_NOT_FOUND_MESSAGES)
+
+
+class BackpackAPIError(IOError):
+    """A non-2xx answer from Backpack.
+
+    :param status: HTTP status code.
+    :param code: Backpack ``ApiErrorCode`` (§6.2), ``""`` when the body was not JSON (plain-text 400s, §6.1).
+    :param message: Backpack's ``message`` or the raw body text (truncated to 300 characters).
+    :param method: HTTP method.
+    :param path: URL path (no query string).
+    """
+
+    def __init__(self, status: int, code: str, message: str, method: str = "", path: str = ""):
+        self.status = status
+        self.code = code or ""
+        self.message = message or ""
+        self.method = method
+        self.path = path
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        return (f"Error executing request {self.method} {self.path}. HTTP status is {self.status}. "
+                f"Error: {{\"code\": \"{self.code}\", \"message\": \"{self.message}\"}}")
+
+    @property
+    def is_order_not_found(self) -> bool:
+        """True for "the order is not open / unknown" (§5.7, §6.3): ``RESOURCE_NOT_FOUND``/"Not Found", or
+        ``INVALID_CLIENT_REQUEST``/``INVALID_ORDER`` with "Order not found"/"Order does not exist" (UNCONFIRMED which
+        one the server sends today, so both are accepted)."""
+        if self.code == CONSTANTS.ERROR_RESOURCE_NOT_FOUND:
+            return True
+        if self.code in (CONSTANTS.ERROR_INVALID_CLIENT_REQUEST, CONSTANTS.ERROR_INVALID_ORDER) or self.status == 404:
+            text = self.message.lower()
+            return any(fragment in text for fragment in _NOT_FOUND_MESSAGES)
+        return False
+
+    @property
+    def is_request_expired(self) -> bool:
+        """``INVALID_CLIENT_REQUEST`` + "Request has expired": the clock is outside ``X-Window`` (§2.7)."""
+        return (self.code == CONSTANTS.ERROR_INVALID_CLIENT_REQUEST
+                and CONSTANTS.MESSAGE_REQUEST_EXPIRED.lower() in self.message.lower())
+
+    @property
+    def is_post_only_rejection(self) -> bool:
+        """400 ``INVALID_ORDER`` "Order would immediately match and take liquidity" (§5.5, UNCONFIRMED live text)."""
+        return (self.code == CONSTANTS.ERROR_INVALID_ORDER
+                and CONSTANTS.POST_ONLY_REJECT_FRAGMENT in self.message.lower())
+
+    @property
+    def is_unknown_outcome(self) -> bool:
+        """5xx, or ``TIMEOUT``/``SERVER_ERROR``: the command may already be in the engine stream (§6.3, §11.15)."""
+        return self.status >= 500 or self.code in UNKNOWN_OUTCOME_CODES
+
+
+class BackpackRateLimitError(BackpackAPIError):
+    """HTTP 429 ``TOO_MANY_REQUESTS`` (§6.1, §7); the connector backs off before its next request."""
+
+
+class BackpackRegionBlockedError(BackpackAPIError):
+    """HTTP 451: Backpack refused the request from this region (UNCONFIRMED status, §6.1)."""
+
+    def _render(self) -> str:
+        return (f"Backpack refused the request from this region (HTTP 451) for {self.method} {self.path}: the API is "
+                f"not available from this host's location, so this connector cannot trade from here. "
+                f"Run it from a location Backpack serves. Server said: {self.message or 'nothing'}")
+
+
+class BackpackPostOnlyRejectedError(BackpackAPIError):
+    """A LIMIT_MAKER (``postOnly``) order refused because it would have crossed the book (§5.5)."""
+
+    def _render(self) -> str:
+        return f"post-only order would have taken liquidity (Backpack: {self.code} {self.message!r})"
+
+
+class BackpackOrderNotFoundError(IOError):
+    """The order is neither open (``GET /api/v1/order``, §5.9) nor in the order history (§5.11)."""
+
+
+class BackpackCredentialsMissingError(ValueError):
+    """A private request on a connector built without API key and secret (public-data instance)."""
+
+
+def error_from_response(status: int, body_text: str, method: str, path: str) -> BackpackAPIError:
+    """Build the right ``BackpackAPIError`` subclass from an HTTP status and body (§6.2: ``{"code","message"}``;
+    plain text for parameter-parse failures; HTML from the CDN is replaced by ``"N/A"``).
+
+    The body is parsed leniently: any JSON object with ``code``/``message`` (``msg`` is tolerated), else raw text.
+    """
+    code, message = _parse_error_body(body_text)
+    cls = BackpackAPIError
+    if status == 429 or code == CONSTANTS.ERROR_TOO_MANY_REQUESTS:
+        cls = BackpackRateLimitError
+    elif status == 451:
+        cls = BackpackRegionBlockedError
+    return cls(status=status, code=code, message=message, method=method, path=path)
+
+
+def _parse_error_body(body_text: Optional[str]):
+    if not body_text:
+        return "", ""
+    if "<html" in body_text.lower():
+        return "", "N/A"
+    try:
+        body = json.loads(body_text)
+    except ValueError:
+        return "", body_text[:300]
+    if isinstance(body, dict):
+        code = body.get("code")
+        message = body.get("message", body.get("msg"))
+        return (str(code) if code is not None else ""), (str(message)[:300] if message is not None else "")
+    return "", body_text[:300]
