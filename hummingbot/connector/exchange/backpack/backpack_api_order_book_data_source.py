@@ -338,7 +338,6 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
             first, last = as_int(first), as_int(last)
         if first > last:
             raise ValueError(f"U={first} > u={last}")
-        self.metrics.on_message(_DEPTH)
         if state.synced:
             book_u = state.last_u
             if first == book_u + 1 or (state.first_pending and first <= book_u + 1 <= last):
@@ -346,13 +345,13 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                 state.last_u = last
                 state.first_pending = False
                 self._diff_output.put_nowait(message)
-            elif last <= book_u:
-                return  # already in the book (snapshot ahead of the stream, or a duplicate)
-            else:
+            elif last > book_u:
                 message = diff_message_fast(data, state.trading_pair, first, last)
                 self._on_gap(state, message, book_u)
+            # else: already in the book (snapshot ahead of the stream, or a duplicate): skip
         else:
             state.buffer.append(diff_message_fast(data, state.trading_pair, first, last))
+        self.metrics.on_message(_DEPTH)  # only frames that parsed; a malformed one counts as dropped instead
 
     def _on_trade(self, state: _PairSync, data: Dict[str, Any]) -> None:
         message = trade_message(data, state.trading_pair)
