@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, List, Optional, Tuple
 
 from aiohttp import web
@@ -133,6 +134,8 @@ class RestApi:
         r.add_get("/api/v1/capital", self.capital)
         r.add_get("/api/v1/borrowLend/positions", self.borrow_lend_positions)
         r.add_get("/api/v1/account", self.account)
+        r.add_get("/api/v1/account/limits/order", self.max_order_quantity)
+        r.add_get("/api/v1/capital/collateral", self.collateral)
         r.add_post("/api/v1/order", self.order_execute)
         r.add_get("/api/v1/order", self.order_query)
         r.add_delete("/api/v1/order", self.order_cancel)
@@ -275,6 +278,51 @@ class RestApi:
             "positionLimit": "0", "spotMakerFee": _fmt(acct.maker_bps), "spotTakerFee": _fmt(acct.taker_bps),
             "triggerOrders": 0,
         })
+
+    async def max_order_quantity(self, request):
+        """§5.4 ``maxOrderQuantity``: Bid → available quote / price (or the best ask), Ask → available base."""
+        acct, params = await self._auth(request)
+        sym = _symbol_param(params)
+        side = params.get("side")
+        if side not in ("Bid", "Ask"):
+            raise parse_error("side", "expected Bid or Ask")
+        spec = self.s.engine.specs.get(sym)
+        if spec is None:
+            raise bad_request("Invalid market symbol")
+        price = params.get("price")
+        if side == "Ask":
+            qty = acct.available.get(spec.base, 0)
+        else:
+            try:
+                ref = Decimal(price) if price else self.s.engine.markets[sym].book.best("Ask") or self.s.mids[sym]
+            except InvalidOperation:
+                raise parse_error("price", "expected a decimal")
+            qty = acct.available.get(spec.quote, 0) / ref if ref > 0 else Decimal(0)
+        qty = (Decimal(qty) / spec.step_size).to_integral_value(rounding=ROUND_DOWN) * spec.step_size
+        return json_response({"symbol": sym, "side": side, "maxOrderQuantity": _fmt(qty), "price": price,
+                              "reduceOnly": None, "autoBorrow": None, "autoBorrowRepay": None, "autoLendRedeem": None})
+
+    async def collateral(self, request):
+        """§5.2 MarginAccountSummary, spot-only approximation: weight 1, marks from mids (UNCONFIRMED values)."""
+        acct, _ = await self._auth(request)
+        marks = {"USDC": Decimal(1)}
+        for sym, spec in self.s.engine.specs.items():
+            if spec.quote == "USDC":
+                marks.setdefault(spec.base, self.s.mids[sym])
+        rows, total, locked_value = [], Decimal(0), Decimal(0)
+        for asset in acct.assets():
+            avail, locked = acct.available.get(asset, Decimal(0)), acct.locked.get(asset, Decimal(0))
+            mark = marks.get(asset, Decimal(0))
+            value = (avail + locked) * mark
+            total += value
+            locked_value += locked * mark
+            rows.append({"symbol": asset, "assetMarkPrice": _fmt(mark), "totalQuantity": _fmt(avail + locked),
+                         "balanceNotional": _fmt(value), "collateralWeight": "1", "collateralValue": _fmt(value),
+                         "openOrderQuantity": _fmt(locked), "lendQuantity": "0", "availableQuantity": _fmt(avail)})
+        return json_response({"assetsValue": _fmt(total), "borrowLiability": "0", "collateral": rows, "imf": "0",
+                              "unsettledEquity": "0", "liabilitiesValue": "0", "marginFraction": None, "mmf": "0",
+                              "netEquity": _fmt(total), "netEquityAvailable": _fmt(total - locked_value),
+                              "netEquityLocked": _fmt(locked_value), "netExposureFutures": "0", "pnlUnrealized": "0"})
 
     # ------------------------------------------------------------------ orders
     async def order_execute(self, request):

@@ -281,7 +281,6 @@ class WsHub:
             return
         names = (stream_base, f"{stream_base}.{symbol}") if symbol else (stream_base,)
         delay_s, window_s = self.faults.private_delay()
-        loop = asyncio.get_running_loop()
         for conn, streams in list(targets.items()):
             for name in names:
                 if name not in streams:
@@ -290,7 +289,7 @@ class WsHub:
                 if window_s > 0:
                     self._shuffle(conn, text, name, delay_s, window_s)
                 elif delay_s > 0:
-                    loop.call_later(delay_s, self._send, conn, text, name)
+                    asyncio.get_running_loop().call_later(delay_s, self._send, conn, text, name)
                 else:
                     self._send(conn, text, name)
 

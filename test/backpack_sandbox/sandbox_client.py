@@ -14,6 +14,8 @@ from nacl.signing import SigningKey
 INSTRUCTIONS = {
     ("GET", "/api/v1/account"): "accountQuery",
     ("GET", "/api/v1/capital"): "balanceQuery",
+    ("GET", "/api/v1/capital/collateral"): "collateralQuery",
+    ("GET", "/api/v1/account/limits/order"): "maxOrderQuantity",
     ("GET", "/api/v1/borrowLend/positions"): "borrowLendPositionQuery",
     ("GET", "/api/v1/order"): "orderQuery",
     ("POST", "/api/v1/order"): "orderExecute",

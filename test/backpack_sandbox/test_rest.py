@@ -219,3 +219,14 @@ async def test_malformed_bodies_do_not_crash(sandbox, session, trader):
     status, body = await trader.call("GET", "/wapi/v1/history/fills", {"limit": "abc"})
     assert status == 400 and isinstance(body, str)
     assert await get(session, sandbox.rest_url + "/api/v1/ping") == (200, "pong")
+
+
+async def test_max_order_quantity_and_collateral(trader):
+    status, body = await trader.call("GET", "/api/v1/account/limits/order", {"symbol": "SOL_USDC", "side": "Bid", "price": "150"})
+    assert status == 200 and body["maxOrderQuantity"] == "666.66"
+    status, body = await trader.call("GET", "/api/v1/account/limits/order", {"symbol": "SOL_USDC", "side": "Ask"})
+    assert body["maxOrderQuantity"] == "100"
+    status, body = await trader.call("GET", "/api/v1/account/limits/order", {"symbol": "SOL_USDC", "side": "Bid", "price": "x"})
+    assert status == 400
+    status, col = await trader.call("GET", "/api/v1/capital/collateral")
+    assert status == 200 and {c["symbol"] for c in col["collateral"]} == {"SOL", "BTC", "ETH", "USDC"}

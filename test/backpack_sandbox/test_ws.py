@@ -198,3 +198,23 @@ async def recv_until_type(ws, msg_type, timeout=5.0):
         msg = await ws.receive(timeout=max(0.01, deadline - asyncio.get_running_loop().time()))
         if msg.type == msg_type:
             return msg
+
+
+async def test_aggregated_depth_stream(sandbox, session, trader):
+    async with session.ws_connect(sandbox.ws_url) as ws:
+        await sub(ws, "depth.200ms.SOL_USDC")
+        await wait_for(lambda: sandbox.hub.subs["depth.200ms.SOL_USDC"])
+        start_id = sandbox.engine.markets["SOL_USDC"].update_id
+        for price in ("100", "101", "102"):
+            await trader.order(**lim("Bid", price, "1"))
+        await trader.call("DELETE", "/api/v1/orders", {"symbol": "SOL_USDC"})
+        await trader.order(**lim("Bid", "103", "2"))
+        end_id = sandbox.engine.markets["SOL_USDC"].update_id
+        book = {}
+        last_u = start_id
+        while last_u < end_id:
+            d = (await recv_json(ws))["data"]
+            assert d["U"] == last_u + 1 and d["U"] <= d["u"]
+            last_u = d["u"]
+            book.update({p: q for p, q in d["b"]})
+        assert book == {"100.00": "0.00", "101.00": "0.00", "102.00": "0.00", "103.00": "2.00"}
