@@ -300,10 +300,14 @@ class Engine:
 
     def _fok_fillable(self, order: Order, m: MarketState) -> bool:
         opp = _opposite(order.side)
-        avail = ZERO
         exclude = order.account_id if order.stp != "Allow" else None
+        if order.quantity is None:  # quote-sized market FOK: the whole quote amount must be usable
+            got = self._walk(m, opp, None, order.quote_quantity, exclude)[1]
+            return order.quote_quantity - got < (m.book.best(opp) or ZERO) * m.spec.step_size
+        avail = ZERO
         for price in m.book.levels_from_best(opp):
-            if (order.side == BID and price > order.price) or (order.side == ASK and price < order.price):
+            if order.price is not None and ((order.side == BID and price > order.price)
+                                            or (order.side == ASK and price < order.price)):
                 break
             avail += m.book.level_qty[opp][price]
             if exclude is not None:

@@ -139,7 +139,7 @@ class WsHub:
 
     # ------------------------------------------------------------------ handler
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20, timeout=2.0)
         await ws.prepare(request)
         conn = Connection(ws, request)
         self.conns.add(conn)
