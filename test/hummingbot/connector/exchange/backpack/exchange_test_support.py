@@ -1,0 +1,131 @@
+"""Shared helpers of the BackpackExchange unit tests (not a test module)."""
+import asyncio
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+from typing import Any, Callable, Dict, List
+
+from bidict import bidict
+
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
+from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+from hummingbot.connector.trading_rule import TradingRule
+from hummingbot.core.data_type.common import OrderType, TradeType
+from hummingbot.core.data_type.in_flight_order import InFlightOrder
+from hummingbot.core.event.event_logger import EventLogger
+from hummingbot.core.event.events import MarketEvent
+
+API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="     # backpack-api.md §2.6 throwaway pair
+API_SECRET = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+REPO_ROOT = Path(__file__).resolve().parents[5]
+VECTORS_PATH = REPO_ROOT.parent / "shared" / "fixtures" / "bpx_official_vectors.json"
+
+
+def official_vectors(test_name: str) -> List[Dict[str, Any]]:
+    """Payloads recorded from Backpack's official SDK tests (never copied into the repo)."""
+    vectors = json.loads(VECTORS_PATH.read_text())["vectors"]
+    return [v["json"] for v in vectors if v["test"] == test_name]
+
+
+def url_regex(path: str) -> re.Pattern:
+    return re.compile("^" + re.escape(web_utils.public_rest_url(path)) + r"(\?.*)?$")
+
+
+def url(path: str) -> str:
+    return web_utils.public_rest_url(path)
+
+
+def error_body(code: str, message: str) -> str:
+    return json.dumps({"code": code, "message": message})
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (polling the loop), failing after a generous ``timeout``."""
+    async def _poll():
+        while not condition():
+            await asyncio.sleep(0.005)
+    await asyncio.wait_for(_poll(), timeout)
+
+
+class ExchangeTestCase(IsolatedAsyncioWrapperTestCase):
+    """An exchange with SOL-USDC and ETH-USDC rules/symbols loaded, log capture and event loggers."""
+    level = 0
+    pair = "SOL-USDC"
+    symbol = "SOL_USDC"
+
+    def setUp(self):
+        super().setUp()
+        self.log_records = []
+        self.exchange = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET,
+                                         trading_pairs=[self.pair, "ETH-USDC"])
+        self.exchange.logger().setLevel(1)
+        self.exchange.logger().addHandler(self)
+        self.exchange._order_tracker.logger().setLevel(1)
+        self.exchange._order_tracker.logger().addHandler(self)
+        self.exchange._time_synchronizer.add_time_offset_ms_sample(0)
+        self.exchange._set_current_timestamp(1700000000)
+        self.exchange._set_trading_pair_symbol_map(bidict({self.symbol: self.pair, "ETH_USDC": "ETH-USDC"}))
+        for pair in (self.pair, "ETH-USDC"):
+            self.exchange._trading_rules[pair] = TradingRule(
+                trading_pair=pair, min_order_size=Decimal("0.01"), min_price_increment=Decimal("0.01"),
+                min_base_amount_increment=Decimal("0.01"))
+        self.events: Dict[MarketEvent, EventLogger] = {}
+        for event in (MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated, MarketEvent.OrderFilled,
+                      MarketEvent.OrderCancelled, MarketEvent.OrderFailure, MarketEvent.BuyOrderCompleted,
+                      MarketEvent.SellOrderCompleted):
+            self.events[event] = EventLogger()
+            self.exchange.add_listener(event, self.events[event])
+
+    def tearDown(self):
+        for task in list(self.exchange._unknown_outcome_orders.values()):
+            task.cancel()
+        super().tearDown()
+
+    def ev(self, event: MarketEvent) -> list:
+        """Events logged so far (``EventLogger.event_log`` returns a fresh copy on each access)."""
+        return self.events[event].event_log
+
+    def handle(self, record):
+        self.log_records.append(record)
+
+    def logged(self, level: str, fragment: str) -> bool:
+        return any(r.levelname == level and fragment in r.getMessage() for r in self.log_records)
+
+    def track(self, client_order_id: str = "123456", exchange_order_id: str = "111", amount: str = "1",
+              price: str = "150", order_type: OrderType = OrderType.LIMIT, trade_type: TradeType = TradeType.BUY,
+              pair: str = None) -> InFlightOrder:
+        self.exchange.start_tracking_order(
+            order_id=client_order_id, exchange_order_id=exchange_order_id, trading_pair=pair or self.pair,
+            trade_type=trade_type, price=Decimal(price), amount=Decimal(amount), order_type=order_type)
+        return self.exchange.in_flight_orders[client_order_id]
+
+    def order_json(self, order: InFlightOrder, status: str, exchange_order_id: str = None, executed: str = "0",
+                   **extra) -> Dict[str, Any]:
+        body = {"id": exchange_order_id or order.exchange_order_id or "999", "clientId": int(order.client_order_id),
+                "symbol": self.symbol, "side": "Bid" if order.trade_type is TradeType.BUY else "Ask",
+                "orderType": "Limit", "price": str(order.price), "quantity": str(order.amount),
+                "executedQuantity": executed, "executedQuoteQuantity": "0", "postOnly": False,
+                "selfTradePrevention": "RejectTaker", "status": status, "timeInForce": "GTC",
+                "createdAt": 1735689600123}
+        body.update(extra)
+        return body
+
+    def ws(self, data: Dict[str, Any], stream: str = CONSTANTS.ORDER_UPDATE_STREAM) -> Dict[str, Any]:
+        return {"stream": stream, "data": data}
+
+    def order_event(self, order: InFlightOrder, event: str, status: str, exchange_order_id: str = None,
+                    **extra) -> Dict[str, Any]:
+        data = {"e": event, "E": 1754939110175879, "s": self.symbol, "c": int(order.client_order_id),
+                "S": "Bid" if order.trade_type is TradeType.BUY else "Ask", "o": "LIMIT", "f": "GTC",
+                "q": str(order.amount), "p": str(order.price), "X": status,
+                "i": exchange_order_id or order.exchange_order_id, "t": None, "z": "0", "Z": "0",
+                "V": "RejectTaker", "T": 1754939110174705, "O": "USER"}
+        data.update(extra)
+        return self.ws(data)
+
+    def fill_event(self, order: InFlightOrder, trade_id: int, qty: str, price: str, status: str,
+                   exchange_order_id: str = None, fee: str = "0.01", fee_asset: str = "USDC") -> Dict[str, Any]:
+        return self.order_event(order, "orderFill", status, exchange_order_id=exchange_order_id, t=trade_id,
+                                l=qty, L=price, m=True, n=fee, N=fee_asset)
