@@ -3,7 +3,6 @@ aiohttp application on ``config.host:config.port`` (REST ``/api/v1``, ``/wapi/v1
 control ``/_sandbox``)."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from dataclasses import dataclass, field

@@ -1,7 +1,6 @@
 """Fault switches (faults.py) via the Python API and the control endpoints; rate limits (§7)."""
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
