@@ -374,3 +374,30 @@ async def test_malformed_frames_on_the_socket_do_not_stop_the_loop():
         assert len(factory.sockets) == 1 and ds.metrics.reconnects == 0
     finally:
         await stop(tracker)
+
+
+@pytest.mark.asyncio
+async def test_hourly_safety_resync_keeps_the_book_exact_without_counting_a_gap():
+    clock = ManualClock()
+    ds, factory, _ = make_source(clock=clock)
+    ds.configure_time(clock=clock, sleep=clock.sleep, rng=random.Random(0), wall=clock)  # pings on the manual clock
+    ex = FakeExchangeBook(seed=12)
+    serve(factory, ex)
+    tracker = await started_tracker(ds)
+    try:
+        await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
+        ws = factory.sockets[0]
+        for _ in range(20):
+            ws.push(ex.step())
+        await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected())
+        for _ in range(121):  # an hour of server pings (WSConnection stamps last_recv_time): stays connected
+            ws.last_recv_time = clock.now
+            await clock.advance(30, step=30)
+        await wait_for(lambda: ds.metrics.resyncs == 1)
+        for _ in range(10):
+            ws.push(ex.step())
+        await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected())
+        assert ds.metrics.gaps == 0 and ds.metrics.reconnects == 0
+        assert len(factory.rest_calls) == 2
+    finally:
+        await stop(tracker)

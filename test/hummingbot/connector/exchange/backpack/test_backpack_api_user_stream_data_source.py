@@ -1,6 +1,5 @@
 import asyncio
 import base64
-import json
 import logging
 import random
 
