@@ -118,7 +118,18 @@ class SandboxProcess:
         return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}")
 
     async def fills(self) -> List[Dict[str, Any]]:
-        return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}/fills")
+        """The account's side of every ledger fill: ``tradeId``, ``side``, ``price``, ``quantity``, ``fee``,
+        ``feeSymbol`` (the ledger keeps both sides of a trade in one entry)."""
+        account_id = (await self.account())["accountId"]
+        entries = await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}/fills")
+        fills = []
+        for entry in entries:
+            for side, role in (("Bid", "buyer"), ("Ask", "seller")):
+                if entry[f"{role}Account"] == account_id:
+                    fills.append({"tradeId": entry["tradeId"], "side": side, "price": entry["price"],
+                                  "quantity": entry["quantity"], "fee": entry[f"{role}Fee"],
+                                  "feeSymbol": entry[f"{role}FeeSymbol"]})
+        return fills
 
     async def orders(self) -> List[Dict[str, Any]]:
         return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}/orders")
