@@ -86,6 +86,7 @@ _ORDER_EVENTS = frozenset({"orderAccepted", "orderCancelled", "orderExpired", "o
 _UNKNOWN_OUTCOME_TRANSPORT_ERRORS = (asyncio.TimeoutError, aiohttp.ServerDisconnectedError,
                                      aiohttp.ServerTimeoutError, aiohttp.ClientPayloadError)
 _ZERO = Decimal("0")
+_NewOrder = Union[LimitOrder, MarketOrder]
 
 
 class _ResolvedTradingPair(str):
@@ -461,11 +462,11 @@ class BackpackExchange(ExchangePyBase):
                  is_maker: Optional[bool] = None) -> TradeFeeBase:
         """Estimated fee: maker rate when ``is_maker`` or LIMIT_MAKER (post-only never takes), else taker; the
         account's fetched rates, or ``backpack_utils.DEFAULT_FEES`` until ``/api/v1/account`` answered."""
-        maker = order_type is OrderType.LIMIT_MAKER or bool(is_maker)
-        if maker:
-            percent = self._maker_fee if self._maker_fee is not None else backpack_utils.DEFAULT_FEES.maker_percent_fee_decimal
+        defaults = backpack_utils.DEFAULT_FEES
+        if order_type is OrderType.LIMIT_MAKER or is_maker:
+            percent = self._maker_fee if self._maker_fee is not None else defaults.maker_percent_fee_decimal
         else:
-            percent = self._taker_fee if self._taker_fee is not None else backpack_utils.DEFAULT_FEES.taker_percent_fee_decimal
+            percent = self._taker_fee if self._taker_fee is not None else defaults.taker_percent_fee_decimal
         return TradeFeeBase.new_spot_fee(fee_schema=self.trade_fee_schema(), trade_type=order_side, percent=percent)
 
     # ================================================================================== balances
@@ -679,7 +680,7 @@ class BackpackExchange(ExchangePyBase):
             self._unknown_outcome_orders.pop(client_order_id, None)
 
     # ---------------------------------------------------------------------------------- batch create
-    def batch_order_create(self, orders_to_create: List[Union[LimitOrder, MarketOrder]]) -> List[Union[LimitOrder, MarketOrder]]:
+    def batch_order_create(self, orders_to_create: List[_NewOrder]) -> List[_NewOrder]:
         """Create several orders with ``POST /api/v1/orders`` (§5.6) in chunks of ``BATCH_ORDER_MAX_SIZE``.
 
         :param orders_to_create: ``LimitOrder``/``MarketOrder`` objects (ids may be blank).

@@ -120,7 +120,8 @@ def normalize_time_in_force(value: Any) -> Optional[str]:
 
 
 def build_order_payload(symbol: str, trade_type: TradeType, order_type: OrderType, amount: Decimal,
-                        price: Optional[Decimal], client_id: int, time_in_force: Optional[str] = None) -> Dict[str, Any]:
+                        price: Optional[Decimal], client_id: int,
+                        time_in_force: Optional[str] = None) -> Dict[str, Any]:
     """Body of ``POST /api/v1/order`` (or one element of the batch, §5.6) for a LIMIT, LIMIT_MAKER or MARKET order.
 
     Prices/quantities go as decimal strings (§2.3; callers pass values already quantized to tick/step), ``clientId``
@@ -190,7 +191,7 @@ def _failure_misc(state: OrderState, status: str, reason: Any) -> Optional[Dict[
 
 def order_update_from_order(order: Mapping[str, Any], client_order_id: str, trading_pair: str,
                             timestamp: float) -> OrderUpdate:
-    """Order object of §5.13 (placement, query, cancel answers) or an order-history element (§5.11) → ``OrderUpdate``.
+    """Order object of §5.13 (placement, query, cancel answers) or an order-history row (§5.11) → ``OrderUpdate``.
 
     :param timestamp: update time in seconds (when we observed it; order ``createdAt`` is creation, not update).
     :raises KeyError/ValueError: no ``status``/``id`` or an unknown status.

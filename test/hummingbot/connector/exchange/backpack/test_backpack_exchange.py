@@ -97,7 +97,8 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
 
     @property
     def latest_prices_request_mock_response(self):
-        return {"symbol": self.exchange_trading_pair, "firstPrice": "9000", "lastPrice": str(self.expected_latest_price),
+        return {"symbol": self.exchange_trading_pair, "firstPrice": "9000",
+                "lastPrice": str(self.expected_latest_price),
                 "priceChange": "999.9", "priceChangePercent": "0.1111", "high": "10001", "low": "8990",
                 "volume": "12.5", "quoteVolume": "120000", "trades": "321"}
 
@@ -313,7 +314,8 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
             self, order: InFlightOrder, mock_api: aioresponses,
             callback: Optional[Callable] = lambda *args, **kwargs: None) -> str:
         url = url_regex(CONSTANTS.ORDER_PATH_URL)
-        body = order_payload(order, order.exchange_order_id, "PartiallyFilled", executed=self.expected_partial_fill_amount)
+        body = order_payload(order, order.exchange_order_id, "PartiallyFilled",
+                             executed=self.expected_partial_fill_amount)
         mock_api.get(url, body=json.dumps(body), callback=callback)
         return url
 
@@ -338,8 +340,9 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
         mock_api.get(url, body=json.dumps([fill]), callback=callback)
         return url
 
-    def configure_erroneous_http_fill_trade_response(self, order: InFlightOrder, mock_api: aioresponses,
-                                                     callback: Optional[Callable] = lambda *args, **kwargs: None) -> str:
+    def configure_erroneous_http_fill_trade_response(
+            self, order: InFlightOrder, mock_api: aioresponses,
+            callback: Optional[Callable] = lambda *args, **kwargs: None) -> str:
         url = url_regex(CONSTANTS.FILL_HISTORY_PATH_URL)
         mock_api.get(url, status=400, body=error_body("INVALID_CLIENT_REQUEST", "Invalid range"), callback=callback)
         return url

@@ -95,7 +95,8 @@ class RulesAndFeesTests(ExchangeTestCase):
             mock_api.get(url(CONSTANTS.MARKETS_PATH_URL), body=json.dumps(MARKETS))
             await self.exchange._update_trading_rules()
         self.assertEqual(["SOL-USDC"], list(self.exchange.trading_rules))
-        self.assertEqual({"SOL_USDC": "SOL-USDC", "BAD_USDC": "BAD-USDC"}, dict(await self.exchange.trading_pair_symbol_map()))
+        symbol_map = await self.exchange.trading_pair_symbol_map()
+        self.assertEqual({"SOL_USDC": "SOL-USDC", "BAD_USDC": "BAD-USDC"}, dict(symbol_map))
         self.assertTrue(self.logged("ERROR", "Error parsing the trading rule of Backpack market BAD_USDC"))
 
     async def test_fees_from_account_in_bps(self):
@@ -360,7 +361,8 @@ class BatchCreateTests(ExchangeTestCase):
         self.assertTrue(all(o.client_order_id.isdigit() for o in created))
         self.assertEqual([int(o.client_order_id) for o in created], [element["clientId"] for element in body])
         self.assertEqual(["Bid", "Ask"], [element["side"] for element in body])
-        self.assertEqual("111051090663277569", self.exchange.in_flight_orders[created[0].client_order_id].exchange_order_id)
+        first = self.exchange.in_flight_orders[created[0].client_order_id]
+        self.assertEqual("111051090663277569", first.exchange_order_id)
         self.assertEqual(created[1].client_order_id, failures[0].order_id)
         self.assertIn("INSUFFICIENT_FUNDS", failures[0].error_message)
 

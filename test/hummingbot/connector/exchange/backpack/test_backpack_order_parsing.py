@@ -1,4 +1,4 @@
-"""Table tests of the pure payload ↔ Hummingbot functions (backpack_order_parsing), with SDK vectors where they fit."""
+"""Table tests of the pure payload ↔ Hummingbot functions (backpack_order_parsing), with SDK vectors."""
 import unittest
 from decimal import Decimal
 
@@ -80,7 +80,8 @@ class OrderPayloadTests(unittest.TestCase):
         with self.assertRaises(ValueError):
             P.build_order_payload("SOL_USDC", TradeType.BUY, OrderType.LIMIT, Decimal("1"), Decimal("1"), 1, "GTX")
         with self.assertRaises(ValueError):
-            P.build_order_payload("SOL_USDC", TradeType.BUY, OrderType.LIMIT_MAKER, Decimal("1"), Decimal("1"), 1, "FOK")
+            P.build_order_payload("SOL_USDC", TradeType.BUY, OrderType.LIMIT_MAKER, Decimal("1"), Decimal("1"), 1,
+                                  "FOK")
 
     def test_limit_without_price_rejected(self):
         with self.assertRaises(ValueError):
