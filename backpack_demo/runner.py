@@ -46,7 +46,8 @@ class DemoOptions:
     template: Path = PMM_TEMPLATE
     progress_interval_s: float = 5.0
     balances: Dict[str, str] = field(default_factory=lambda: {"SOL": "100", "USDC": "20000"})
-    sandbox_args: list = field(default_factory=list)
+    #: Twice the default pace of the sandbox's background traders: more fills in a short demo.
+    sandbox_args: list = field(default_factory=lambda: ["--flow-pace", "2"])
 
 
 def new_key_pair() -> tuple:
@@ -93,12 +94,12 @@ async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> 
         out(f"sandbox exchange up at {sandbox.rest_url} (demo account {api_key[:4]}…{api_key[-4:]})")
         os.environ[CONSTANTS.SANDBOX_URL_ENV] = sandbox.rest_url
         core = TradingCore({})
-        core.gateway_monitor.stop_monitor()
+        await asyncio.sleep(0)  # let the gateway monitor task start, so stopping it cancels a running task
+        core.gateway_monitor.stop_monitor()  # no Gateway in this setup
         connector = core.connector_manager.create_connector(
             CONSTANTS.SANDBOX_CONNECTOR_NAME, [options.trading_pair], True,
             api_keys={"backpack_sandbox_api_key": api_key, "backpack_sandbox_api_secret": secret})
         recorder = EventRecorder(connector)
-        use_connector_prices_for_rate_oracle(connector)
 
         config_map = await load_strategy_config_map_from_file(options.template)
         config_map["exchange"].value = CONSTANTS.SANDBOX_CONNECTOR_NAME
@@ -107,6 +108,9 @@ async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> 
             config_map[key].value = value
 
         balances_start = _totals(await sandbox.account())
+        # Last thing before the start: Hummingbot resets the oracle's source whenever it validates its client
+        # config, and start_strategy starts the oracle (whose default sources are internet exchanges).
+        use_connector_prices_for_rate_oracle(connector)
         started_at = time.monotonic()
         if not await core.start_strategy("pure_market_making", strategy_file_name=options.template.name):
             raise RuntimeError("Hummingbot could not start the pure_market_making strategy (see the log)")

@@ -34,7 +34,7 @@ class SandboxConfig:
     extra_markets: int = 0
     flow: bool = True
     flow_pace: float = 1.0
-    flow_levels: int = 5
+    flow_levels: int = 10
     fee_maker_bps: str = "8"
     fee_taker_bps: str = "10"
     post_only_mode: str = "reject"

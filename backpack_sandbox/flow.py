@@ -1,12 +1,12 @@
 """Background market flow: two internal accounts trade so the books look alive.
 
 - Liquidity bot: per market, ``levels`` bids and asks around a random-walk mid (geometric steps,
-  σ ≈ 3 bps per requote, slight pull back to the initial mid). Half-spread ≈ 2 bps, level spacing
-  ≈ 3 bps (at least one tick), level size ≈ 300–3000 quote units. Requotes each market every
+  σ ≈ 3 bps per requote, slight pull back to the initial mid). 10 levels by default; half-spread ≈ 2 bps,
+  level spacing ≈ 3 bps (at least one tick), level size ≈ 300–3000 quote units. Requotes each market every
   0.5–1.5 s (divided by ``pace``) by cancelling and re-placing its orders.
 - Taker bot: every 0.3–1.0 s (divided by ``pace``) sends, on a random market and side, a Market order
-  (or an IOC limit at the k-th level) sized to walk through 1–3 top levels, so a maker quoting at or
-  inside the touch is filled within seconds.
+  (or an IOC limit at the k-th level) sized to walk through 1–3 top levels — one in four sweeps 6–9
+  levels — so a maker quoting at the touch, or 10–20 bps away, is filled within seconds.
 
 Deterministic given ``seed``: all choices come from ``random.Random`` instances seeded from it
 (wall-clock interleaving of the two loops is not deterministic). Initial mids: SOL 150, BTC 90000,
@@ -121,7 +121,11 @@ class FlowDriver:
         spec = self.engine.specs[symbol]
         book = self.engine.markets[symbol].book
         opp = "Ask" if side == "Bid" else "Bid"
-        k = rng.randint(1, 3)
+        # Mostly small takes through the top 1-3 levels; one in four sweeps 6-9 levels (~17-26 bps with the
+        # default ladder), so a maker quoting 10-20 bps from the mid (above the 8 bps maker fee) gets filled too,
+        # while a 10-level ladder keeps both sides of the book non-empty.
+        sweep = rng.random() < 0.25
+        k = rng.randint(6, 9) if sweep else rng.randint(1, 3)
         prices = []
         total = Decimal(0)
         for p in book.levels_from_best(opp):
@@ -131,7 +135,7 @@ class FlowDriver:
                 break
         if not prices:
             return None
-        frac = Decimal(str(round(rng.uniform(0.4, 1.0), 3)))
+        frac = Decimal(1) if sweep else Decimal(str(round(rng.uniform(0.4, 1.0), 3)))
         qty = (total * frac / spec.step_size).to_integral_value(rounding=ROUND_FLOOR) * spec.step_size
         if qty < spec.min_quantity:
             qty = spec.min_quantity
