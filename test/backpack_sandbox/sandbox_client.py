@@ -11,21 +11,8 @@ from typing import Any, Callable, Dict, Optional
 import aiohttp
 from nacl.signing import SigningKey
 
-INSTRUCTIONS = {
-    ("GET", "/api/v1/account"): "accountQuery",
-    ("GET", "/api/v1/capital"): "balanceQuery",
-    ("GET", "/api/v1/capital/collateral"): "collateralQuery",
-    ("GET", "/api/v1/account/limits/order"): "maxOrderQuantity",
-    ("GET", "/api/v1/borrowLend/positions"): "borrowLendPositionQuery",
-    ("GET", "/api/v1/order"): "orderQuery",
-    ("POST", "/api/v1/order"): "orderExecute",
-    ("DELETE", "/api/v1/order"): "orderCancel",
-    ("GET", "/api/v1/orders"): "orderQueryAll",
-    ("POST", "/api/v1/orders"): "orderExecute",
-    ("DELETE", "/api/v1/orders"): "orderCancelAll",
-    ("GET", "/wapi/v1/history/orders"): "orderHistoryQueryAll",
-    ("GET", "/wapi/v1/history/fills"): "fillHistoryQueryAll",
-}
+# The route table is a fact list (§3), taken from the sandbox; the signing itself stays independent below.
+from backpack_sandbox.auth import INSTRUCTIONS
 
 
 def _text(value: Any) -> str:
