@@ -1,5 +1,5 @@
 """Local Backpack Exchange sandbox: REST + WebSocket on 127.0.0.1 speaking Backpack's protocol
-(see /work/shared/backpack-api.md and backpack_sandbox/README.md).
+(see ../shared/backpack-api.md and backpack_sandbox/README.md).
 
 Imports nothing from hummingbot or the connector; signatures are verified with PyNaCl.
 """
