@@ -22,6 +22,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Dict, List, Optional
 
 from .errors import ApiError
+from .tasks import cancel_and_wait
 
 log = logging.getLogger("backpack_sandbox.flow")
 
@@ -59,13 +60,7 @@ class FlowDriver:
         self._tasks = [loop.create_task(self._maker_loop()), loop.create_task(self._taker_loop())]
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._tasks)
         self._tasks = []
 
     # ------------------------------------------------------------------ liquidity

@@ -35,6 +35,7 @@ from .errors import ApiError
 from .faults import Faults
 from .markets import MarketSpec, fmt_pad
 from .stats import Stats
+from .tasks import cancel_and_wait
 
 log = logging.getLogger("backpack_sandbox.ws")
 
@@ -126,13 +127,7 @@ class WsHub:
         self._tasks.append(loop.create_task(self._aggregate_loop()))
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         await asyncio.gather(*(self._close(c, 1001, "server shutdown") for c in list(self.conns)),
                              return_exceptions=True)

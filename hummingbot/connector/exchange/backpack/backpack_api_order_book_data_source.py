@@ -46,9 +46,9 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional
 
-from hummingbot.connector.backpack_common.stream_metrics import LogThrottle, StreamMetrics
 from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
+from hummingbot.connector.exchange.backpack.backpack_stream_setup import supervised_stream
 from hummingbot.connector.exchange.backpack.backpack_order_book import (
     BackpackOrderBookMessage,
     as_int,
@@ -128,15 +128,11 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                        watchdog_check_s: float = CONSTANTS.WS_WATCHDOG_CHECK_S,
                        wall: Callable[[], float] = time.time) -> None:
         """(Re)build ``metrics`` and the supervisor with injectable time (tests); call before starting."""
-        self.metrics = StreamMetrics(f"{CONSTANTS.EXCHANGE_NAME}.public", clock=clock)
-        self._supervisor = StreamSupervisor(
-            "Backpack public stream", stale_timeout_s=stale_timeout_s, watchdog_check_s=watchdog_check_s,
-            metrics=self.metrics, backoff_initial_s=CONSTANTS.WS_BACKOFF_INITIAL_S,
-            backoff_max_s=CONSTANTS.WS_BACKOFF_MAX_S, backoff_reset_after_s=CONSTANTS.WS_BACKOFF_RESET_AFTER_S,
-            rng=rng, clock=clock, sleep=sleep, logger=self.logger())
+        self.metrics, self._supervisor, self._log_throttle = supervised_stream(
+            "public", "Backpack public stream", self.logger(), self.LOG_INTERVAL_S, clock=clock, sleep=sleep, rng=rng,
+            stale_timeout_s=stale_timeout_s, watchdog_check_s=watchdog_check_s)
         self._sleep_fn = sleep
         self._wall = wall
-        self._log_throttle = LogThrottle(self.LOG_INTERVAL_S, clock=clock)
 
     @property
     def supervisor(self) -> StreamSupervisor:

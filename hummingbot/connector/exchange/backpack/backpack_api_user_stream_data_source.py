@@ -32,10 +32,10 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from hummingbot.connector.backpack_common.stream_metrics import LogThrottle, StreamMetrics
 from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
+from hummingbot.connector.exchange.backpack.backpack_stream_setup import supervised_stream
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from hummingbot.core.web_assistant.connections.data_types import WSJSONRequest
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
@@ -83,14 +83,10 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
                        watchdog_check_s: float = CONSTANTS.WS_WATCHDOG_CHECK_S,
                        wall: Callable[[], float] = time.time) -> None:
         """(Re)build ``metrics`` and the supervisor with injectable time (tests); call before starting."""
-        self.metrics = StreamMetrics(f"{CONSTANTS.EXCHANGE_NAME}.private", clock=clock)
-        self._supervisor = StreamSupervisor(
-            "Backpack private stream", stale_timeout_s=stale_timeout_s, watchdog_check_s=watchdog_check_s,
-            metrics=self.metrics, backoff_initial_s=CONSTANTS.WS_BACKOFF_INITIAL_S,
-            backoff_max_s=CONSTANTS.WS_BACKOFF_MAX_S, backoff_reset_after_s=CONSTANTS.WS_BACKOFF_RESET_AFTER_S,
-            rng=rng, clock=clock, sleep=sleep, logger=self.logger())
+        self.metrics, self._supervisor, self._log_throttle = supervised_stream(
+            "private", "Backpack private stream", self.logger(), self.LOG_INTERVAL_S, clock=clock, sleep=sleep, rng=rng,
+            stale_timeout_s=stale_timeout_s, watchdog_check_s=watchdog_check_s)
         self._wall = wall
-        self._log_throttle = LogThrottle(self.LOG_INTERVAL_S, clock=clock)
 
     @property
     def supervisor(self) -> StreamSupervisor:
