@@ -8,7 +8,8 @@ later), then ``bootstrap_application`` (decrypt keys, write default configs, log
 ``HummingbotApplication.run()`` — the full-screen client.
 
 ``--home DIR`` runs it on another Hummingbot home (default: the installed Hummingbot's own, ``site-packages`` of a
-pip install); see ``backpack_client/home.py``. The sandbox connector's URL comes from ``BACKPACK_SANDBOX_URL``.
+pip install); see ``backpack_client/home.py``. ``--offline-rates`` replaces the rate oracle's internet sources (see
+``backpack_client/offline_rates.py``). The sandbox connector's URL comes from ``BACKPACK_SANDBOX_URL``.
 """
 import argparse
 import asyncio
@@ -23,6 +24,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, default=None,
                         help="Hummingbot home folder (conf/, logs/, data/, scripts/); created if missing")
+    parser.add_argument("--offline-rates", action="store_true",
+                        help="value balances without internet rate sources (backpack_client/offline_rates.py)")
     parser.add_argument("--config-password", default=os.environ.get("CONFIG_PASSWORD"),
                         help="password of the encrypted keys (env CONFIG_PASSWORD); asked for when absent")
     args = parser.parse_args(argv)
@@ -53,6 +56,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if hb is None:
             print("Invalid password.", file=sys.stderr)
             return 1
+        if args.offline_rates:
+            from backpack_client.offline_rates import OfflineRateSource
+            from hummingbot.core.rate_oracle.rate_oracle import RateOracle
+            RateOracle.get_instance().source = OfflineRateSource(lambda: hb.trading_core.connectors.values())
         await hb.run()
         return 0
 
