@@ -1,6 +1,8 @@
 # Backpack spot connector for Hummingbot — developer entry points.
 #   make test    install if needed, then run the whole test suite
 #   make demo    Hummingbot's pure-market-making strategy trading SOL-USDC on the local sandbox exchange
+#   make templates  copy the conf_backpack_*_TEMPLATE.yml files and the DCA script into Hummingbot's folders
+#   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -8,9 +10,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 DURATION ?= 60
 
-.PHONY: install test demo overlay clean-venv
+.PHONY: install test demo overlay clean-venv templates client
 
-install: $(STAMP) overlay
+install: $(STAMP) overlay templates
 
 # The Hummingbot wheel's Cython build takes ~8 minutes on 2 cores; pip keeps the built wheel in its cache,
 # and the stamp (named after the requirements' hash) makes a second `make install` take seconds.
@@ -34,3 +36,10 @@ demo: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Strategy templates and the DCA V2 script where Hummingbot's client finds them (see backpack_client/install_templates.py).
+templates:
+	@$(PY) -m backpack_client.install_templates > /dev/null
+
+client: install
+	$(PY) -m backpack_client $(if $(HOME_DIR),--home $(HOME_DIR))

@@ -1,0 +1,84 @@
+"""``make templates`` / ``python -m backpack_client.install_templates [--home DIR]``: copy this checkout's strategy
+templates and the DCA script to where Hummingbot's client finds them.
+
+Hummingbot's client takes its folders from its home directory (``hummingbot.root_path()``: the checkout for a
+source install, ``site-packages`` for a pip install):
+
+- ``<package>/templates/``  every ``conf_backpack_*_TEMPLATE.yml`` (next to Hummingbot's own templates);
+- ``<home>/conf/strategies/``  the V1 templates (pure MM, cross-exchange MM), for ``import <file>``;
+- ``<home>/conf/scripts/``  the DCA script config, for ``start --v2 <file>``;
+- ``<home>/scripts/``  ``backpack_dca.py``, the V2 script that config runs.
+
+Only files named here are written (the ``*_TEMPLATE.yml`` names and ``backpack_dca.py``); nothing else in the
+user's folders is touched. Run it with the Python of the Hummingbot install to target (``make templates
+PY=/path/to/python``).
+"""
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = REPO / "hummingbot" / "templates"
+SCRIPTS_DIR = REPO / "hummingbot_scripts"
+PMM_TEMPLATE = "conf_backpack_pure_market_making_TEMPLATE.yml"
+XEMM_TEMPLATE = "conf_backpack_cross_exchange_market_making_TEMPLATE.yml"
+DCA_TEMPLATE = "conf_backpack_dca_TEMPLATE.yml"
+DCA_SCRIPT = "backpack_dca.py"
+#: file → folders under the Hummingbot home it goes to (the package's templates folder gets every template).
+HOME_DESTINATIONS = {
+    PMM_TEMPLATE: ("conf/strategies",),
+    XEMM_TEMPLATE: ("conf/strategies",),
+    DCA_TEMPLATE: ("conf/scripts",),
+}
+
+
+def hummingbot_home() -> Path:
+    """Hummingbot's home directory as its client computes it (``root_path()``)."""
+    import hummingbot
+    return Path(hummingbot.root_path())
+
+
+def hummingbot_package_dir() -> Path:
+    import hummingbot
+    return Path(hummingbot.__file__).resolve().parent
+
+
+def plan(home: Path, package_dir: Path) -> List[Tuple[Path, Path]]:
+    """(source, destination) pairs of every copy ``install`` makes."""
+    copies = []
+    for template, folders in HOME_DESTINATIONS.items():
+        source = TEMPLATES_DIR / template
+        copies.append((source, package_dir / "templates" / template))
+        copies.extend((source, home / folder / template) for folder in folders)
+    copies.append((SCRIPTS_DIR / DCA_SCRIPT, home / "scripts" / DCA_SCRIPT))
+    return copies
+
+
+def install(home: Optional[Path] = None, package_dir: Optional[Path] = None) -> List[Path]:
+    """Copy every file of :func:`plan`; return the destinations. Creates missing folders."""
+    home = Path(home) if home is not None else hummingbot_home()
+    package_dir = Path(package_dir) if package_dir is not None else hummingbot_package_dir()
+    written = []
+    for source, destination in plan(home, package_dir):
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.resolve() != destination.resolve():
+            shutil.copyfile(source, destination)
+        written.append(destination)
+    return written
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backpack_client.install_templates", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", type=Path, default=None,
+                        help="Hummingbot home (default: the installed Hummingbot's root_path())")
+    args = parser.parse_args(argv)
+    for destination in install(args.home):
+        print(f"installed {destination}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
