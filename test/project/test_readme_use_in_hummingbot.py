@@ -17,6 +17,8 @@ KEYCHECK_TESTS = "test/hummingbot/connector/backpack_common/test_keycheck.py"
 CLIENT_TEST = ("test/backpack_client/test_client_session.py", "test_connect_and_balance_in_the_real_client")
 #: command pattern → (test file, test function) that runs it.
 COVERAGE = {
+    r"^pip install \.$": ("test/project/test_pip_install_over_hummingbot.py",
+                          "test_pip_install_replaces_the_shipped_connector"),
     r"python -m backpack_client\.install_templates": (
         "test/project/test_readme_use_in_hummingbot.py", "test_install_templates_command"),
     r"make client": ("test/project/test_readme_use_in_hummingbot.py", "test_make_targets_run_the_documented_modules"),
@@ -57,9 +59,9 @@ def client_commands():
     return [line.split(">>>", 1)[1].strip() for line in SECTION.splitlines() if line.startswith(">>>  ")]
 
 
-def test_the_section_sits_after_the_install_material():
-    assert README.index("## Install over your own Hummingbot") < README.index("## Use it in Hummingbot") \
-        < README.index("## Development layout")
+def test_the_section_opens_with_the_install_and_sits_before_the_development_layout():
+    assert SECTION.index("pip install .") < SECTION.index("python -m backpack_client.install_templates") < SECTION.index("connect backpack")
+    assert README.index("## Use it in Hummingbot") < README.index("## Development layout")
 
 
 @pytest.mark.parametrize("command", shell_commands() + client_commands())
