@@ -60,7 +60,7 @@ def client_commands():
 
 
 def test_the_section_opens_with_the_install_and_sits_before_the_development_layout():
-    assert SECTION.index("pip install .") < SECTION.index("python -m backpack_client.install_templates") < SECTION.index("connect backpack")
+    assert SECTION.index("pip install .") < SECTION.index("python -m backpack_client.install_templates") < SECTION.index(">>>  connect backpack_sandbox")
     assert README.index("## Use it in Hummingbot") < README.index("## Development layout")
 
 
