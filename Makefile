@@ -1,6 +1,7 @@
 # Backpack spot connector for Hummingbot — developer entry points.
 #   make test    install if needed, then run the whole test suite
 #   make demo    Hummingbot's pure-market-making strategy trading SOL-USDC on the local sandbox exchange
+#   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 DURATION ?= 60
 
-.PHONY: install test demo overlay clean-venv
+.PHONY: install test demo overlay clean-venv bench
 
 install: $(STAMP) overlay
 
@@ -31,6 +32,10 @@ test: install
 
 demo: install
 	$(PY) -m backpack_demo --duration $(DURATION)
+
+# Depth path, signing, order round trip and ready time, ours vs shipped (BENCH_ARGS=--help for the knobs).
+bench: install
+	$(PY) -m backpack_bench $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
