@@ -6,9 +6,10 @@ Variants (µs per frame, all on the same frames, each run starting from the same
 - ``pipeline``: a stand-in socket yields ``WSResponse(json.loads(frame))`` — what Hummingbot's ``WSConnection``
   hands a data source — one frame per event-loop turn (``asyncio.sleep(0)`` between frames, as separate socket
   reads would); the data source's own ``listen_for_subscriptions`` loop (ours: sequence check, message build;
-  shipped: channel routing, its internal queue and ``listen_for_order_book_diffs`` task, message build), then
-  Hummingbot's own ``OrderBookTracker`` diff router and ``_track_single_book`` apply into the C++ book. Timed from
-  the first frame to the book holding the last update id.
+  shipped: channel routing, its internal queue and ``listen_for_order_book_diffs`` task, message build), then the
+  connector's own order book tracker into the C++ book (shipped: Hummingbot's ``OrderBookTracker`` diff router
+  task and per-pair ``_track_single_book`` task; ours: ``BackpackOrderBookTracker``, which applies each diff as
+  the data source emits it). Timed from the first frame to the book holding the last update id.
 - ``direct``: no tasks, no tracker: ``json.loads`` → the data source's message entry point (ours ``_on_frame``;
   shipped ``_parse_order_book_diff_message``) → the message it emits → ``OrderBook.apply_diffs(bids, asks,
   update_id)`` as the tracker calls it. The connector's own share of the path.
@@ -25,7 +26,6 @@ from backpack_bench.common import perf_counter, settle, throwaway_keys
 from backpack_bench.frames import TRADING_PAIR, DepthStream
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_row import OrderBookRow
-from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 from hummingbot.core.web_assistant.connections.data_types import WSResponse
 
 BookState = Tuple[Tuple[Tuple[float, float], ...], Tuple[Tuple[float, float], ...]]
@@ -67,22 +67,18 @@ def book_state(book: OrderBook) -> BookState:
 
 # ------------------------------------------------------------------------------------------------ connectors
 class Side:
-    """One connector under test: builds its data source on a fresh connector for each run."""
+    """One connector under test: a fresh connector per run (its own tracker and data source are measured)."""
 
-    def __init__(self, name: str, make_connector: Callable[[], Any], make_data_source: Callable[[Any], Any],
-                 snapshot: Callable[[Dict[str, Any]], Any], entry: Callable[[Any], Callable]) -> None:
+    def __init__(self, name: str, make_connector: Callable[[], Any], snapshot: Callable[[Dict[str, Any]], Any],
+                 entry: Callable[[Any], Callable]) -> None:
         self.name = name
         self.make_connector = make_connector
-        self.make_data_source = make_data_source
         self.snapshot = snapshot
         self.entry = entry
 
 
 def ours_side() -> Side:
     from bidict import bidict
-    from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import (
-        BackpackAPIOrderBookDataSource,
-    )
     from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
     from hummingbot.connector.exchange.backpack.backpack_order_book import snapshot_message
 
@@ -93,10 +89,6 @@ def ours_side() -> Side:
         connector._set_trading_pair_symbol_map(bidict({"SOL_USDC": TRADING_PAIR}))
         return connector
 
-    def make_data_source(connector):
-        return BackpackAPIOrderBookDataSource(trading_pairs=[TRADING_PAIR], connector=connector,
-                                              api_factory=connector._web_assistants_factory)
-
     def entry(data_source):
         on_frame = data_source._on_frame
 
@@ -104,8 +96,7 @@ def ours_side() -> Side:
             on_frame(message)
         return handle
 
-    return Side("ours", make_connector, make_data_source,
-                lambda payload: snapshot_message(payload, TRADING_PAIR), entry)
+    return Side("ours", make_connector, lambda payload: snapshot_message(payload, TRADING_PAIR), entry)
 
 
 def upstream_side() -> Side:
@@ -117,10 +108,6 @@ def upstream_side() -> Side:
         return up.exchange.BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret,
                                             trading_pairs=[TRADING_PAIR], trading_required=False)
 
-    def make_data_source(connector):
-        return up.order_book_data_source.BackpackAPIOrderBookDataSource(
-            trading_pairs=[TRADING_PAIR], connector=connector, api_factory=connector._web_assistants_factory)
-
     def snapshot(payload):
         return up.order_book.BackpackOrderBook.snapshot_message_from_exchange(
             dict(payload), payload["timestamp"] * 1e-6, metadata={"trading_pair": TRADING_PAIR})
@@ -128,12 +115,13 @@ def upstream_side() -> Side:
     def entry(data_source):
         return data_source._parse_order_book_diff_message
 
-    return Side("upstream", make_connector, make_data_source, snapshot, entry)
+    return Side("upstream", make_connector, snapshot, entry)
 
 
 def _prepare(side: Side, stream: DepthStream, ws: Optional[FakeWebSocket] = None):
+    """The connector's own order book tracker and data source, with the snapshot fetch and the socket stubbed."""
     connector = side.make_connector()
-    data_source = side.make_data_source(connector)
+    data_source = connector.order_book_tracker.data_source
     snapshot = side.snapshot(stream.snapshot)
 
     async def fixed_snapshot(trading_pair: str):
@@ -162,7 +150,7 @@ async def run_pipeline(side: Side, stream: DepthStream, live: bool = True, timeo
     """``pipeline`` variant (module docstring) → (µs per frame, final book)."""
     ws = FakeWebSocket(stream.frames, live)
     connector, data_source = _prepare(side, stream, ws)
-    tracker = OrderBookTracker(data_source=data_source, trading_pairs=[TRADING_PAIR])
+    tracker = connector.order_book_tracker
 
     async def no_sleep(delay):
         return None

@@ -51,6 +51,7 @@ from hummingbot.connector.exchange.backpack.backpack_health import (
     assess_health,
     build_metrics_snapshot,
 )
+from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     bps_to_fraction,
     build_order_payload,
@@ -70,6 +71,7 @@ from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.market_order import MarketOrder
+from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
 from hummingbot.core.data_type.trade_fee import TradeFeeBase
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
@@ -256,6 +258,15 @@ class BackpackExchange(ExchangePyBase):
             time_synchronizer=self._time_synchronizer,
             domain=self._domain,
             auth=self._auth)
+
+    def _set_order_book_tracker(self, order_book_tracker: OrderBookTracker):
+        """``ExchangePyBase`` builds a plain ``OrderBookTracker``; ours applies diffs without queue hops and builds
+        initial books concurrently (``backpack_order_book_tracker``)."""
+        if type(order_book_tracker) is OrderBookTracker:
+            order_book_tracker = BackpackOrderBookTracker(data_source=order_book_tracker.data_source,
+                                                          trading_pairs=order_book_tracker._trading_pairs,
+                                                          domain=order_book_tracker._domain)
+        super()._set_order_book_tracker(order_book_tracker)
 
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return BackpackAPIOrderBookDataSource(
