@@ -51,6 +51,7 @@ from hummingbot.connector.exchange.backpack.backpack_health import (
     assess_health,
     build_metrics_snapshot,
 )
+from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     bps_to_fraction,
@@ -267,6 +268,10 @@ class BackpackExchange(ExchangePyBase):
                                                           trading_pairs=order_book_tracker._trading_pairs,
                                                           domain=order_book_tracker._domain)
         super()._set_order_book_tracker(order_book_tracker)
+
+    def _create_order_tracker(self) -> BackpackClientOrderTracker:
+        """O(1) order lookups by client id (``backpack_client_order_tracker``)."""
+        return BackpackClientOrderTracker(connector=self)
 
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return BackpackAPIOrderBookDataSource(
