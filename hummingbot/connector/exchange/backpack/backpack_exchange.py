@@ -53,6 +53,7 @@ from hummingbot.connector.exchange.backpack.backpack_health import (
 )
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
+from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     bps_to_fraction,
     build_order_payload,
@@ -66,6 +67,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
 )
 from hummingbot.connector.exchange_py_base import ExchangePyBase
 from hummingbot.connector.trading_rule import TradingRule
+from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
 from hummingbot.connector.utils import combine_to_hb_trading_pair
 from hummingbot.core.data_type.cancellation_result import CancellationResult
 from hummingbot.core.data_type.common import OrderType, TradeType
@@ -154,6 +156,7 @@ class BackpackExchange(ExchangePyBase):
                  trading_required: bool = True,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN):
         self._domain = domain
+        self._rate_limits_share_pct = rate_limits_share_pct
         self._trading_required = trading_required
         self._trading_pairs = trading_pairs or []
         # Consumed (and dropped) by `authenticator` during ExchangePyBase.__init__; never kept afterwards.
@@ -254,6 +257,9 @@ class BackpackExchange(ExchangePyBase):
 
     # ======================================================================================= factories
     def _create_web_assistants_factory(self) -> WebAssistantsFactory:
+        if type(self._throttler) is AsyncThrottler:  # ExchangePyBase's; ours checks capacity faster, same rules
+            self._throttler = BackpackThrottler(rate_limits=self.rate_limits_rules,
+                                                limits_share_percentage=self._rate_limits_share_pct)
         return web_utils.build_api_factory(
             throttler=self._throttler,
             time_synchronizer=self._time_synchronizer,
