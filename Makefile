@@ -3,6 +3,7 @@
 #   make demo    Hummingbot's pure-market-making strategy trading SOL-USDC on the local sandbox exchange
 #   make templates  copy the conf_backpack_*_TEMPLATE.yml files and the DCA script into Hummingbot's folders
 #   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
+#   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 DURATION ?= 60
 
-.PHONY: install test demo overlay clean-venv templates client
+.PHONY: install test demo overlay clean-venv templates client bench
 
 install: $(STAMP) overlay templates
 
@@ -33,6 +34,10 @@ test: install
 
 demo: install
 	$(PY) -m backpack_demo --duration $(DURATION)
+
+# Depth path, signing, order round trip and ready time, ours vs shipped (BENCH_ARGS=--help for the knobs).
+bench: install
+	$(PY) -m backpack_bench $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -51,6 +51,9 @@ from hummingbot.connector.exchange.backpack.backpack_health import (
     assess_health,
     build_metrics_snapshot,
 )
+from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
+from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
+from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     bps_to_fraction,
     build_order_payload,
@@ -64,12 +67,14 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
 )
 from hummingbot.connector.exchange_py_base import ExchangePyBase
 from hummingbot.connector.trading_rule import TradingRule
+from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
 from hummingbot.connector.utils import combine_to_hb_trading_pair
 from hummingbot.core.data_type.cancellation_result import CancellationResult
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.market_order import MarketOrder
+from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
 from hummingbot.core.data_type.trade_fee import TradeFeeBase
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
@@ -151,6 +156,7 @@ class BackpackExchange(ExchangePyBase):
                  trading_required: bool = True,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN):
         self._domain = domain
+        self._rate_limits_share_pct = rate_limits_share_pct
         self._trading_required = trading_required
         self._trading_pairs = trading_pairs or []
         # Consumed (and dropped) by `authenticator` during ExchangePyBase.__init__; never kept afterwards.
@@ -251,11 +257,27 @@ class BackpackExchange(ExchangePyBase):
 
     # ======================================================================================= factories
     def _create_web_assistants_factory(self) -> WebAssistantsFactory:
+        if type(self._throttler) is AsyncThrottler:  # ExchangePyBase's; ours checks capacity faster, same rules
+            self._throttler = BackpackThrottler(rate_limits=self.rate_limits_rules,
+                                                limits_share_percentage=self._rate_limits_share_pct)
         return web_utils.build_api_factory(
             throttler=self._throttler,
             time_synchronizer=self._time_synchronizer,
             domain=self._domain,
             auth=self._auth)
+
+    def _set_order_book_tracker(self, order_book_tracker: OrderBookTracker):
+        """``ExchangePyBase`` builds a plain ``OrderBookTracker``; ours applies diffs without queue hops and builds
+        initial books concurrently (``backpack_order_book_tracker``)."""
+        if type(order_book_tracker) is OrderBookTracker:
+            order_book_tracker = BackpackOrderBookTracker(data_source=order_book_tracker.data_source,
+                                                          trading_pairs=order_book_tracker._trading_pairs,
+                                                          domain=order_book_tracker._domain)
+        super()._set_order_book_tracker(order_book_tracker)
+
+    def _create_order_tracker(self) -> BackpackClientOrderTracker:
+        """O(1) order lookups by client id (``backpack_client_order_tracker``)."""
+        return BackpackClientOrderTracker(connector=self)
 
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return BackpackAPIOrderBookDataSource(

@@ -10,6 +10,7 @@ from typing import Callable, Optional
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from hummingbot.connector.time_synchronizer import TimeSynchronizer
 from hummingbot.connector.utils import TimeSynchronizerRESTPreProcessor
+from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
 from hummingbot.core.web_assistant.auth import AuthBase
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
@@ -52,7 +53,7 @@ private_rest_url = public_rest_url
 
 def create_throttler() -> AsyncThrottler:
     """Throttler over ``CONSTANTS.RATE_LIMITS`` (global 2000/min pool + 30/min historical pool, §7)."""
-    return AsyncThrottler(CONSTANTS.RATE_LIMITS)
+    return BackpackThrottler(CONSTANTS.RATE_LIMITS)
 
 
 def build_api_factory(

@@ -1,0 +1,150 @@
+"""``python -m backpack_bench`` (``make bench``): our connector against the Backpack connector shipped with
+Hummingbot and against the physical floor, side by side in one process, on identical inputs. Writes
+``bench-report.json`` and ``bench-report.md`` (the table, also printed). Sections: depth path, signing, order round
+trip and ready time (see each module's docstring for what a figure includes)."""
+import argparse
+import asyncio
+import logging
+import os
+import platform
+import sys
+import time
+from typing import List, Optional
+
+from backpack_bench.report import Report, Row, pair_ratios, summary
+
+SECTIONS = ("depth", "signing", "roundtrip", "ready")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m backpack_bench", description=__doc__)
+    p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections ({', '.join(SECTIONS)})")
+    p.add_argument("--frames", type=int, default=50_000, help="depth frames (default 50000)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the depth frames")
+    p.add_argument("--depth-repeats", type=int, default=5)
+    p.add_argument("--signatures", type=int, default=20_000, help="signatures per repeat")
+    p.add_argument("--signing-repeats", type=int, default=5)
+    p.add_argument("--orders", type=int, default=500, help="orders per round-trip run")
+    p.add_argument("--roundtrip-repeats", type=int, default=3)
+    p.add_argument("--pairs", type=int, default=20, help="trading pairs for the ready time")
+    p.add_argument("--ready-repeats", type=int, default=2)
+    p.add_argument("--json", default="bench-report.json")
+    p.add_argument("--markdown", default="bench-report.md")
+    return p
+
+
+def _log(text: str) -> None:
+    print(text, flush=True)
+
+
+async def _depth(report: Report, args) -> None:
+    from backpack_bench.depth import run_depth
+    from backpack_bench.frames import generate
+    stream = generate(args.frames, args.seed)
+    report.meta["sizes"]["depth frames"] = args.frames
+    report.meta["depth_levels_per_frame"] = round(stream.levels_per_frame(), 2)
+    _log(f"depth: {args.frames} frames, {stream.levels_per_frame():.2f} levels per frame, "
+         f"{args.depth_repeats} repeats")
+    res = await run_depth(stream, args.depth_repeats, _log)
+    report.raw["depth"] = res
+    floor = res["floor"]["floor"]
+    for variant, label, includes in (
+            ("pipeline", "Depth frame → book, full pipeline",
+             "decoded frame from a stand-in socket (one per loop turn) → data source's WS loop → Hummingbot "
+             "OrderBookTracker (diff router, per-pair task) → C++ OrderBook; ours with the sequence check"),
+            ("direct", "Depth frame → book, data source only",
+             "json.loads → data source message entry point → its OrderBookMessage → OrderBook.apply_diffs")):
+        ours, up = res[variant]["ours"], res[variant]["upstream"]
+        speedup = summary(pair_ratios(up, ours))
+        report.add(Row(label, "µs/frame", summary(ours), summary(up), summary(floor), "shipped/ours", speedup,
+                       "≥ 3× faster" if variant == "pipeline" else "",
+                       speedup["median"] >= 3.0 if variant == "pipeline" else None, includes))
+    report.add(Row("Depth floor part: json.loads alone", "µs/frame", None, floor=summary(res["floor"]["decode"])))
+    report.add(Row("Depth floor part: C++ apply alone", "µs/frame", None, floor=summary(res["floor"]["apply"]),
+                   includes="OrderBook.apply_diffs of rows built beforehand"))
+
+
+async def _signing(report: Report, args) -> None:
+    from backpack_bench.signing import run_signing
+    _log(f"signing: {args.signatures} orderExecute signatures per run, {args.signing_repeats} repeats")
+    res = await run_signing(args.signatures, args.signing_repeats, _log)
+    report.raw["signing"] = res
+    report.meta["sizes"]["signatures"] = args.signatures
+    vs_raw = summary(pair_ratios(res["ours"], res["raw"]))
+    report.add(Row("Signing orderExecute", "signatures/s", summary(res["ours"]), summary(res["upstream"]),
+                   summary(res["raw"]), "ours/raw PyNaCl", vs_raw, "≥ 0.75× raw", vs_raw["median"] >= 0.75,
+                   "rest_authenticate on the RESTRequest each exchange builds; floor = SigningKey.sign alone"))
+    report.add(Row("Signing, ours vs shipped", "×", summary(pair_ratios(res["ours"], res["upstream"])),
+                   includes="signatures/s ours ÷ shipped, pairwise"))
+
+
+async def _roundtrip(report: Report, args) -> None:
+    from backpack_bench.roundtrip import run_roundtrip
+    _log(f"round trip: {args.orders} orders per run on a sandbox child, {args.roundtrip_repeats} repeats")
+    res = await run_roundtrip(args.orders, args.roundtrip_repeats, _log)
+    report.raw["roundtrip"] = res
+    report.meta["sizes"]["orders per run"] = args.orders
+    for what, label in (("create", "buy() → order created"), ("cancel", "cancel() → order cancelled")):
+        ours, up = res["ours"], res["upstream"]
+        ratio = summary(pair_ratios(ours[f"{what}_p50"], up[f"{what}_p50"]))
+        report.add(Row(f"{label}, p50", "ms", summary(ours[f"{what}_p50"]), summary(up[f"{what}_p50"]),
+                       ratio_label="ours/shipped", ratio=ratio, target="p50 ≤ 0.7× shipped",
+                       met=ratio["median"] <= 0.7,
+                       includes="loopback HTTP to the sandbox child, signing, the connector's order tracking, "
+                                "event delivery"))
+        report.add(Row(f"{label}, p99", "ms", summary(ours[f"{what}_p99"]), summary(up[f"{what}_p99"]),
+                       ratio_label="ours/shipped",
+                       ratio=summary(pair_ratios(ours[f"{what}_p99"], up[f"{what}_p99"]))))
+    report.add(Row("Round-trip 429 answers", "count", summary([res["stats"]["http429"]]),
+                   includes="sandbox /_sandbox/stats http429 over every round-trip run (both connectors)"))
+
+
+async def _ready(report: Report, args) -> None:
+    from backpack_bench.ready import run_ready
+    _log(f"ready time: {args.pairs} pairs, {args.ready_repeats} repeats (a sandbox child per run)")
+    res = await run_ready(args.pairs, args.ready_repeats, _log)
+    report.raw["ready"] = res
+    report.meta["sizes"]["ready pairs"] = args.pairs
+    ours, up = res["ours"], res["upstream"]
+    ratio = summary(pair_ratios(ours["ready_s"], up["ready_s"]))
+    zero_429 = sum(ours["http429"]) == 0
+    report.add(Row(f"Start → ready, {args.pairs} pairs", "s", summary(ours["ready_s"]), summary(up["ready_s"]),
+                   ratio_label="ours/shipped", ratio=ratio, target="≤ shipped, 0 × 429",
+                   met=ratio["median"] <= 1.0 and zero_429,
+                   includes="clock start → connector.ready (rules, balances, fees, books, user stream)"))
+    report.add(Row("HTTP 429 during start", "count", summary(ours["http429"]), summary(up["http429"]),
+                   includes="sandbox /_sandbox/stats http429 per start"))
+
+
+async def _main(args) -> int:
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"unknown section(s): {', '.join(sorted(unknown))}")
+    from importlib.metadata import version
+    report = Report(meta={"python": platform.python_version(), "machine": platform.machine(),
+                          "cpus": os.cpu_count(), "hummingbot": version("hummingbot"), "sizes": {},
+                          "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    start = time.perf_counter()
+    for name in SECTIONS:
+        if name in only:
+            await globals()[f"_{name}"](report, args)
+    report.meta["duration_s"] = round(time.perf_counter() - start, 1)
+    text = report.write(args.json, args.markdown)
+    _log("")
+    _log(text)
+    _log(f"written {args.json} and {args.markdown} in {report.meta['duration_s']} s")
+    failed = [r.measure for r in report.rows if r.met is False]
+    if failed:
+        _log("targets not met: " + "; ".join(failed))
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    return asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

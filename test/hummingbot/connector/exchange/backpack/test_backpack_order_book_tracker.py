@@ -1,0 +1,144 @@
+"""BackpackOrderBookTracker: diffs applied as emitted, in order (saved ones first), resync snapshots restore the
+book, stale diffs rejected, errors contained; initial books built concurrently without the 1 s pauses."""
+import asyncio
+from typing import Dict, List
+
+import pytest
+
+from hummingbot.connector.exchange.backpack.backpack_order_book import diff_message, snapshot_message
+from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
+from hummingbot.core.data_type.order_book import OrderBook
+from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
+
+PAIR = "SOL-USDC"
+pytestmark = pytest.mark.asyncio
+
+
+def _diff(u: int, bids=(), asks=()):
+    return diff_message({"U": u, "u": u, "T": 1_700_000_000_000_000, "b": [list(b) for b in bids],
+                         "a": [list(a) for a in asks]}, PAIR)
+
+
+def _snapshot(u: int, bids, asks):
+    return snapshot_message({"lastUpdateId": str(u), "bids": [list(b) for b in bids],
+                             "asks": [list(a) for a in asks]}, PAIR, default_timestamp=1.0)
+
+
+def _levels(book: OrderBook):
+    return ([(e.price, e.amount) for e in book.bid_entries()], [(e.price, e.amount) for e in book.ask_entries()])
+
+
+class _FakeDataSource(OrderBookTrackerDataSource):
+    """Books from ``snapshots``; ``gates[pair]`` (if any) holds the snapshot until set."""
+
+    def __init__(self, trading_pairs: List[str], snapshots: Dict[str, object]):
+        super().__init__(trading_pairs)
+        self.snapshots = snapshots
+        self.gates: Dict[str, asyncio.Event] = {}
+        self.requested: List[str] = []
+
+    async def get_new_order_book(self, trading_pair: str) -> OrderBook:
+        self.requested.append(trading_pair)
+        if trading_pair in self.gates:
+            await self.gates[trading_pair].wait()
+        snapshot = self.snapshots[trading_pair]
+        book = OrderBook()
+        book.apply_snapshot(snapshot.bids, snapshot.asks, snapshot.update_id)
+        return book
+
+    async def get_last_traded_prices(self, trading_pairs, domain=None):
+        return {}
+
+    async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
+        return True
+
+    async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
+        return True
+
+
+def _tracker(pairs=(PAIR,), snapshots=None):
+    snapshots = snapshots or {p: _snapshot(10, [("99", "1")], [("101", "1")]) for p in pairs}
+    source = _FakeDataSource(list(pairs), snapshots)
+    tracker = BackpackOrderBookTracker(data_source=source, trading_pairs=list(pairs))
+
+    async def no_pause(delay):
+        raise AssertionError("the tracker must not pause between books")
+    tracker._sleep = no_pause
+    return tracker, source
+
+
+async def test_diffs_are_applied_as_emitted_with_saved_ones_first():
+    tracker, _ = _tracker()
+    sink = tracker._order_book_diff_stream
+    sink.put_nowait(_diff(11, bids=[("98", "5")]))          # before the book exists: saved
+    sink.put_nowait(_diff(12, bids=[("98", "6")]))
+    assert len(tracker._saved_message_queues[PAIR]) == 2
+    await tracker._init_order_books()
+    sink.put_nowait(_diff(13, bids=[("98", "7")], asks=[("101", "0")]))
+    book = tracker.order_books[PAIR]
+    assert _levels(book) == ([(99.0, 1.0), (98.0, 7.0)], [])
+    assert book.last_diff_uid == 13
+    assert not tracker._saved_message_queues[PAIR]
+    assert [m.update_id for m in tracker._past_diffs_windows[PAIR]] == [11, 12, 13]
+    assert tracker.metrics.total_diffs_processed == 3
+    assert tracker.metrics.per_pair_metrics[PAIR].diffs_processed == 3
+    assert sink.empty() and sink.qsize() == 0
+    with pytest.raises(asyncio.QueueEmpty):
+        sink.get_nowait()
+
+
+async def test_resync_snapshot_replaces_the_book_and_stale_diffs_are_rejected():
+    tracker, _ = _tracker()
+    await tracker._init_order_books()
+    sink = tracker._order_book_diff_stream
+    sink.put_nowait(_diff(11, bids=[("98", "5")]))
+    sink.put_nowait(_snapshot(20, [("97", "2")], [("103", "3")]))
+    book = tracker.order_books[PAIR]
+    assert _levels(book) == ([(97.0, 2.0)], [(103.0, 3.0)])   # no stale diff replayed on top
+    sink.put_nowait(_diff(15, bids=[("96", "9")]))             # older than the snapshot
+    assert _levels(book) == ([(97.0, 2.0)], [(103.0, 3.0)])
+    assert tracker.metrics.total_diffs_rejected == 1
+    sink.put_nowait(_diff(21, asks=[("102", "1")]))
+    assert _levels(book) == ([(97.0, 2.0)], [(102.0, 1.0), (103.0, 3.0)])
+
+
+async def test_an_apply_error_is_logged_not_raised(caplog):
+    caplog.set_level(1)
+    tracker, _ = _tracker()
+    await tracker._init_order_books()
+    bad = _diff(11)
+    bad.content["bids"] = None  # apply_diffs cannot iterate it
+    tracker._order_book_diff_stream.put_nowait(bad)
+    assert _levels(tracker.order_books[PAIR]) == ([(99.0, 1.0)], [(101.0, 1.0)])
+    assert "Unexpected error tracking order book" in caplog.text
+
+
+async def test_initial_books_are_built_concurrently():
+    pairs = ("SOL-USDC", "BTC-USDC", "ETH-USDC")
+    snapshots = {p: _snapshot(10, [("99", str(i + 1))], [("101", "1")]) for i, p in enumerate(pairs)}
+    tracker, source = _tracker(pairs, snapshots)
+    source.gates = {p: asyncio.Event() for p in pairs}
+    init = asyncio.ensure_future(tracker._init_order_books())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert sorted(source.requested) == sorted(pairs)             # all requested before any answered
+    source.gates["ETH-USDC"].set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert list(tracker.order_books) == ["ETH-USDC"] and not tracker.ready
+    for gate in source.gates.values():
+        gate.set()
+    await asyncio.wait_for(init, 5)
+    assert tracker.ready and set(tracker.order_books) == set(pairs)
+    assert _levels(tracker.order_books["BTC-USDC"])[0] == [(99.0, 2.0)]
+    for task in tracker._tracking_tasks.values():
+        task.cancel()
+    await asyncio.gather(*tracker._tracking_tasks.values(), return_exceptions=True)
+
+
+async def test_the_exchange_uses_it():
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+    from test.hummingbot.connector.exchange.backpack.exchange_test_support import API_KEY, API_SECRET
+    connector = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, trading_pairs=[PAIR])
+    assert type(connector.order_book_tracker) is BackpackOrderBookTracker
+    assert connector.order_book_tracker.data_source is connector._orderbook_ds
