@@ -125,13 +125,16 @@ def snapshot_message(payload: Mapping[str, Any], trading_pair: str,
     """
     update_id = as_int(payload["lastUpdateId"])
     ts = payload.get("timestamp")
-    timestamp = as_int(ts) * _US if ts is not None else default_timestamp
-    return BackpackOrderBookMessage(_SNAPSHOT, {
-        "trading_pair": trading_pair,
-        "update_id": update_id,
-        "bids": rows(payload["bids"], update_id),
-        "asks": rows(payload["asks"], update_id),
-    }, timestamp)
+    try:
+        timestamp = as_int(ts) * _US if ts is not None else default_timestamp
+        return BackpackOrderBookMessage(_SNAPSHOT, {
+            "trading_pair": trading_pair,
+            "update_id": update_id,
+            "bids": rows(payload["bids"], update_id),
+            "asks": rows(payload["asks"], update_id),
+        }, timestamp)
+    except OverflowError:
+        raise _beyond_float_range() from None
 
 
 def diff_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBookMessage:
@@ -150,13 +153,16 @@ def diff_message_fast(data: Mapping[str, Any], trading_pair: str, first_update_i
     ts = data.get("T") or data["E"]
     if type(ts) is not int:
         ts = as_int(ts)
-    return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
-        "trading_pair": trading_pair,
-        "update_id": update_id,
-        "first_update_id": first_update_id,
-        "bids": [_tuple_new(_Row, (float(p), float(q), update_id)) for p, q in data["b"]],
-        "asks": [_tuple_new(_Row, (float(p), float(q), update_id)) for p, q in data["a"]],
-    }, ts * _US))
+    try:  # zero-cost unless raised: an int beyond float range (time or level) must surface as ValueError
+        return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
+            "trading_pair": trading_pair,
+            "update_id": update_id,
+            "first_update_id": first_update_id,
+            "bids": [_tuple_new(_Row, (float(p), float(q), update_id)) for p, q in data["b"]],
+            "asks": [_tuple_new(_Row, (float(p), float(q), update_id)) for p, q in data["a"]],
+        }, ts * _US))
+    except OverflowError:
+        raise _beyond_float_range() from None
 
 
 def trade_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBookMessage:
@@ -165,17 +171,25 @@ def trade_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBo
 
     :raises (KeyError, TypeError, ValueError): malformed payload.
     """
+    maker_is_buyer = data["m"]  # first: a payload that is not an object fails here with TypeError
     ts = data.get("T") or data["E"]
-    maker_is_buyer = data["m"]
     if not isinstance(maker_is_buyer, bool):
         raise TypeError(f"trade field m must be a boolean, got {type(maker_is_buyer).__name__}")
     price = data["p"]
     amount = data["q"]
-    float(price), float(amount)  # validate now: the tracker converts them later, where an error would be lost
+    try:
+        float(price), float(amount)  # validate now: the tracker converts them later, where an error would be lost
+        timestamp = as_int(ts) * _US
+    except OverflowError:
+        raise _beyond_float_range() from None
     return BackpackOrderBookMessage(_TRADE, {
         "trading_pair": trading_pair,
         "trade_type": _SELL if maker_is_buyer else _BUY,
         "trade_id": as_int(data["t"]),
         "price": price,
         "amount": amount,
-    }, as_int(ts) * _US)
+    }, timestamp)
+
+
+def _beyond_float_range() -> ValueError:
+    return ValueError("a number in the payload is beyond float range")

@@ -21,11 +21,17 @@ _ZERO = Decimal("0")
 _TIF_VALUES = frozenset({CONSTANTS.TIME_IN_FORCE_GTC, CONSTANTS.TIME_IN_FORCE_IOC, CONSTANTS.TIME_IN_FORCE_FOK})
 _SIDE = {TradeType.BUY: CONSTANTS.SIDE_BUY, TradeType.SELL: CONSTANTS.SIDE_SELL}
 _EXPIRED = "Expired"
+#: Decimals beyond 1e±100 are no Backpack price, size, fee or balance; rejecting them keeps later arithmetic
+#: (products, sums, divisions) inside the decimal context instead of raising ``decimal.Overflow``.
+_MAX_EXPONENT = 100
 
 
 # ----------------------------------------------------------------------------------------------- scalars
 def to_decimal(value: Any) -> Decimal:
-    """Decimal from a Backpack decimal string (or number). :raises ValueError: ``None``, empty or not a number."""
+    """Decimal from a Backpack decimal string (or number).
+
+    :raises ValueError: ``None``, empty, not a number, not finite, or a non-zero magnitude beyond 1e±100.
+    """
     if value is None or value == "":
         raise ValueError("missing decimal value")
     try:
@@ -34,6 +40,9 @@ def to_decimal(value: Any) -> Decimal:
         raise ValueError(f"not a decimal: {value!r}") from None
     if not result.is_finite():
         raise ValueError(f"not a finite decimal: {value!r}")
+    if result and not -_MAX_EXPONENT <= result.adjusted() <= _MAX_EXPONENT:
+        # e.g. "1e999999999": a finite Decimal whose first product or sum raises decimal.Overflow
+        raise ValueError(f"decimal out of range: {str(value)[:32]!r}")
     return result
 
 
@@ -65,8 +74,14 @@ def iso_to_epoch_s(text: str) -> float:
 
 
 def us_to_s(value: Any) -> float:
-    """WS ``E``/``T`` microseconds (§8.1; integers, sometimes quoted) → seconds."""
-    return int(value) * 1e-6
+    """WS ``E``/``T`` microseconds (§8.1; integers, sometimes quoted) → seconds.
+
+    :raises ValueError/TypeError: not an integer, or beyond float range.
+    """
+    try:
+        return int(value) * 1e-6
+    except OverflowError:  # int(inf), or an int beyond float range
+        raise ValueError(f"timestamp out of range: {str(value)[:32]!r}") from None
 
 
 def trade_id_text(value: Any) -> str:
@@ -74,7 +89,22 @@ def trade_id_text(value: Any) -> str:
     so the order tracker de-duplicates a fill seen on both paths. :raises ValueError: ``None``/non-integer."""
     if value is None or isinstance(value, bool):
         raise ValueError(f"missing trade id: {value!r}")
+    if isinstance(value, float) and not value.is_integer():  # 1.5, NaN, Infinity (int(inf): OverflowError)
+        raise ValueError(f"trade id is not an integer: {value!r}")
     return str(int(value))
+
+
+def order_id_text(value: Any) -> str:
+    """An exchange order id (REST ``id``/``orderId``, WS ``i``; a string, older payloads a number) as text.
+
+    :raises ValueError: ``None``, empty, a boolean or anything else that is not a string or an integer (an id of
+        ``"None"`` would never match the real one again).
+    """
+    if type(value) is str and value:
+        return value
+    if type(value) is int:
+        return str(value)
+    raise ValueError(f"missing or malformed order id: {str(value)[:32]!r}")
 
 
 # ----------------------------------------------------------------------------------------- trading rules
@@ -176,8 +206,8 @@ def order_state(status: str, expiry_reason: Any = None) -> OrderState:
         return OrderState.FAILED
     try:
         return CONSTANTS.ORDER_STATE[status]
-    except KeyError:
-        raise ValueError(f"unknown Backpack order status {status!r}") from None
+    except (KeyError, TypeError):  # TypeError: an unhashable status ([] or {})
+        raise ValueError(f"unknown Backpack order status {str(status)[:32]!r}") from None
 
 
 def _failure_misc(state: OrderState, status: str, reason: Any) -> Optional[Dict[str, str]]:
@@ -204,7 +234,7 @@ def order_update_from_order(order: Mapping[str, Any], client_order_id: str, trad
         update_timestamp=timestamp,
         new_state=state,
         client_order_id=client_order_id,
-        exchange_order_id=str(order["id"]),
+        exchange_order_id=order_id_text(order["id"]),
         misc_updates=_failure_misc(state, status, reason),
     )
 
@@ -225,7 +255,7 @@ def order_update_from_ws(event: Mapping[str, Any], client_order_id: str, trading
         update_timestamp=us_to_s(event.get("T") or event["E"]),
         new_state=state,
         client_order_id=client_order_id,
-        exchange_order_id=str(event["i"]),
+        exchange_order_id=order_id_text(event["i"]),
         misc_updates=_failure_misc(state, status, reason),
     )
 
@@ -233,8 +263,19 @@ def order_update_from_ws(event: Mapping[str, Any], client_order_id: str, trading
 # ------------------------------------------------------------------------------------------------ fills
 def _fee(fee_schema: TradeFeeSchema, trade_type: TradeType, amount: Any, asset: Optional[str]) -> TradeFeeBase:
     fee_amount = to_decimal(amount) if amount not in (None, "") else _ZERO
+    if asset is not None and type(asset) is not str:
+        raise ValueError(f"fee asset is not a string: {str(asset)[:32]!r}")
     flat_fees = [TokenAmount(asset, fee_amount)] if asset and fee_amount != _ZERO else []
     return TradeFeeBase.new_spot_fee(fee_schema=fee_schema, trade_type=trade_type, flat_fees=flat_fees)
+
+
+def _positive_fill(price: Any, quantity: Any):
+    """(price, quantity) of one fill as Decimals; a fill of zero or less (price or size) is malformed: it would
+    move the order's executed amount backwards or not at all. :raises ValueError: otherwise."""
+    price, quantity = to_decimal(price), to_decimal(quantity)
+    if price <= _ZERO or quantity <= _ZERO:
+        raise ValueError(f"fill price {price} and quantity {quantity} must be positive")
+    return price, quantity
 
 
 def trade_update_from_fill(fill: Mapping[str, Any], client_order_id: str, exchange_order_id: str,
@@ -242,14 +283,15 @@ def trade_update_from_fill(fill: Mapping[str, Any], client_order_id: str, exchan
     """Element of ``GET /wapi/v1/history/fills`` (§5.12) → ``TradeUpdate`` (fee = flat ``fee`` in ``feeSymbol``,
     time = naive UTC ISO ``timestamp`` → seconds, Hummingbot trading pair — never the exchange symbol, §11.5).
 
-    :raises KeyError/ValueError: missing price/quantity/trade id or an unparseable timestamp.
+    :raises KeyError/ValueError/TypeError: missing price/quantity/trade id, a non-positive price or quantity, an
+        unparseable timestamp or a malformed order id / fee asset.
     """
-    price = to_decimal(fill["price"])
-    quantity = to_decimal(fill["quantity"])
+    price, quantity = _positive_fill(fill["price"], fill["quantity"])
+    order_id = fill.get("orderId")
     return TradeUpdate(
         trade_id=trade_id_text(fill["tradeId"]),
         client_order_id=client_order_id,
-        exchange_order_id=str(fill.get("orderId") or exchange_order_id),
+        exchange_order_id=order_id_text(order_id) if order_id is not None else exchange_order_id,
         trading_pair=trading_pair,
         fill_timestamp=iso_to_epoch_s(fill["timestamp"]),
         fill_price=price,
@@ -265,14 +307,13 @@ def trade_update_from_ws(event: Mapping[str, Any], client_order_id: str, trading
     """``orderFill`` event (§8.5: ``t`` trade id, ``l`` fill quantity, ``L`` fill price, ``n`` fee, ``N`` fee asset,
     ``m`` maker, ``T`` µs) → ``TradeUpdate`` whose ``trade_id`` equals the REST one for the same fill.
 
-    :raises KeyError/ValueError: missing ``t``/``l``/``L``/``i``.
+    :raises KeyError/ValueError/TypeError: missing or malformed ``t``/``l``/``L``/``i``/``N``, non-positive ``l``/``L``.
     """
-    price = to_decimal(event["L"])
-    quantity = to_decimal(event["l"])
+    price, quantity = _positive_fill(event["L"], event["l"])
     return TradeUpdate(
         trade_id=trade_id_text(event["t"]),
         client_order_id=client_order_id,
-        exchange_order_id=str(event["i"]),
+        exchange_order_id=order_id_text(event["i"]),
         trading_pair=trading_pair,
         fill_timestamp=us_to_s(event.get("T") or event["E"]),
         fill_price=price,
