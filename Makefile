@@ -4,14 +4,15 @@
 #   make templates  copy the conf_backpack_*_TEMPLATE.yml files and the DCA script into Hummingbot's folders
 #   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
 #   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
+#   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1; chaos-report.json)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
-DURATION ?= 60
+SEED ?= 1
 
-.PHONY: install test demo overlay clean-venv templates client bench
+.PHONY: install test demo overlay clean-venv templates client bench chaos
 
 install: $(STAMP) overlay templates
 
@@ -33,11 +34,15 @@ test: install
 	$(PY) -m pytest -q
 
 demo: install
-	$(PY) -m backpack_demo --duration $(DURATION)
+	$(PY) -m backpack_demo --duration $(or $(DURATION),60)
 
 # Depth path, signing, order round trip and ready time, ours vs shipped (BENCH_ARGS=--help for the knobs).
 bench: install
 	$(PY) -m backpack_bench $(BENCH_ARGS)
+
+# Faults on a seeded schedule while Hummingbot's pure MM and an order driver trade; exit 1 on any discrepancy.
+chaos: install
+	$(PY) -m backpack_chaos --duration $(or $(DURATION),300) --seed $(SEED)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -4,10 +4,17 @@ the ``backpack_sandbox`` domain, Hummingbot's own strategy start-up code and a r
 Nothing here changes Hummingbot: strategies are loaded from their YAML config files through Hummingbot's config
 machinery and started with ``TradingCore.start_strategy`` exactly as the ``start`` command does.
 """
+import asyncio
+import base64
+import logging
+import os
 import tempfile
+import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from nacl.signing import SigningKey
 
 from hummingbot import set_prefix_path
 from hummingbot.connector.exchange_base import ExchangeBase
@@ -74,3 +81,55 @@ class EventRecorder:
 
     def count(self, *event_types: MarketEvent) -> int:
         return len(self.events(*event_types))
+
+
+def new_key_pair() -> Tuple[str, str]:
+    """A throwaway ED25519 key pair for a sandbox account: (API key base64, secret base64 seed)."""
+    key = SigningKey.generate()
+    return base64.b64encode(bytes(key.verify_key)).decode(), base64.b64encode(bytes(key)).decode()
+
+
+def account_key_pair() -> Tuple[str, str]:
+    """The sandbox account's key pair for a run: derived from ``BACKPACK_SANDBOX_SECRET`` (base64 32-byte seed, the
+    variable the sandbox itself reads) when it is set — so a test can run with a secret it knows and scan the
+    output for it — else :func:`new_key_pair`.
+
+    :raises ValueError: when ``BACKPACK_SANDBOX_SECRET`` is set but is not a base64 32-byte seed (never quoted).
+    """
+    secret = os.environ.get("BACKPACK_SANDBOX_SECRET")
+    if not secret:
+        return new_key_pair()
+    try:
+        seed = base64.b64decode(secret, validate=True)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise ValueError("BACKPACK_SANDBOX_SECRET must be a base64 32-byte ED25519 seed")
+    return base64.b64encode(bytes(SigningKey(seed).verify_key)).decode(), secret
+
+
+def configure_logging(log_path: Path) -> None:
+    """Send every log record (INFO and up) to ``log_path`` only, replacing the root logger's handlers."""
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s - %(message)s"))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    """Poll ``predicate`` every ``interval`` s until true or ``timeout`` s passed; return its last value."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(interval)
+    return True
+
+
+def totals(account: Dict[str, Any]) -> Dict[str, Decimal]:
+    """Total per asset (available + locked + staked) from the sandbox control API's account view."""
+    return {asset: sum((Decimal(str(entry.get(k, "0"))) for k in ("available", "locked", "staked")), Decimal(0))
+            for asset, entry in account["balances"].items()}

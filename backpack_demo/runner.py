@@ -7,9 +7,7 @@ Flow: start the sandbox child process with a fresh demo key pair → create the 
 lines → stop the strategy, cancel every open order, wait for final states → reconcile → ``demo-report.json``.
 """
 import asyncio
-import base64
 import json
-import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,10 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from nacl.signing import SigningKey
-
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
-from backpack_demo.headless import EventRecorder, isolate_hummingbot_data_dir, use_connector_prices_for_rate_oracle
+from backpack_demo.headless import (
+    EventRecorder,
+    account_key_pair,
+    configure_logging,
+    isolate_hummingbot_data_dir,
+    totals,
+    use_connector_prices_for_rate_oracle,
+    wait_for,
+)
 from backpack_demo.ledger import fees_by_asset, reconcile
 from backpack_demo.sandbox_process import SandboxProcess
 from hummingbot.client.config.config_helpers import load_strategy_config_map_from_file
@@ -51,44 +55,11 @@ class DemoOptions:
     sandbox_args: list = field(default_factory=lambda: ["--markets", "SOL_USDC", "--flow-pace", "2"])
 
 
-def new_key_pair() -> tuple:
-    """A throwaway ED25519 key pair for the sandbox account: (api key base64, secret base64)."""
-    key = SigningKey.generate()
-    return base64.b64encode(bytes(key.verify_key)).decode(), base64.b64encode(bytes(key)).decode()
-
-
-def _totals(account: Dict[str, Any]) -> Dict[str, Decimal]:
-    """Total balance per asset from the sandbox control API's account view (available + locked)."""
-    totals = {}
-    for asset, entry in account["balances"].items():
-        totals[asset] = sum((Decimal(str(entry.get(k, "0"))) for k in ("available", "locked", "staked")), Decimal(0))
-    return totals
-
-
-def _configure_logging(log_path: Path) -> None:
-    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s - %(message)s"))
-    root = logging.getLogger()
-    for existing in list(root.handlers):
-        root.removeHandler(existing)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
-async def _wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate() if asyncio.iscoroutinefunction(predicate) else predicate():
-            return True
-        await asyncio.sleep(interval)
-    return False
-
-
 async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> Dict[str, Any]:
     """Run the demo and return the report (also written to ``options.report_path``)."""
     isolate_hummingbot_data_dir()
-    _configure_logging(options.log_path)
-    api_key, secret = new_key_pair()
+    configure_logging(options.log_path)
+    api_key, secret = account_key_pair()
     base, quote = options.trading_pair.split("-")
     async with SandboxProcess(api_key=api_key, secret=secret, balances=options.balances, seed=options.seed,
                               extra_args=list(options.sandbox_args)) as sandbox:
@@ -108,7 +79,7 @@ async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> 
         for key, value in DEMO_OVERRIDES.items():
             config_map[key].value = value
 
-        balances_start = _totals(await sandbox.account())
+        balances_start = totals(await sandbox.account())
         # Last thing before the start: Hummingbot resets the oracle's source whenever it validates its client
         # config, and start_strategy starts the oracle (whose default sources are internet exchanges).
         use_connector_prices_for_rate_oracle(connector)
@@ -130,13 +101,13 @@ async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> 
         out("stopping: strategy off, cancelling open orders…")
         await core.stop_strategy()
         await connector.cancel_all(SETTLE_TIMEOUT_S)
-        await _wait_for(lambda: not any(o.is_open for o in connector.in_flight_orders.values()), SETTLE_TIMEOUT_S)
+        await wait_for(lambda: not any(o.is_open for o in connector.in_flight_orders.values()), SETTLE_TIMEOUT_S)
         exchange_fills = await sandbox.fills()
-        await _wait_for(lambda: recorder.count(MarketEvent.OrderFilled) >= len(exchange_fills), SETTLE_TIMEOUT_S)
+        await wait_for(lambda: recorder.count(MarketEvent.OrderFilled) >= len(exchange_fills), SETTLE_TIMEOUT_S)
         await connector._update_balances()
         exchange_orders = await sandbox.orders()
         open_at_exit = [o for o in exchange_orders if o.get("status") in ("New", "PartiallyFilled")]
-        balances_end = _totals(await sandbox.account())
+        balances_end = totals(await sandbox.account())
         connector_totals = {asset: Decimal(str(amount)) for asset, amount in connector.get_all_balances().items()}
         await core.stop_clock()
         await connector.stop_network()

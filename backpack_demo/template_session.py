@@ -8,7 +8,6 @@ left, waits for final order states and reconciles the connector's fills and bala
 (``backpack_demo/ledger.py``).
 """
 import asyncio
-import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,9 +16,15 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
-from backpack_demo.headless import EventRecorder, isolate_hummingbot_data_dir
+from backpack_demo.headless import (
+    EventRecorder,
+    account_key_pair,
+    configure_logging,
+    isolate_hummingbot_data_dir,
+    totals,
+    wait_for,
+)
 from backpack_demo.ledger import reconcile
-from backpack_demo.runner import new_key_pair
 from backpack_demo.sandbox_process import SandboxProcess
 from hummingbot.client.config.client_config_map import ClientConfigMap
 from hummingbot.client.config.config_helpers import ClientConfigAdapter
@@ -29,32 +34,6 @@ from hummingbot.core.event.events import MarketEvent
 
 SETTLE_TIMEOUT_S = 30.0
 SANDBOX_ARGS = ["--markets", "SOL_USDC", "--flow-pace", "2"]
-
-
-def configure_logging(log_path: Path) -> None:
-    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s - %(message)s"))
-    root = logging.getLogger()
-    for existing in list(root.handlers):
-        root.removeHandler(existing)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    """Poll ``predicate`` every ``interval`` s until true or ``timeout`` s passed; return its last value."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(interval)
-    return True
-
-
-def totals(account: Dict[str, Any]) -> Dict[str, Decimal]:
-    """Total per asset (available + locked + staked) from the sandbox control API's account view."""
-    return {asset: sum((Decimal(str(entry.get(k, "0"))) for k in ("available", "locked", "staked")), Decimal(0))
-            for asset, entry in account["balances"].items()}
 
 
 @dataclass
@@ -82,7 +61,7 @@ class SandboxTradingSession:
     async def __aenter__(self) -> "SandboxTradingSession":
         isolate_hummingbot_data_dir()
         configure_logging(self.log_path)
-        api_key, secret = new_key_pair()
+        api_key, secret = account_key_pair()
         self.sandbox = SandboxProcess(api_key=api_key, secret=secret, balances=self.balances, seed=self.seed,
                                       extra_args=list(self.sandbox_args))
         await self.sandbox.start()

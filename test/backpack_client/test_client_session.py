@@ -3,7 +3,6 @@ by keystrokes and read from the rendered screen: first-start password, ``connect
 secret (clear message, no traceback) and then the right one (validated against the sandbox), ``balance`` showing
 the sandbox balances, ``exit``. The session's screens are written to ``client-session.txt`` in the test's tmp dir
 (the README walkthrough shows them)."""
-import base64
 import os
 import re
 import subprocess
@@ -13,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from nacl.signing import SigningKey
 
+from backpack_demo.headless import new_key_pair
 from test.backpack_client.terminal import ENTER, TerminalSession
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,11 +44,6 @@ def wait_for_output(term, condition, timeout=60.0, what=""):
 def command(term, text):
     term.send(CLEAR_INPUT + text + ENTER)
 pytestmark = pytest.mark.e2e
-
-
-def new_key_pair():
-    key = SigningKey.generate()
-    return base64.b64encode(bytes(key.verify_key)).decode(), base64.b64encode(bytes(key)).decode()
 
 
 @pytest.fixture

@@ -1,10 +1,16 @@
-"""`make demo`'s job, shortened: Hummingbot's pure-MM strategy trades on the sandbox through our connector."""
+"""`make demo`'s job, shortened: Hummingbot's pure-MM strategy trades on the sandbox through our connector. The
+run uses a known secret; nothing it writes may show the secret (any encoding) or the unmasked API key."""
+import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from nacl.signing import SigningKey
+
+from test.e2e.secret_scan import leaks
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -12,9 +18,11 @@ pytestmark = pytest.mark.e2e
 
 def test_demo_trades_leaves_nothing_open_and_matches_the_ledger(tmp_path):
     report_path, log_path = tmp_path / "demo-report.json", tmp_path / "demo.log"
+    seed = bytes(range(200, 232))
+    secret = base64.b64encode(seed).decode()
     result = subprocess.run(
         [sys.executable, "-m", "backpack_demo", "--duration", "20", "--report", str(report_path), "--log", str(log_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+        cwd=REPO, capture_output=True, text=True, timeout=300, env=dict(os.environ, BACKPACK_SANDBOX_SECRET=secret))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["orders_created"] > 0
@@ -28,3 +36,6 @@ def test_demo_trades_leaves_nothing_open_and_matches_the_ledger(tmp_path):
     log = log_path.read_text()
     # Everything stayed on loopback: no attempt to resolve an internet host (rate oracle, gateway, ...).
     assert "Name or service not known" not in log and "gaierror" not in log
+    api_key = base64.b64encode(bytes(SigningKey(seed).verify_key)).decode()
+    texts = {"stdout": result.stdout, "stderr": result.stderr, "log": log, "report": report_path.read_text()}
+    assert leaks(texts, secret, api_key) == []

@@ -1,0 +1,216 @@
+"""`make chaos`: a trading load through our connector against the sandbox while the sandbox injects faults on a
+seeded schedule, then a reconciliation of the connector's view with the exchange's ledger.
+
+Load: Hummingbot's own ``pure_market_making`` (our template, demo pace) quoting SOL-USDC, plus the
+:class:`~backpack_chaos.driver.OrderDriver` placing, cancelling and batch-placing ETH-USDC orders every second —
+one ``backpack_sandbox`` connector for both, as one bot would run them.
+Faults: :func:`~backpack_chaos.schedule.build_schedule` (every kind at least once), applied through the
+sandbox's ``POST /_sandbox/faults``.
+End: strategy and driver stop, every fault is cleared, the connector cancels its open orders (``cancel_all``, as
+Hummingbot's ``stop`` does) and gets ``SETTLE_TIMEOUT_S`` to settle on its own (no forced refresh); then fills
+(``backpack_demo/ledger.py``), orders (``orders_check.py``) and balances are compared with the sandbox's ledger
+and ``chaos-report.json`` is written. Any discrepancy makes :func:`chaos_failed` return a reason.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
+from backpack_chaos.driver import OrderDriver
+from backpack_chaos.orders_check import check_orders, connector_outcomes
+from backpack_chaos.schedule import CHAOS_FAULTS, FaultEvent, build_schedule
+from backpack_demo.headless import totals, use_connector_prices_for_rate_oracle, wait_for
+from backpack_demo.ledger import reconcile
+from backpack_demo.runner import DEMO_OVERRIDES, PMM_TEMPLATE
+from backpack_demo.template_session import SandboxTradingSession
+from hummingbot.client.config.config_helpers import load_strategy_config_map_from_file
+from hummingbot.core.event.events import MarketEvent
+
+PMM_PAIR, DRIVER_PAIR = "SOL-USDC", "ETH-USDC"
+SYMBOLS = ["SOL_USDC", "ETH_USDC"]
+BALANCES = {"SOL": "100", "ETH": "20", "USDC": "100000"}
+SANDBOX_ARGS = ["--markets", ",".join(SYMBOLS), "--flow-pace", "2"]
+#: Time the connector gets, once faults are cleared and its orders cancelled, to reach its final view by itself
+#: (its own status polling, stream reconnects and resyncs); the run waits on conditions, this is the ceiling.
+SETTLE_TIMEOUT_S = 90.0
+DISCREPANCIES = ("missing_fills", "duplicate_fills", "unknown_fills", "fill_mismatches", "orphan_orders",
+                 "unresolved_orders", "balance_mismatches")
+
+
+@dataclass
+class ChaosOptions:
+    duration_s: float = 300.0
+    seed: int = 1
+    report_path: Path = Path("chaos-report.json")
+    log_path: Path = Path("chaos.log")
+    progress_interval_s: float = 10.0
+    driver_interval_s: float = 1.0
+    balances: Dict[str, str] = field(default_factory=lambda: dict(BALANCES))
+
+
+class FaultInjector:
+    """Applies a schedule through the sandbox control API; ``applied`` counts injections per chaos kind."""
+
+    def __init__(self, sandbox: Any, schedule: List[FaultEvent]):
+        self._sandbox = sandbox
+        self._schedule = schedule
+        self.applied: Counter = Counter()
+        self.errors: List[str] = []
+
+    async def run(self, started_at: float) -> None:
+        for event in self._schedule:
+            await asyncio.sleep(max(0.0, started_at + event.at_s - time.monotonic()))
+            try:
+                await self._sandbox.control("POST", "/_sandbox/faults", event.body)
+                self.applied[event.kind] += 1
+            except Exception as e:  # the control API is loopback and fault-free; report, don't stop the run
+                self.errors.append(f"{event.kind} at {event.at_s}s: {e!r}")
+
+
+async def run_chaos(options: ChaosOptions, out: Callable[[str], None] = print) -> Dict[str, Any]:
+    """Run the chaos load and return the report (also written to ``options.report_path``)."""
+    schedule = build_schedule(options.seed, options.duration_s, SYMBOLS)
+    session = SandboxTradingSession(trading_pairs=[PMM_PAIR, DRIVER_PAIR], log_path=options.log_path,
+                                    balances=options.balances, seed=options.seed, sandbox_args=list(SANDBOX_ARGS))
+    async with session:
+        core, connector, sandbox = session.core, session.connector, session.sandbox
+        out(f"sandbox exchange up at {sandbox.rest_url}; {len(schedule)} faults scheduled over "
+            f"{options.duration_s:g} s (seed {options.seed})")
+        config_map = await load_strategy_config_map_from_file(PMM_TEMPLATE)
+        config_map["exchange"].value = CONSTANTS.SANDBOX_CONNECTOR_NAME
+        config_map["market"].value = PMM_PAIR
+        for key, value in DEMO_OVERRIDES.items():
+            config_map[key].value = value
+        core.strategy_config_map = config_map
+        use_connector_prices_for_rate_oracle(connector)
+        if not await core.start_strategy("pure_market_making", config_map, PMM_TEMPLATE.name):
+            raise RuntimeError("Hummingbot could not start the pure_market_making strategy (see the log)")
+        if not await wait_for(lambda: connector.ready, 60.0):
+            raise RuntimeError(f"the connector was not ready within 60 s: {connector.status_dict}")
+        driver = OrderDriver(connector, DRIVER_PAIR, random.Random(options.seed), interval_s=options.driver_interval_s)
+        injector = FaultInjector(sandbox, schedule)
+        started = time.monotonic()
+        tasks = [asyncio.ensure_future(driver.run()), asyncio.ensure_future(injector.run(started))]
+
+        def progress(elapsed: float) -> str:
+            metrics = connector.metrics_snapshot()
+            return (f"[{elapsed:6.1f}s] faults {sum(injector.applied.values())} | orders "
+                    f"{session.recorder.count(MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated)} | fills "
+                    f"{session.recorder.count(MarketEvent.OrderFilled)} | reconnects "
+                    f"{metrics['public_stream']['reconnects']}+{metrics['private_stream']['reconnects']} | "
+                    f"resyncs {metrics['public_stream']['resyncs']} | health {connector.health().status}")
+
+        try:
+            elapsed = await session.run_for(options.duration_s, progress, out, options.progress_interval_s)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        out("stopping: strategy and driver off, faults cleared, cancelling open orders…")
+        report = await _settle(session, options.duration_s, injector, driver, out)
+    report.update({"duration_s": round(elapsed, 1), "seed": options.seed,
+                   "schedule": [{"at_s": e.at_s, "chaos_kind": e.kind, "fault": e.body} for e in schedule]})
+    options.report_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return report
+
+
+async def _settle(session: SandboxTradingSession, duration_s: float, injector: FaultInjector, driver: OrderDriver,
+                  out: Callable[[str], None]) -> Dict[str, Any]:
+    core, connector, sandbox, recorder = session.core, session.connector, session.sandbox, session.recorder
+    await core.stop_strategy()
+    sandbox_faults = await sandbox.control("GET", "/_sandbox/faults")
+    await sandbox.control("DELETE", "/_sandbox/faults")
+    settle_started = time.monotonic()
+    await connector.cancel_all(30.0)
+    await wait_for(lambda: not any(not o.is_done for o in connector.in_flight_orders.values()), SETTLE_TIMEOUT_S)
+    exchange_fills = await sandbox.fills()
+    remaining = max(5.0, SETTLE_TIMEOUT_S - (time.monotonic() - settle_started))
+    await wait_for(lambda: recorder.count(MarketEvent.OrderFilled) >= len(exchange_fills), remaining)
+    balances_end = totals(await sandbox.account())
+
+    def connector_totals() -> Dict[str, Decimal]:
+        return {a: Decimal(str(v)) for a, v in connector.get_all_balances().items()}
+
+    def balances_agree() -> bool:
+        ours = connector_totals()
+        return all(ours.get(a, Decimal(0)) == balances_end.get(a, Decimal(0)) for a in set(ours) | set(balances_end))
+
+    remaining = max(5.0, SETTLE_TIMEOUT_S - (time.monotonic() - settle_started))
+    await wait_for(balances_agree, remaining)
+    settle_s = time.monotonic() - settle_started
+    fill_events = recorder.events(MarketEvent.OrderFilled)
+    ledger = reconcile(fill_events, exchange_fills, connector_totals(), balances_end, session.balances_start)
+    orders = check_orders(connector_outcomes(recorder), connector.in_flight_orders.values(), await sandbox.orders())
+    metrics = connector.metrics_snapshot()
+    details = {
+        "missing_fills": ledger.missing_fills, "duplicate_fills": ledger.duplicate_fills,
+        "unknown_fills": ledger.unknown_fills, "fill_mismatches": ledger.fill_mismatches,
+        "orphan_orders": orders.orphan_orders, "unresolved_orders": orders.unresolved_orders,
+        "balance_mismatches": ledger.balance_mismatches,
+    }
+    out(f"settled in {settle_s:.1f} s")
+    return {
+        "faults_injected": dict(sorted(injector.applied.items())),
+        "fault_injection_errors": injector.errors,
+        "sandbox_fault_counts": sandbox_faults.get("counts", {}),
+        "reconnects": {"public": metrics["public_stream"]["reconnects"],
+                       "private": metrics["private_stream"]["reconnects"]},
+        "resyncs": metrics["public_stream"]["resyncs"],
+        "depth_gaps": metrics["public_stream"]["gaps"],
+        "rest": metrics["rest"],
+        "orders_created": recorder.count(MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated),
+        "orders_filled": recorder.count(MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted),
+        "orders_cancelled": recorder.count(MarketEvent.OrderCancelled),
+        "orders_failed": recorder.count(MarketEvent.OrderFailure),
+        "driver": dict(driver.counts),
+        "fills": len(fill_events),
+        "exchange_fills": len(exchange_fills),
+        "balances_start": {k: str(v) for k, v in sorted(session.balances_start.items())},
+        "balances_end": {k: str(v) for k, v in sorted(balances_end.items())},
+        "conservation_mismatches": ledger.conservation_mismatches,
+        "settle_s": round(settle_s, 1),
+        "discrepancies": {name: len(details[name]) for name in DISCREPANCIES},
+        "discrepancy_details": details,
+        "metrics": metrics,
+    }
+
+
+def chaos_failed(report: Dict[str, Any]) -> Optional[str]:
+    """Why the run counts as failed, or None: it must trade, inject every fault kind and end with no discrepancy."""
+    found = {name: n for name, n in report["discrepancies"].items() if n}
+    if found:
+        return "discrepancies: " + ", ".join(f"{name} {n}" for name, n in found.items())
+    if report["conservation_mismatches"]:
+        return f"the connector's fills do not explain the balance change: {report['conservation_mismatches']}"
+    missing = sorted(set(CHAOS_FAULTS) - set(report["faults_injected"]))
+    if missing:
+        return "fault kinds never injected: " + ", ".join(missing)
+    if report["fills"] == 0:
+        return "nothing traded"
+    return None
+
+
+def summary_lines(report: Dict[str, Any]) -> List[str]:
+    faults = ", ".join(f"{k} {v}" for k, v in report["faults_injected"].items())
+    found = report["discrepancies"]
+    return [
+        "=" * 72,
+        f"Backpack chaos run — {report['duration_s']} s, seed {report['seed']}",
+        f"  faults injected     {sum(report['faults_injected'].values())}: {faults}",
+        f"  reconnects          public {report['reconnects']['public']}, private {report['reconnects']['private']}; "
+        f"resyncs {report['resyncs']} (depth gaps {report['depth_gaps']})",
+        f"  orders created      {report['orders_created']} (filled {report['orders_filled']}, cancelled "
+        f"{report['orders_cancelled']}, failed {report['orders_failed']})",
+        f"  fills               {report['fills']} (exchange ledger: {report['exchange_fills']})",
+        "  discrepancies       " + ", ".join(f"{k} {v}" for k, v in found.items()),
+        f"  result              {'PASS' if not any(found.values()) else 'FAIL'}",
+        "=" * 72,
+    ]
