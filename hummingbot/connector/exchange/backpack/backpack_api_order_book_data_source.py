@@ -381,10 +381,23 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         if snapshot_id < state.last_u:
             return False
         buffer = state.buffer
-        while buffer and buffer[0].update_id <= snapshot_id:
-            buffer.popleft()
-        if buffer and buffer[0].first_update_id > snapshot_id + 1:
-            return False
+        # Diffs the snapshot covers (u <= L) go. So do diffs buffered *before* a covered one, and before the first
+        # one that continues the snapshot: the stream arrives in id order, so those carried bogus (corrupt,
+        # far-future) ids; kept, they would fail every join until they aged out of the buffer.
+        pending = []
+        for message in buffer:
+            if message.update_id <= snapshot_id:
+                pending.clear()
+            else:
+                pending.append(message)
+        buffer.clear()
+        if pending and pending[0].first_update_id > snapshot_id + 1:
+            start = next((i for i, m in enumerate(pending) if m.first_update_id <= snapshot_id + 1), None)
+            if start is None:  # a hole between the snapshot and the buffered stream: fetch again
+                buffer.extend(pending)
+                return False
+            del pending[:start]
+        buffer.extend(pending)
         output = self._diff_output
         if emit_snapshot:
             output.put_nowait(snapshot)

@@ -81,7 +81,7 @@ def assert_valid_fill(update: TradeUpdate) -> None:
 
 def assert_valid_order_update(update: OrderUpdate) -> None:
     assert isinstance(update.new_state, OrderState)
-    assert isinstance(update.exchange_order_id, str) and update.exchange_order_id not in ("", "None")
+    assert isinstance(update.exchange_order_id, str) and update.exchange_order_id  # never str(None)
     assert math.isfinite(update.update_timestamp)
 
 
