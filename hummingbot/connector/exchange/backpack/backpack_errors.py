@@ -33,8 +33,12 @@ class BackpackAPIError(IOError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        return (f"Error executing request {self.method} {self.path}. HTTP status is {self.status}. "
+        text = (f"Error executing request {self.method} {self.path}. HTTP status is {self.status}. "
                 f"Error: {{\"code\": \"{self.code}\", \"message\": \"{self.message}\"}}")
+        if self.is_request_expired:
+            text += (" The request's timestamp was outside its X-Window even after re-syncing with the server "
+                     "time: check the system clock (NTP) of this host.")
+        return text
 
     @property
     def is_order_not_found(self) -> bool:
@@ -68,6 +72,20 @@ class BackpackAPIError(IOError):
 
 class BackpackRateLimitError(BackpackAPIError):
     """HTTP 429 ``TOO_MANY_REQUESTS`` (§6.1, §7); the connector backs off before its next request."""
+
+    def _render(self) -> str:
+        return (f"Backpack rate limit (HTTP {self.status} {self.code or 'TOO_MANY_REQUESTS'}): {self.method} "
+                f"{self.path} was refused, not executed; the connector pauses its requests before the next one. "
+                f"Server said: {self.message or 'nothing'}")
+
+
+class BackpackCredentialsRejectedError(BackpackAPIError):
+    """HTTP 401/403: Backpack refused the API key or signature (revoked key, missing permission, wrong key pair)."""
+
+    def _render(self) -> str:
+        return (f"Backpack refused the API credentials (HTTP {self.status} {self.code or 'UNAUTHORIZED'}) for "
+                f"{self.method} {self.path}: check the API key and secret and the key's permissions. "
+                f"Server said: {self.message or 'nothing'}")
 
 
 class BackpackRegionBlockedError(BackpackAPIError):
@@ -106,6 +124,8 @@ def error_from_response(status: int, body_text: str, method: str, path: str) -> 
         cls = BackpackRateLimitError
     elif status == 451:
         cls = BackpackRegionBlockedError
+    elif status in (401, 403):
+        cls = BackpackCredentialsRejectedError
     return cls(status=status, code=code, message=message, method=method, path=path)
 
 

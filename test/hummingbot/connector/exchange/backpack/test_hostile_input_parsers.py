@@ -347,3 +347,21 @@ def test_signer_with_mutated_keys_fails_clearly_without_leaking_the_secret(secre
                 assert form not in text
         return
     assert decode_api_key(api_key) == signer.verify_key_bytes
+
+
+@pytest.mark.parametrize("status, body, fragments", [
+    (401, '{"code": "UNAUTHORIZED", "message": "Invalid X-API-Key"}',
+     ("HTTP 401", "refused the API credentials", "check the API key and secret", "Invalid X-API-Key")),
+    (403, "", ("HTTP 403", "refused the API credentials")),
+    (429, '{"code": "TOO_MANY_REQUESTS", "message": ""}', ("HTTP 429", "rate limit", "not executed")),
+    (451, "", ("HTTP 451", "region")),
+    (400, '{"code": "INVALID_CLIENT_REQUEST", "message": "Request has expired"}',
+     ("HTTP status is 400", "Request has expired", "system clock")),
+])
+def test_error_answers_read_clearly(status, body, fragments):
+    """401/403, 429, 451 and an expired window say what happened and what to do (the 401 one was the generic
+    "HTTP status is 401" text, the expired one did not mention the clock)."""
+    text = str(error_from_response(status, body, "POST", "/api/v1/order"))
+    for fragment in fragments:
+        assert fragment in text, (fragment, text)
+    assert "/api/v1/order" in text
