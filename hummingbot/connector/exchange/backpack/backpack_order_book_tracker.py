@@ -18,8 +18,9 @@ the apply.
 """
 import asyncio
 import time
-from typing import Deque, List, Optional
+from typing import Callable, Deque, List, Optional
 
+from hummingbot.connector.exchange.backpack.backpack_order_book import BackpackOrderBookMessage
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
@@ -32,13 +33,51 @@ _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 
 class _DirectDiffSink:
     """Queue-like target for the data source's diff output: ``put_nowait`` applies at once (module docstring).
-    ``get_nowait``/``empty``/``qsize`` describe an always-empty queue."""
+    ``get_nowait``/``empty``/``qsize`` describe an always-empty queue.
+
+    Hot path: a DIFF of a pair whose book is live (built, nothing saved) is applied here in one frame; anything
+    else (snapshots, pairs without a book yet, saved diffs to drain, other message classes) goes through
+    ``BackpackOrderBookTracker._apply_now``, which does exactly the same for a diff."""
+
+    __slots__ = ("_tracker", "put_nowait")
 
     def __init__(self, tracker: "BackpackOrderBookTracker") -> None:
         self._tracker = tracker
+        self.put_nowait: Callable[[OrderBookMessage], None] = self._fast_put(tracker)
 
-    def put_nowait(self, message: OrderBookMessage) -> None:
-        self._tracker._apply_now(message)
+    @staticmethod
+    def _fast_put(tracker: "BackpackOrderBookTracker") -> Callable[[OrderBookMessage], None]:
+        order_books = tracker._order_books
+        live = tracker._tracking_message_queues      # a pair is tracked once its queue exists
+        saved_queues = tracker._saved_message_queues
+        windows = tracker._past_diffs_windows
+        metrics = tracker._metrics
+        per_pair = metrics.per_pair_metrics
+        apply_now = tracker._apply_now
+        clock = time.perf_counter
+
+        def put_nowait(message: OrderBookMessage) -> None:
+            content = message[1]
+            if message[0] is _DIFF and type(message) is BackpackOrderBookMessage:
+                trading_pair = content["trading_pair"]
+                if trading_pair in live and not saved_queues.get(trading_pair):
+                    update_id = content["update_id"]
+                    order_book = order_books.get(trading_pair)
+                    pair_metrics = per_pair.get(trading_pair)
+                    if order_book is not None and pair_metrics is not None and order_book.snapshot_uid <= update_id:
+                        try:
+                            order_book.apply_diffs(content["bids"], content["asks"], update_id)
+                        except Exception:
+                            tracker._log_apply_error(trading_pair)
+                            return
+                        windows[trading_pair].append(message)
+                        metrics.total_diffs_processed += 1
+                        pair_metrics.diffs_processed += 1
+                        pair_metrics.last_diff_timestamp = clock()
+                        return
+            apply_now(message)
+
+        return put_nowait
 
     def empty(self) -> bool:
         return True
@@ -80,8 +119,11 @@ class BackpackOrderBookTracker(OrderBookTracker):
                 return
             self._apply_to(order_book, trading_pair, message)
         except Exception:
-            self.logger().network(f"Unexpected error tracking order book for {trading_pair}.", exc_info=True,
-                                  app_warning_msg="Unexpected error tracking order book.")
+            self._log_apply_error(trading_pair)
+
+    def _log_apply_error(self, trading_pair: str) -> None:
+        self.logger().network(f"Unexpected error tracking order book for {trading_pair}.", exc_info=True,
+                              app_warning_msg="Unexpected error tracking order book.")
 
     def _apply_to(self, order_book: OrderBook, trading_pair: str, message: OrderBookMessage) -> None:
         if message.type is _DIFF:
