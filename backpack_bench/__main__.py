@@ -50,16 +50,21 @@ async def _depth(report: Report, args) -> None:
     floor = res["floor"]["floor"]
     for variant, label, includes in (
             ("pipeline", "Depth frame → book, full pipeline",
-             "decoded frame from a stand-in socket (one per loop turn) → data source's WS loop → Hummingbot "
-             "OrderBookTracker (diff router, per-pair task) → C++ OrderBook; ours with the sequence check"),
+             "text frame from a stand-in socket (one per loop turn), handed over by each connector's WS "
+             "connection class (shipped: Hummingbot's, json.loads; ours: the text, decoded by the data source) → "
+             "data source's WS loop → the connector's order book tracker → C++ OrderBook; ours with the sequence "
+             "check"),
             ("direct", "Depth frame → book, data source only",
-             "json.loads → data source message entry point → its OrderBookMessage → OrderBook.apply_diffs")):
+             "the same handover → data source message entry point → its OrderBookMessage → "
+             "OrderBook.apply_diffs")):
         ours, up = res[variant]["ours"], res[variant]["upstream"]
         speedup = summary(pair_ratios(up, ours))
         report.add(Row(label, "µs/frame", summary(ours), summary(up), summary(floor), "shipped/ours", speedup,
                        "≥ 3× faster" if variant == "pipeline" else "",
                        speedup["median"] >= 3.0 if variant == "pipeline" else None, includes))
     report.add(Row("Depth floor part: json.loads alone", "µs/frame", None, floor=summary(res["floor"]["decode"])))
+    report.add(Row("Depth, ujson.loads alone (ours decodes with it)", "µs/frame", None,
+                   floor=summary(res["floor"]["decode_ujson"])))
     report.add(Row("Depth floor part: C++ apply alone", "µs/frame", None, floor=summary(res["floor"]["apply"]),
                    includes="OrderBook.apply_diffs of rows built beforehand"))
 

@@ -3,18 +3,22 @@ the shipped connector's, into Hummingbot's C++ ``OrderBook``, against the floor 
 
 Variants (µs per frame, all on the same frames, each run starting from the same REST snapshot):
 
-- ``pipeline``: a stand-in socket yields ``WSResponse(json.loads(frame))`` — what Hummingbot's ``WSConnection``
-  hands a data source — one frame per event-loop turn (``asyncio.sleep(0)`` between frames, as separate socket
-  reads would); the data source's own ``listen_for_subscriptions`` loop (ours: sequence check, message build;
+- ``pipeline``: a stand-in socket yields, one frame per event-loop turn (``asyncio.sleep(0)`` between frames, as
+  separate socket reads would), what the connector's own WS connection class builds from aiohttp's TEXT message:
+  ``<connection class>._build_resp(WSMessage(TEXT, frame))``. The shipped connector uses Hummingbot's
+  ``WSConnection`` (``msg.json()`` = ``json.loads``, then ``WSResponse(dict)``); ours declares
+  ``ws_connection_class = BackpackTextWSConnection`` (``WSResponse(text)``; its data source decodes the text). The
+  data source's own ``listen_for_subscriptions`` loop (ours: sequence check, message build;
   shipped: channel routing, its internal queue and ``listen_for_order_book_diffs`` task, message build), then the
   connector's own order book tracker into the C++ book (shipped: Hummingbot's ``OrderBookTracker`` diff router
   task and per-pair ``_track_single_book`` task; ours: ``BackpackOrderBookTracker``, which applies each diff as
   the data source emits it). Timed from the first frame to the book holding the last update id.
-- ``direct``: no tasks, no tracker: ``json.loads`` → the data source's message entry point (ours ``_on_frame``;
+- ``direct``: no tasks, no tracker: the same handover (``_build_resp`` of the connector's connection class) → the
+  data source's message entry point (ours ``_on_frame``;
   shipped ``_parse_order_book_diff_message``) → the message it emits → ``OrderBook.apply_diffs(bids, asks,
   update_id)`` as the tracker calls it. The connector's own share of the path.
-- ``floor``: ``json.loads(frame)`` + ``OrderBook.apply_diffs`` of rows built beforehand; also ``decode`` and
-  ``apply`` alone.
+- ``floor``: ``json.loads(frame)`` + ``OrderBook.apply_diffs`` of rows built beforehand; also ``decode``
+  (``json.loads``), ``decode_ujson`` (``ujson.loads``) and ``apply`` alone.
 
 The three books must end identical (checked); the sequence check is on in ours (the shipped one has none).
 """
@@ -22,22 +26,41 @@ import asyncio
 import json
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+import ujson
+from aiohttp import WSMessage, WSMsgType
+
 from backpack_bench.common import perf_counter, settle, throwaway_keys
 from backpack_bench.frames import TRADING_PAIR, DepthStream
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_row import OrderBookRow
 from hummingbot.core.web_assistant.connections.data_types import WSResponse
+from hummingbot.core.web_assistant.connections.ws_connection import WSConnection
 
 BookState = Tuple[Tuple[Tuple[float, float], ...], Tuple[Tuple[float, float], ...]]
 _loads = json.loads
 
 
-class FakeWebSocket:
-    """Stands in for a connected ``WSAssistant``: ``iter_messages`` yields the frames decoded, after ``go``."""
+def handover(data_source: Any) -> Callable[[str], WSResponse]:
+    """What the data source's WS connection hands it for one text frame: ``_build_resp`` of the connection class it
+    declares (``ws_connection_class``), else of Hummingbot's ``WSConnection`` (the shipped connector's)."""
+    build = getattr(data_source, "ws_connection_class", WSConnection)._build_resp
+    text = WSMsgType.TEXT
 
-    def __init__(self, frames: List[str], live: bool = True) -> None:
+    def hand(frame: str) -> WSResponse:
+        return build(WSMessage(text, frame, None))
+    return hand
+
+
+class FakeWebSocket:
+    """Stands in for a connected ``WSAssistant``: ``iter_messages`` yields, after ``go``, each frame as the
+    connector's WS connection would hand it over (``handover``; default: decoded like Hummingbot's
+    ``WSConnection``)."""
+
+    def __init__(self, frames: List[str], live: bool = True,
+                 hand: Optional[Callable[[str], WSResponse]] = None) -> None:
         self._frames = frames
         self._live = live
+        self._hand = hand or (lambda frame: WSResponse(_loads(frame)))
         self.go = asyncio.Event()
         self.last_recv_time = 0.0
 
@@ -53,8 +76,9 @@ class FakeWebSocket:
     async def iter_messages(self):
         await self.go.wait()
         live = self._live
+        hand = self._hand
         for frame in self._frames:
-            yield WSResponse(_loads(frame))
+            yield hand(frame)
             if live:
                 await asyncio.sleep(0)
         await asyncio.Event().wait()  # the socket stays open until the bench cancels the reader
@@ -150,6 +174,7 @@ async def run_pipeline(side: Side, stream: DepthStream, live: bool = True, timeo
     """``pipeline`` variant (module docstring) → (µs per frame, final book)."""
     ws = FakeWebSocket(stream.frames, live)
     connector, data_source = _prepare(side, stream, ws)
+    ws._hand = handover(data_source)
     tracker = connector.order_book_tracker
 
     async def no_sleep(delay):
@@ -190,13 +215,14 @@ async def run_direct(side: Side, stream: DepthStream) -> Tuple[float, BookState]
         attach = asyncio.ensure_future(data_source.listen_for_order_book_diffs(asyncio.get_running_loop(), output))
         await asyncio.sleep(0)
     handle = side.entry(data_source)
+    hand = handover(data_source)
     get = output.get_nowait
     apply = book.apply_diffs
     frames = stream.frames
     settle()
     start = perf_counter()
     for frame in frames:
-        await handle(_loads(frame), output)
+        await handle(hand(frame).data, output)
         while output.qsize():
             message = get()
             apply(message.bids, message.asks, message.update_id)
@@ -236,6 +262,12 @@ def run_floor(stream: DepthStream, rows=None) -> Dict[str, Any]:
     for frame in frames:
         _loads(frame)
     decode = perf_counter() - start
+    ujson_loads = ujson.loads
+    settle()
+    start = perf_counter()
+    for frame in frames:
+        ujson_loads(frame)
+    decode_ujson = perf_counter() - start
     book = _snapshot_book(stream)
     apply = book.apply_diffs
     settle()
@@ -251,7 +283,8 @@ def run_floor(stream: DepthStream, rows=None) -> Dict[str, Any]:
         _loads(frame)
         apply(bids, asks, u)
     both = perf_counter() - start
-    return {"decode": decode / n * 1e6, "apply": apply_s / n * 1e6, "floor": both / n * 1e6,
+    return {"decode": decode / n * 1e6, "decode_ujson": decode_ujson / n * 1e6, "apply": apply_s / n * 1e6,
+            "floor": both / n * 1e6,
             "book": book_state(book)}
 
 
@@ -259,19 +292,20 @@ async def run_depth(stream: DepthStream, repeats: int, log: Callable[[str], None
     """All variants, ``repeats`` times, ours/shipped interleaved (order alternating per repeat).
 
     :returns: ``{"pipeline": {"ours": [...], "upstream": [...]}, "direct": {...}, "floor": {"floor": [...],
-        "decode": [...], "apply": [...]}}`` (µs per frame, one value per repeat, paired by index).
+        "decode": [...], "decode_ujson": [...], "apply": [...]}}`` (µs per frame, one value per repeat, paired by
+        index).
     :raises AssertionError: the books of the three paths differ.
     """
     sides = [ours_side(), upstream_side()]
     rows = prebuilt_rows(stream)
     results: Dict[str, Any] = {"pipeline": {"ours": [], "upstream": []}, "direct": {"ours": [], "upstream": []},
-                               "floor": {"floor": [], "decode": [], "apply": []}}
+                               "floor": {"floor": [], "decode": [], "decode_ujson": [], "apply": []}}
     reference: Optional[BookState] = None
     for r in range(repeats):
         order = sides if r % 2 == 0 else sides[::-1]
         floor = run_floor(stream, rows)
         reference = reference or floor["book"]
-        for key in ("floor", "decode", "apply"):
+        for key in ("floor", "decode", "decode_ujson", "apply"):
             results["floor"][key].append(floor[key])
         for variant, runner in (("pipeline", run_pipeline), ("direct", run_direct)):
             for side in order:
