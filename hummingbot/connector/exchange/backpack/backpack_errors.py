@@ -70,6 +70,19 @@ class BackpackAPIError(IOError):
         return self.status >= 500 or self.code in UNKNOWN_OUTCOME_CODES
 
 
+class BackpackMalformedAnswerError(BackpackAPIError):
+    """A 2xx answer whose body is not JSON (truncated, HTML, garbage): Backpack executed the request, but its result
+    cannot be read — for an order placement, an unknown outcome reconciled by clientId (§6.3)."""
+
+    def _render(self) -> str:
+        return (f"Backpack answered {self.method} {self.path} with HTTP {self.status} but a body that is not JSON "
+                f"(the request was executed; its result is unknown): {self.message[:100]!r}")
+
+    @property
+    def is_unknown_outcome(self) -> bool:
+        return True
+
+
 class BackpackRateLimitError(BackpackAPIError):
     """HTTP 429 ``TOO_MANY_REQUESTS`` (§6.1, §7); the connector backs off before its next request."""
 

@@ -31,6 +31,7 @@ from hummingbot.connector.exchange.backpack.backpack_api_user_stream_data_source
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_exchange_balances import BackpackBalancesMixin
+from hummingbot.connector.exchange.backpack.backpack_exchange_cancels import BackpackCancelMixin
 from hummingbot.connector.exchange.backpack.backpack_exchange_markets import BackpackMarketsMixin
 from hummingbot.connector.exchange.backpack.backpack_exchange_orders import BackpackOrderPlacementMixin
 from hummingbot.connector.exchange.backpack.backpack_exchange_rest import BackpackRestMixin
@@ -58,6 +59,7 @@ class BackpackExchange(BackpackRestMixin,
                        BackpackMarketsMixin,
                        BackpackBalancesMixin,
                        BackpackOrderPlacementMixin,
+                       BackpackCancelMixin,
                        BackpackOrderStatusMixin,
                        BackpackUserStreamMixin,
                        ExchangePyBase):
@@ -79,7 +81,8 @@ class BackpackExchange(BackpackRestMixin,
 
     - here: identity/config properties, ``authenticator``, the ``_create_*`` factories, ``_set_order_book_tracker``,
       client order ids (``_new_client_order_id``), observability (``metrics_snapshot``, ``health``);
-    - ``BackpackRestMixin`` (``backpack_exchange_rest``): ``_api_request``, ``_make_network_check_request``,
+    - ``BackpackRestMixin`` (``backpack_exchange_rest``): ``_api_request``, ``check_network``,
+      ``_make_network_check_request``,
       ``_is_request_exception_related_to_time_synchronizer``, ``_is_order_not_found_during_*_error``;
     - ``BackpackMarketsMixin`` (``backpack_exchange_markets``): ``_format_trading_rules``,
       ``_initialize_trading_pair_symbols_from_exchange_info``, ``_set_trading_pair_symbol_map``,
@@ -88,7 +91,8 @@ class BackpackExchange(BackpackRestMixin,
     - ``BackpackBalancesMixin`` (``backpack_exchange_balances``): ``_update_trading_fees``, ``_get_fee``,
       ``_update_balances``;
     - ``BackpackOrderPlacementMixin`` (``backpack_exchange_orders``): ``buy``, ``sell``, ``_place_order``,
-      ``_place_order_and_process_update``, ``_on_order_failure``, ``batch_order_create``, ``_place_cancel``,
+      ``_place_order_and_process_update``, ``_on_order_failure``, ``batch_order_create``;
+    - ``BackpackCancelMixin`` (``backpack_exchange_cancels``): ``_place_cancel``,
       ``_execute_order_cancel_and_process_update``, ``cancel_all_on_exchange``, ``batch_order_cancel``;
     - ``BackpackOrderStatusMixin`` (``backpack_exchange_status``): ``_request_order_status``,
       ``_update_orders_fills``, ``_all_trade_updates_for_order``;

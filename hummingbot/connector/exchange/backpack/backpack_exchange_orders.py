@@ -1,5 +1,5 @@
-"""Order placement of ``BackpackExchange``: single (§5.5) and batch (§5.6) creation, unknown-outcome reconciliation
-(§6.3) and cancels (§5.7, §5.8). Mixed into ``BackpackExchange``."""
+"""Order placement of ``BackpackExchange``: single (§5.5) and batch (§5.6) creation and unknown-outcome
+reconciliation (§6.3). Cancels live in ``backpack_exchange_cancels``. Mixed into ``BackpackExchange``."""
 import asyncio
 from decimal import Decimal
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
@@ -14,16 +14,12 @@ from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackPostOnlyRejectedError,
 )
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import build_order_payload, order_update_from_order
-from hummingbot.core.data_type.cancellation_result import CancellationResult
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.market_order import MarketOrder
-from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
-from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.utils.async_utils import safe_ensure_future
 
-_CANCEL_CONFIRMED = "confirmed"   # 200 with a final status: the order is cancelled
-_CANCEL_ACCEPTED = "accepted"     # 202 (or a non-final 200): wait for WS / polling (§5.7)
 #: Transport errors after which an order may or may not have reached the engine (§6.3).
 _UNKNOWN_OUTCOME_TRANSPORT_ERRORS = (asyncio.TimeoutError, aiohttp.ServerDisconnectedError,
                                      aiohttp.ServerTimeoutError, aiohttp.ClientPayloadError)
@@ -31,7 +27,7 @@ _NewOrder = Union[LimitOrder, MarketOrder]
 
 
 class BackpackOrderPlacementMixin:
-    """Create/cancel orders; state (``_unknown_outcome_orders``) is set up by ``BackpackExchange.__init__``."""
+    """Create orders; state (``_unknown_outcome_orders``) is set up by ``BackpackExchange.__init__``."""
 
     #: Max orders per ``POST /api/v1/orders`` (UNCONFIRMED §5.6: ccxt says 20, a note 50; we use the lower).
     BATCH_ORDER_MAX_SIZE = 20
@@ -91,7 +87,11 @@ class BackpackOrderPlacementMixin:
                 self._on_unknown_outcome(order, e)
                 return ""
             raise
-        self._apply_order_answer(order, answer)
+        try:
+            self._apply_order_answer(order, answer)
+        except (KeyError, ValueError, TypeError) as e:  # accepted (2xx), but the answer is unreadable: reconcile
+            self._on_unknown_outcome(order, ValueError(f"unreadable answer {str(answer)[:200]!r}: {e}"))
+            return ""
         return str(answer["id"])
 
     def _apply_order_answer(self, order: InFlightOrder, answer: Mapping[str, Any]) -> None:
@@ -245,89 +245,6 @@ class BackpackOrderPlacementMixin:
             self._update_order_after_failure(order.client_order_id, order.trading_pair, exception=error)
             return
         self._apply_order_answer(order, element)
-
-    # ================================================================================== cancels
-    async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> str:
-        """``DELETE /api/v1/order`` with ``symbol`` + ``clientId`` (or ``orderId``), §5.7.
-
-        :returns: ``"confirmed"`` (200 with a final status) or ``"accepted"`` (202 without body, or a non-final
-            200): not a confirmation, the order stays tracked until a final state is seen.
-        :raises BackpackAPIError: on errors (``is_order_not_found`` for an order that is no longer open).
-        """
-        symbol = await self.exchange_symbol_associated_to_pair(trading_pair=tracked_order.trading_pair)
-        body = {"symbol": symbol, **_order_reference(tracked_order)}
-        status, answer = await self._rest_call(CONSTANTS.ORDER_PATH_URL, method=RESTMethod.DELETE, data=body,
-                                               is_auth_required=True)
-        if status == 202 or not isinstance(answer, dict):
-            return _CANCEL_ACCEPTED
-        if answer.get("status") in ("Cancelled", "Expired"):
-            return _CANCEL_CONFIRMED
-        return _CANCEL_ACCEPTED
-
-    async def _execute_order_cancel_and_process_update(self, order: InFlightOrder) -> bool:
-        """Confirmed cancel → CANCELED; accepted (202) → PENDING_CANCEL and the order stays tracked. Both count as a
-        successful cancel request for ``cancel``/``cancel_all``."""
-        outcome = await self._place_cancel(order.client_order_id, order)
-        if outcome == _CANCEL_CONFIRMED:
-            new_state = OrderState.CANCELED
-        elif outcome == _CANCEL_ACCEPTED:
-            new_state = OrderState.PENDING_CANCEL
-            self.logger().info(f"Cancel of order {order.client_order_id} accepted by Backpack, awaiting confirmation.")
-        else:
-            return False
-        timestamp = self.current_timestamp
-        if timestamp is None or timestamp != timestamp:
-            timestamp = self._time()
-        self._order_tracker.process_order_update(OrderUpdate(
-            client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=timestamp,
-            new_state=new_state))
-        return True
-
-    async def cancel_all_on_exchange(self, trading_pair: str) -> int:
-        """``DELETE /api/v1/orders`` {"symbol"} (§5.8): cancels EVERY open order of the pair on the account, including
-        orders this bot did not place. 200 → tracked orders in the answer become CANCELED; 202 → the tracked open
-        orders of the pair go PENDING_CANCEL until confirmed.
-
-        :returns: number of tracked orders updated.
-        """
-        symbol = await self.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
-        status, answer = await self._rest_call(CONSTANTS.ORDERS_PATH_URL, method=RESTMethod.DELETE,
-                                               data={"symbol": symbol}, is_auth_required=True)
-        timestamp = self.current_timestamp
-        count = 0
-        if status == 202 or not isinstance(answer, list):
-            for order in list(self.in_flight_orders.values()):
-                if order.trading_pair == trading_pair and not order.is_done:
-                    self._order_tracker.process_order_update(OrderUpdate(
-                        client_order_id=order.client_order_id, trading_pair=trading_pair,
-                        update_timestamp=timestamp, new_state=OrderState.PENDING_CANCEL))
-                    count += 1
-            return count
-        for element in answer:
-            order = self._tracked_order(element.get("clientId"), element.get("id"))
-            if order is None:
-                continue
-            try:
-                update = order_update_from_order(element, order.client_order_id, order.trading_pair, timestamp)
-            except (KeyError, ValueError) as e:
-                self.logger().warning(f"Unexpected cancel-all element {element!r}: {e!r}")
-                continue
-            self._order_tracker.process_order_update(update)
-            count += 1
-        return count
-
-    def batch_order_cancel(self, orders_to_cancel: List[LimitOrder]):
-        """Cancel several orders. Backpack has no batch cancel by ids (§5.7–§5.8): the orders are cancelled
-        concurrently one by one. ``DELETE /api/v1/orders`` is not used because it would also cancel orders on the
-        same pair that this bot does not track (manual orders, other bots on the account, orders in flight)."""
-        safe_ensure_future(self._execute_batch_cancel(orders_to_cancel))
-
-    async def _execute_batch_cancel(self, orders_to_cancel: List[LimitOrder]) -> List[CancellationResult]:
-        """Concurrent per-order cancels; one ``CancellationResult`` per order (success = request accepted)."""
-        results = await safe_gather(*[self._execute_cancel(order.trading_pair, order.client_order_id)
-                                      for order in orders_to_cancel], return_exceptions=True)
-        return [CancellationResult(order.client_order_id, result == order.client_order_id)
-                for order, result in zip(orders_to_cancel, results)]
 
 
 def _order_reference(order: InFlightOrder) -> Dict[str, Any]:
