@@ -74,7 +74,9 @@ class BackpackBalancesMixin:
                                       "lent amounts in total balances.")
         else:
             self._lent_balances = _lent_amounts(positions, self.logger())
-        self._apply_rest_balances(capital or {})
+        if not isinstance(capital, dict):  # empty/non-object 200: keep the balances, say why
+            raise ValueError(f"unexpected answer of GET {CONSTANTS.BALANCE_PATH_URL}: {str(capital)[:100]!r}")
+        self._apply_rest_balances(capital)
 
     def _apply_rest_balances(self, capital: Mapping[str, Any]) -> None:
         available: Dict[str, Decimal] = {}
@@ -83,6 +85,7 @@ class BackpackBalancesMixin:
             try:
                 free = to_decimal(entry["available"])
                 held = to_decimal(entry.get("locked") or 0) + to_decimal(entry.get("staked") or 0)
+                _check_non_negative(free, held)
             except (KeyError, ValueError, TypeError, AttributeError) as e:
                 self.logger().warning(f"Skipping malformed Backpack balance entry {asset!r}: {e!r}")
                 continue
@@ -103,8 +106,11 @@ class BackpackBalancesMixin:
         if event_time is not None and us_to_s(event_time) < self._balances_requested_at_s:
             return
         asset = data["a"]
+        if type(asset) is not str:
+            raise ValueError(f"balance event asset is not a string: {str(asset)[:32]!r}")
         free = to_decimal(data["A"])
         held = to_decimal(data.get("L") or 0) + to_decimal(data.get("S") or 0)
+        _check_non_negative(free, held)
         self._account_available_balances[asset] = free
         self._account_balances[asset] = free + held + self._lent_balances.get(asset, _ZERO)
         self._last_balance_event_at = time.monotonic()
@@ -126,6 +132,12 @@ class BackpackBalancesMixin:
                                   "looks unavailable; balances now come from REST polling only.")
 
 
+def _check_non_negative(free: Decimal, held: Decimal) -> None:
+    """Spot balances are never negative (§5.1): such an entry is malformed."""
+    if free < _ZERO or held < _ZERO:
+        raise ValueError(f"negative balance (available {free}, locked + staked {held})")
+
+
 def _lent_amounts(positions: Any, logger) -> Dict[str, Decimal]:
     """Positive ``netQuantity`` per asset of ``/api/v1/borrowLend/positions`` (§5.3; negative = borrowed, ignored)."""
     lent: Dict[str, Decimal] = {}
@@ -133,6 +145,8 @@ def _lent_amounts(positions: Any, logger) -> Dict[str, Decimal]:
         try:
             quantity = to_decimal(position["netQuantity"])
             asset = position["symbol"]
+            if type(asset) is not str:
+                raise ValueError(f"asset is not a string: {str(asset)[:32]!r}")
         except (KeyError, ValueError, TypeError) as e:
             logger.warning(f"Skipping malformed Backpack lend position {position!r}: {e!r}")
             continue

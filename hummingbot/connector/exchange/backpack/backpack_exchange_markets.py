@@ -91,10 +91,16 @@ class BackpackMarketsMixin:
         wanted = set(trading_pairs)
         symbol_map = await self.trading_pair_symbol_map()
         prices = {}
-        for ticker in tickers:
-            trading_pair = symbol_map.get(ticker.get("symbol"))
+        for ticker in tickers if isinstance(tickers, list) else []:
+            symbol = ticker.get("symbol") if isinstance(ticker, dict) else None
+            trading_pair = symbol_map.get(symbol) if type(symbol) is str else None
             if trading_pair in wanted and ticker.get("lastPrice") not in (None, ""):
-                prices[trading_pair] = float(ticker["lastPrice"])
+                try:
+                    price = float(ticker["lastPrice"])
+                except (TypeError, ValueError):
+                    price = float("nan")
+                if 0 < price < float("inf"):  # junk, NaN, Infinity and non-positive prices are left out
+                    prices[trading_pair] = price
         return prices
 
     async def _get_last_traded_price(self, trading_pair: str) -> float:
@@ -107,7 +113,8 @@ class BackpackMarketsMixin:
         so ``trading_pair_associated_to_exchange_symbol`` resolves every returned symbol."""
         tickers = await self._api_get(path_url=CONSTANTS.TICKERS_PATH_URL) or []
         symbol_map = await self.trading_pair_symbol_map()
-        return [ticker for ticker in tickers if isinstance(ticker, dict) and ticker.get("symbol") in symbol_map]
+        return [ticker for ticker in tickers if isinstance(ticker, dict) and type(ticker.get("symbol")) is str
+                and ticker["symbol"] in symbol_map]
 
 
 def _markets(exchange_info: Any) -> Iterable[Dict[str, Any]]:

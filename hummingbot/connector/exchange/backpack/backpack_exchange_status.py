@@ -43,7 +43,10 @@ class BackpackOrderStatusMixin:
             if not e.is_order_not_found:
                 raise
             answer = None
-        if not isinstance(answer, dict):
+        else:
+            if not isinstance(answer, dict):  # a 200 that is no order object: unreadable, not "not open"
+                raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDER_PATH_URL}: {str(answer)[:100]!r}")
+        if answer is None:
             answer = await self._find_order_in_history(symbol, tracked_order)
             if answer is None:
                 raise BackpackOrderNotFoundError(
@@ -60,7 +63,7 @@ class BackpackOrderStatusMixin:
             params = {"symbol": symbol, "limit": self.ORDER_HISTORY_SCAN_LIMIT, "sortDirection": "Desc"}
         rows = await self._api_get(path_url=CONSTANTS.ORDER_HISTORY_PATH_URL, params=params, is_auth_required=True)
         client_order_id = order.client_order_id
-        for row in rows or []:
+        for row in rows if isinstance(rows, list) else []:
             if not isinstance(row, dict):
                 continue
             if exchange_order_id and str(row.get("id")) == exchange_order_id:
@@ -68,6 +71,16 @@ class BackpackOrderStatusMixin:
             if not exchange_order_id and str(row.get("clientId")) == client_order_id:
                 return row
         return None
+
+    async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
+        """Only "neither open nor in the history" counts toward the tracker's not-found limit (past it the order is
+        declared FAILED). The base counts *every* error, so a 401 during a key rotation, a burst of 429s or a 503
+        maintenance made every open order "lost" while it was still open; those are logged and retried instead."""
+        if self._is_order_not_found_during_status_update_error(error):
+            await self._order_tracker.process_order_not_found(order.client_order_id)
+            return
+        self.logger().warning(f"Error fetching status update for the active order {order.client_order_id}: {error}. "
+                              "The order stays tracked; retrying at the next poll.")
 
     # ================================================================================== fills
     async def _update_orders_fills(self, orders: List[InFlightOrder]):

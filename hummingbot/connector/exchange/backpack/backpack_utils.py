@@ -26,10 +26,12 @@ DEFAULT_FEES = TradeFeeSchema(
 
 def is_exchange_information_valid(market: Dict[str, Any]) -> bool:
     """True for a tradable spot market: ``marketType == "SPOT"``, ``visible`` and ``orderBookState == "Open"``
-    (§4.4; upstream ignores ``orderBookState``, §11.7)."""
+    (§4.4; upstream ignores ``orderBookState``, §11.7), with text ``symbol``/``baseSymbol``/``quoteSymbol`` (a
+    list there would be unhashable in the symbol map, any other type a nonsense trading pair)."""
     return (market.get("marketType") == CONSTANTS.MARKET_TYPE_SPOT
             and market.get("visible") is True
-            and market.get("orderBookState") == CONSTANTS.ORDER_BOOK_STATE_OPEN)
+            and market.get("orderBookState") == CONSTANTS.ORDER_BOOK_STATE_OPEN
+            and all(type(market.get(key)) is str and market[key] for key in ("symbol", "baseSymbol", "quoteSymbol")))
 
 
 def _check_api_key(value: SecretStr) -> SecretStr:
