@@ -150,6 +150,8 @@ class BackpackCancelMixin:
                     count += 1
             return count
         for element in answer:
+            if not isinstance(element, dict):  # junk in the answer must not stop the loop over the others
+                continue
             order = self._tracked_order(element.get("clientId"), element.get("id"))
             if order is None:
                 continue

@@ -276,6 +276,16 @@ class HostileBodyTests(ExchangeTestCase):
 
 
 class JunkAnswerTests(ExchangeTestCase):
+    async def test_cancel_all_answer_with_junk_elements(self):
+        """Regression: a cancel-all answer element that was not an object raised ``AttributeError``: the loop stopped
+        and the tracked orders after it in the answer were not updated."""
+        first = self.track("1", "a1")
+        with aioresponses() as mock_api:
+            mock_api.delete(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps([
+                5, "x", None, {"id": "a1", "clientId": 1, "status": []}, self.order_json(first, "Cancelled")]))
+            self.assertEqual(1, await self.exchange.cancel_all_on_exchange(self.pair))
+        await wait_for(lambda: first.is_cancelled)
+
     async def test_status_answer_that_is_no_order_is_not_order_not_found(self):
         """Regression: a 200 status answer that was not an order object (``[]``, ``null``...) fell through to the
         history lookup and, not found there, counted toward declaring the (open) order lost."""
