@@ -191,6 +191,17 @@ class HostileBodyTests(ExchangeTestCase):
             self.assertIn(f"unexpected answer of GET {CONSTANTS.BALANCE_PATH_URL}", str(ctx.exception))
             self.assertEqual(Decimal("7"), self.exchange.get_balance("OLD"))
 
+    async def test_negative_balance_amounts_are_skipped(self):
+        """Regression: ``"locked": "-1"`` was accepted (a total below the available amount); spot balances are never
+        negative (§5.1), so such an entry (REST or WS) is malformed."""
+        self._set_known_balances()
+        capital = dict(CAPITAL, SOL={"available": "10", "locked": "-1", "staked": "0"})
+        await self._balances(json.dumps(capital), "[]")
+        self.assertNotIn("SOL", self.exchange.get_all_balances())
+        self.assertEqual(Decimal("2000.25"), self.exchange.get_balance("USDC"))
+        with self.assertRaises(ValueError):
+            self.exchange._apply_balance_event({"e": "balanceUpdate", "a": "SOL", "A": "-3"})
+
     async def test_lend_positions_and_balance_events_with_non_text_assets_are_skipped(self):
         """Regression: a lend position whose ``symbol`` was a list raised ``TypeError: unhashable`` out of the whole
         balance update; a number became a balance keyed by an int."""
