@@ -148,10 +148,16 @@ async def _settle(session: SandboxTradingSession, duration_s: float, injector: F
     settle_s = time.monotonic() - settle_started
     fill_events = recorder.events(MarketEvent.OrderFilled)
     ledger = reconcile(fill_events, exchange_fills, connector_totals(), balances_end, session.balances_start)
-    orders = check_orders(connector_outcomes(recorder), connector.in_flight_orders.values(), await sandbox.orders())
+    exchange_orders = await sandbox.orders()
+    orders = check_orders(connector_outcomes(recorder), connector.in_flight_orders.values(), exchange_orders)
+    client_ids = {o.get("id"): o.get("clientId") for o in exchange_orders}
+    fills_by_trade = {str(f["tradeId"]): f for f in exchange_fills}
     metrics = connector.metrics_snapshot()
     details = {
-        "missing_fills": ledger.missing_fills, "duplicate_fills": ledger.duplicate_fills,
+        "missing_fills": [{"trade_id": t, "exchange_order_id": fills_by_trade[t].get("orderId"),
+                           "client_order_id": client_ids.get(fills_by_trade[t].get("orderId"))}
+                          for t in ledger.missing_fills],
+        "duplicate_fills": ledger.duplicate_fills,
         "unknown_fills": ledger.unknown_fills, "fill_mismatches": ledger.fill_mismatches,
         "orphan_orders": orders.orphan_orders, "unresolved_orders": orders.unresolved_orders,
         "balance_mismatches": ledger.balance_mismatches,

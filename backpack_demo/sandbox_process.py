@@ -118,16 +118,16 @@ class SandboxProcess:
         return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}")
 
     async def fills(self) -> List[Dict[str, Any]]:
-        """The account's side of every ledger fill: ``tradeId``, ``side``, ``price``, ``quantity``, ``fee``,
-        ``feeSymbol`` (the ledger keeps both sides of a trade in one entry)."""
+        """The account's side of every ledger fill: ``tradeId``, ``orderId``, ``side``, ``price``, ``quantity``,
+        ``fee``, ``feeSymbol`` (the ledger keeps both sides of a trade in one entry)."""
         account_id = (await self.account())["accountId"]
         entries = await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}/fills")
         fills = []
         for entry in entries:
-            for side, role in (("Bid", "buyer"), ("Ask", "seller")):
+            for side, role, order_key in (("Bid", "buyer", "buyOrderId"), ("Ask", "seller", "sellOrderId")):
                 if entry[f"{role}Account"] == account_id:
-                    fills.append({"tradeId": entry["tradeId"], "side": side, "price": entry["price"],
-                                  "quantity": entry["quantity"], "fee": entry[f"{role}Fee"],
+                    fills.append({"tradeId": entry["tradeId"], "orderId": entry[order_key], "side": side,
+                                  "price": entry["price"], "quantity": entry["quantity"], "fee": entry[f"{role}Fee"],
                                   "feeSymbol": entry[f"{role}FeeSymbol"]})
         return fills
 

@@ -60,6 +60,7 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
     :param connector: the ``BackpackExchange``.
     :param api_factory: web assistants factory (WS).
     :param domain: ``"exchange"`` or ``"sandbox"``.
+    :param on_subscribed: called after every (re)subscription; the exchange polls orders, fills and balances then.
 
     ``metrics`` (``StreamMetrics``): messages per stream, reconnects, auth failures, dropped frames.
     """
@@ -67,8 +68,10 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
     LOG_INTERVAL_S = 60.0
 
     def __init__(self, auth: BackpackAuth, trading_pairs: List[str], connector: "BackpackExchange",
-                 api_factory: WebAssistantsFactory, domain: str = CONSTANTS.DEFAULT_DOMAIN):
+                 api_factory: WebAssistantsFactory, domain: str = CONSTANTS.DEFAULT_DOMAIN,
+                 on_subscribed: Optional[Callable[[], None]] = None):
         super().__init__()
+        self._on_subscribed = on_subscribed
         self._auth = auth
         self._trading_pairs = trading_pairs
         self._connector = connector
@@ -125,6 +128,8 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._ws_assistant = ws
         try:
             await self._subscribe_channels(ws)
+            if self._on_subscribed is not None:
+                self._on_subscribed()  # events sent while the stream was down are lost: the connector re-polls
             await ws.ping()  # a pong soon stamps last_recv_time (the connector reads it to know the stream is up)
             wall = self._wall
             self._supervisor.connected(probe=lambda: (wall() - ws.last_recv_time) if ws.last_recv_time else None)

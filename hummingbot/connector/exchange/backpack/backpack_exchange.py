@@ -141,6 +141,7 @@ class BackpackExchange(BackpackRestMixin,
         self._unknown_outcome_orders: Dict[str, asyncio.Task] = {}
         self._recent_client_ids: "OrderedDict[str, None]" = OrderedDict()
         self._fills_cursor_ms: Dict[str, int] = {}
+        self._missed_fill_fetches: Dict[str, asyncio.Task] = {}
 
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
         self._pending_credentials = None
@@ -247,7 +248,13 @@ class BackpackExchange(BackpackRestMixin,
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         return BackpackAPIUserStreamDataSource(
             auth=self._auth, trading_pairs=self._trading_pairs, connector=self,
-            api_factory=self._web_assistants_factory, domain=self._domain)
+            api_factory=self._web_assistants_factory, domain=self._domain,
+            on_subscribed=self._on_private_stream_subscribed)
+
+    def _on_private_stream_subscribed(self) -> None:
+        """After each private (re)subscription: order events and fills sent while the stream was down are not
+        replayed (§8.4), so the status poll (orders, fills, balances) runs now instead of at the next interval."""
+        self._poll_notifier.set()
 
     # ================================================================================== client order ids
     def _new_client_order_id(self) -> str:

@@ -49,6 +49,7 @@ class BackpackCancelMixin:
                                                is_auth_required=True)
         if status == 202 or not isinstance(answer, dict):
             return _CANCEL_ACCEPTED
+        self._note_executed_quantity(tracked_order, answer.get("executedQuantity"))
         if answer.get("status") in ("Cancelled", "Expired"):
             return _CANCEL_CONFIRMED
         return _CANCEL_ACCEPTED
@@ -160,6 +161,7 @@ class BackpackCancelMixin:
             except (KeyError, ValueError) as e:
                 self.logger().warning(f"Unexpected cancel-all element {element!r}: {e!r}")
                 continue
+            self._note_executed_quantity(order, element.get("executedQuantity"))
             self._order_tracker.process_order_update(update)
             count += 1
         return count

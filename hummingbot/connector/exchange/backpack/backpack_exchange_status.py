@@ -2,6 +2,7 @@
 polling (§5.12, one request per pair and poll, §11.6). Mixed into ``BackpackExchange``."""
 import asyncio
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
@@ -12,11 +13,12 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     trade_update_from_fill,
 )
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
-from hummingbot.core.utils.async_utils import safe_gather
+from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
 
 
 class BackpackOrderStatusMixin:
-    """Status and fill polling; state (``_fills_cursor_ms``) is set up by ``BackpackExchange.__init__``."""
+    """Status and fill polling; state (``_fills_cursor_ms``, ``_missed_fill_fetches``) is set up by
+    ``BackpackExchange.__init__``."""
 
     #: Page size and page budget of one fills poll per pair (§5.12 max limit 1000).
     FILLS_PAGE_LIMIT = 1000
@@ -25,6 +27,9 @@ class BackpackOrderStatusMixin:
     FILLS_OVERLAP_MS = 5 * 60 * 1000
     #: Order history rows scanned when looking an order up by clientId only (no orderId known yet; §5.11).
     ORDER_HISTORY_SCAN_LIMIT = 1000
+    #: Wait (s) before fetching fills Backpack reports executed but the connector has not seen: a late or shuffled
+    #: WS ``orderFill`` usually lands meanwhile and saves the request.
+    MISSED_FILLS_DELAY_S = 1.0
 
     # ================================================================================== order status
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
@@ -52,6 +57,7 @@ class BackpackOrderStatusMixin:
                 raise BackpackOrderNotFoundError(
                     f"Order {tracked_order.client_order_id} is neither open nor in the {symbol} order history "
                     "on Backpack.")
+        self._note_executed_quantity(tracked_order, answer.get("executedQuantity"))
         return order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
                                        self.current_timestamp)
 
@@ -153,3 +159,34 @@ class BackpackOrderStatusMixin:
         updates = (self._trade_update_from_rest_fill(fill, order) for fill in fills
                    if str(fill.get("orderId")) == order.exchange_order_id)
         return [update for update in updates if update is not None]
+
+    # ================================================================================== missed fills
+    def _note_executed_quantity(self, order: InFlightOrder, executed: Any) -> None:
+        """Compare Backpack's executed quantity of ``order`` (REST ``executedQuantity`` §5.13, WS ``z`` §8.5; base
+        units) with the fills the connector has seen. More on Backpack's side means fills were missed (lost or late
+        WS events): the order's fills are fetched (§5.12) after ``MISSED_FILLS_DELAY_S`` — one fetch per order at
+        a time — and de-duplicated by trade id. Found by ``make chaos``: an order filled while its private events
+        were lost, then cancelled over REST, ended with its fills missing. Unparseable quantities are ignored."""
+        try:
+            quantity = Decimal(str(executed))
+        except (ArithmeticError, ValueError, TypeError):
+            return
+        if not quantity > order.executed_amount_base or order.client_order_id in self._missed_fill_fetches:
+            return
+        self._missed_fill_fetches[order.client_order_id] = safe_ensure_future(self._fetch_missed_fills(order, quantity))
+
+    async def _fetch_missed_fills(self, order: InFlightOrder, quantity: Decimal) -> None:
+        try:
+            await asyncio.sleep(self.MISSED_FILLS_DELAY_S)
+            if order.executed_amount_base >= quantity:
+                return
+            for trade_update in await self._all_trade_updates_for_order(order):
+                self._order_tracker.process_trade_update(trade_update)
+            self._rest_counters.missed_fills_fetches += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.logger().warning(f"Fetching the missed fills of order {order.client_order_id} failed ({e!r}); "
+                                  "the next fills poll retries.")
+        finally:
+            self._missed_fill_fetches.pop(order.client_order_id, None)

@@ -44,7 +44,8 @@ class BackpackUserStreamMixin:
     def _process_order_event(self, data: Mapping[str, Any]) -> None:
         """One ``account.orderUpdate`` event (§8.5). ``orderFill`` yields a ``TradeUpdate`` (trade id ``t``, fee
         ``n`` in ``N``) and then the order's new state; other events only the state. Events of orders this connector
-        does not track are ignored. A fill before ``orderAccepted`` is matched by clientId and sets the exchange id."""
+        does not track are ignored. A fill before ``orderAccepted`` is matched by clientId and sets the exchange id.
+        An executed quantity ``z`` above the fills seen so far fetches the missed fills over REST."""
         event_type = data["e"]
         if event_type not in _ORDER_EVENTS:
             self._user_event_counters["ignored"] += 1
@@ -61,6 +62,7 @@ class BackpackUserStreamMixin:
         if update.new_state is OrderState.FAILED and update.misc_updates:
             self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
         self._process_order_update_keeping_progress(order, update)
+        self._note_executed_quantity(order, data.get("z"))
 
     def _tracked_order(self, client_id: Any, exchange_order_id: Any) -> Optional[InFlightOrder]:
         """The tracked (active, cached or lost) order for a WS/REST ``clientId``/order id, or None. A clientId match

@@ -29,6 +29,7 @@ class RestCounters:
     region_blocked: int = 0          # HTTP 451
     auth_errors: int = 0             # HTTP 401/403
     unknown_outcome_orders: int = 0  # placements answered 5xx/TIMEOUT (§6.3): kept and reconciled by clientId
+    missed_fills_fetches: int = 0    # orders whose fills were fetched because Backpack reported more executed
     last_rate_limited_at: Optional[float] = None
     last_server_error_at: Optional[float] = None
     last_region_blocked_at: Optional[float] = None
@@ -64,6 +65,7 @@ class RestCounters:
             "region_blocked_451": self.region_blocked,
             "auth_errors_401_403": self.auth_errors,
             "unknown_outcome_orders": self.unknown_outcome_orders,
+            "missed_fills_fetches": self.missed_fills_fetches,
             "last_429_age_s": self.age_s(self.last_rate_limited_at),
             "last_5xx_age_s": self.age_s(self.last_server_error_at),
         }

@@ -79,7 +79,7 @@ class ExchangeTestCase(IsolatedAsyncioWrapperTestCase):
             self.exchange.add_listener(event, self.events[event])
 
     def tearDown(self):
-        for task in list(self.exchange._unknown_outcome_orders.values()):
+        for task in [*self.exchange._unknown_outcome_orders.values(), *self.exchange._missed_fill_fetches.values()]:
             task.cancel()
         super().tearDown()
 

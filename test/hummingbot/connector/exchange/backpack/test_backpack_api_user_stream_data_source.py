@@ -200,3 +200,24 @@ async def test_malformed_private_frames_do_not_stop_the_loop():
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.asyncio
+async def test_every_subscription_calls_on_subscribed_so_the_connector_re_polls():
+    clock = ManualClock()
+    factory = FakeFactory()
+    calls = []
+    ds = BackpackAPIUserStreamDataSource(BackpackAuth(API_KEY, SECRET, FakeTime(), window_ms=5000), ["SOL-USDC"],
+                                         FakeConnector(), factory, domain="exchange",
+                                         on_subscribed=lambda: calls.append(len(factory.sockets)))
+    ds.configure_time(clock=clock, sleep=clock.sleep, rng=random.Random(1))
+    task = asyncio.ensure_future(ds.listen_for_user_stream(asyncio.Queue()))
+    try:
+        await wait_for(lambda: calls == [1])
+        factory.sockets[0].close()
+        await wait_for(lambda: clock.pending_sleeps >= 1 and ds.metrics.reconnects == 1)
+        await clock.advance(1.0)
+        await wait_for(lambda: calls == [1, 2])
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

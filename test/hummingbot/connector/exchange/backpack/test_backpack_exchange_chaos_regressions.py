@@ -114,3 +114,57 @@ class CancelRaceRegressionTests(ExchangeTestCase):
         self.assertEqual(OrderState.FILLED, order.current_state)
         self.assertNotIn("42", self.exchange._order_tracker._order_not_found_records)
         self.assertEqual(0, len(self.ev(MarketEvent.OrderCancelled)))
+
+
+class MissedFillsRegressionTests(ExchangeTestCase):
+    """6. fills whose WS events were lost came back only if the order was still polled; now an executed quantity
+    above the fills seen (WS ``z``, cancel answer, status answer) fetches them; and every private (re)subscription
+    triggers the status poll at once."""
+
+    def setUp(self):
+        super().setUp()
+        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+
+    def rest_fill(self, trade_id, qty, order_id="4239996998", client_id="42"):
+        return {"tradeId": trade_id, "orderId": order_id, "clientId": client_id, "symbol": self.symbol, "side": "Bid",
+                "price": "150", "quantity": qty, "fee": "0.001", "feeSymbol": "SOL", "isMaker": True,
+                "timestamp": "2025-07-27T18:05:41.000"}
+
+    async def test_a_ws_cancel_reporting_more_executed_than_seen_fetches_the_missed_fill(self):
+        order = self.track(client_order_id="42", exchange_order_id="4239996998", amount="1", price="150")
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([self.rest_fill(77, "0.4")]))
+            self.exchange._process_user_stream_message(self.order_event(order, "orderCancelled", "Cancelled",
+                                                                        z="0.4"))
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderFilled)) == 1)
+        self.assertEqual("77", str(self.ev(MarketEvent.OrderFilled)[0].exchange_trade_id))
+        self.assertEqual(1, len(self.ev(MarketEvent.OrderCancelled)))
+        self.assertEqual(1, self.exchange.metrics_snapshot()["rest"]["missed_fills_fetches"])
+
+    async def test_a_cancel_answer_reporting_executed_quantity_fetches_the_missed_fill(self):
+        order = self.track(client_order_id="42", exchange_order_id="4239996998", amount="1", price="150")
+        with aioresponses() as mock_api:
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL),
+                            body=json.dumps(self.order_json(order, "Cancelled", executed="0.25")))
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([self.rest_fill(78, "0.25")]))
+            self.assertEqual("42", await self.exchange._execute_cancel(self.pair, "42"))
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderFilled)) == 1)
+        self.assertEqual(1, len(self.ev(MarketEvent.OrderCancelled)))
+
+    async def test_no_fetch_when_the_fills_seen_cover_the_executed_quantity(self):
+        order = self.track(client_order_id="42", exchange_order_id="4239996998", amount="1", price="150")
+        with aioresponses():  # any request would fail the fetch and be logged as a warning
+            self.exchange._process_user_stream_message(self.order_event(
+                order, "orderFill", "PartiallyFilled", t=5, l="0.5", L="150", m=True, n="0.01", N="USDC", z="0.5"))
+            self.exchange._process_user_stream_message(self.order_event(order, "orderCancelled", "Cancelled",
+                                                                        z="0.5"))
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderCancelled)) == 1)
+            await asyncio.sleep(0.05)
+        self.assertEqual({}, self.exchange._missed_fill_fetches)
+        self.assertEqual(0, self.exchange.metrics_snapshot()["rest"]["missed_fills_fetches"])
+        self.assertFalse(self.logged("WARNING", "missed fills"))
+
+    def test_a_private_resubscription_triggers_the_status_poll(self):
+        self.assertFalse(self.exchange._poll_notifier.is_set())
+        self.exchange._on_private_stream_subscribed()
+        self.assertTrue(self.exchange._poll_notifier.is_set())
