@@ -18,7 +18,7 @@ from nacl.signing import SigningKey
 
 from hummingbot import set_prefix_path
 from hummingbot.connector.exchange_base import ExchangeBase
-from hummingbot.core.event.event_logger import EventLogger
+from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.rate_oracle.rate_oracle import RateOracle
 from hummingbot.core.rate_oracle.sources.rate_source_base import RateSourceBase
@@ -67,20 +67,22 @@ def use_connector_prices_for_rate_oracle(connector: ExchangeBase) -> None:
 
 
 class EventRecorder:
-    """Keeps every market event of ``RECORDED_EVENTS`` a connector emits, by event type."""
+    """Keeps EVERY market event of ``RECORDED_EVENTS`` a connector emits, by event type. (Hummingbot's
+    ``EventLogger`` keeps only the last 50 events of a kind: a longer run lost its early fills and orders from the
+    reconciliation — found by ``make chaos``.)"""
 
     def __init__(self, connector: ExchangeBase):
-        self._loggers: Dict[MarketEvent, EventLogger] = {}
-        for event in RECORDED_EVENTS:
-            logger = EventLogger()
-            connector.add_listener(event, logger)
-            self._loggers[event] = logger
+        self._events: Dict[MarketEvent, List] = {event: [] for event in RECORDED_EVENTS}
+        # PubSub holds its listeners weakly: the forwarders live as long as this recorder.
+        self._forwarders = [EventForwarder(self._events[event].append) for event in RECORDED_EVENTS]
+        for event, forwarder in zip(RECORDED_EVENTS, self._forwarders):
+            connector.add_listener(event, forwarder)
 
     def events(self, *event_types: MarketEvent) -> List:
-        return [e for t in event_types for e in self._loggers[t].event_log]
+        return [e for t in event_types for e in self._events[t]]
 
     def count(self, *event_types: MarketEvent) -> int:
-        return len(self.events(*event_types))
+        return sum(len(self._events[t]) for t in event_types)
 
 
 def new_key_pair() -> Tuple[str, str]:
