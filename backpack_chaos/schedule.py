@@ -2,8 +2,9 @@
 
 :func:`build_schedule` is a pure function of ``(seed, duration_s, symbols)``: the same seed gives the same
 schedule, so a failing run can be replayed with ``SEED=``. Every kind of :data:`CHAOS_FAULTS` is injected at least
-once (the first round visits each kind in a seeded order, spread over the first ~70 % of the run); after that,
-kinds are drawn at random until ``duration_s - quiet_tail_s``, so the last seconds of trading are fault-free.
+once (the first round visits each kind in a seeded order, one about every ``mean_gap_s``, within the first 70 % of
+the run); after that, kinds are drawn at random until ``duration_s - quiet_tail_s``, so the last seconds of
+trading are fault-free.
 
 Each chaos kind maps to one ``POST /_sandbox/faults`` body (``backpack_sandbox/faults.py`` documents the sandbox
 kinds). Times are seconds from the start of trading; ``ms`` parameters are milliseconds.
@@ -105,7 +106,7 @@ def build_schedule(seed: int, duration_s: float, symbols: Sequence[str], mean_ga
     rng = random.Random(seed)
     end_s = duration_s - quiet_tail_s
     kinds = list(CHAOS_FAULTS)
-    first_round_end = start_s + (end_s - start_s) * 0.7
+    first_round_end = start_s + min((end_s - start_s) * 0.7, len(kinds) * mean_gap_s)
     step = (first_round_end - start_s) / len(kinds)
     if step < 0.5:
         raise ValueError(f"a {duration_s:g} s run is too short to inject all {len(kinds)} fault kinds")

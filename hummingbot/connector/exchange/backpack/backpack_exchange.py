@@ -22,7 +22,7 @@ import asyncio
 import secrets
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from hummingbot.connector.backpack_common.stream_metrics import LogThrottle
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
@@ -142,6 +142,7 @@ class BackpackExchange(BackpackRestMixin,
         self._recent_client_ids: "OrderedDict[str, None]" = OrderedDict()
         self._fills_cursor_ms: Dict[str, int] = {}
         self._missed_fill_fetches: Dict[str, asyncio.Task] = {}
+        self._closed_order_lookups: Set[str] = set()
 
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
         self._pending_credentials = None

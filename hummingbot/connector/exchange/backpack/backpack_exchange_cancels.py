@@ -5,9 +5,9 @@ Three rules, each from a bug ``make chaos`` found:
 - a cancel of an order whose placement request has not been answered yet waits for that answer (bounded by
   ``CANCEL_WAITS_FOR_PLACEMENT_S``): sent first, it would be "not found", the order placed a moment later would be
   counted lost and dropped while open on the exchange;
-- a cancel answered "not found" means the order is no longer open (§5.7): its fills and final state are looked up
-  at once (``/wapi/v1/history/*``) instead of counting it towards "lost" — a fill whose WS event was lost is
-  recovered, not dropped with the order;
+- a cancel answered "not found" means the order is no longer open (§5.7): its final state (and, when Backpack's
+  executed quantity shows fills the connector missed, those fills) is looked up at once instead of counting it
+  towards "lost" — a fill whose WS event was lost is recovered, not dropped with the order;
 - a cancel refused with 429 is a warning; the order stays open and the caller (strategy) cancels again.
 """
 import asyncio
@@ -29,7 +29,8 @@ _CANCEL_ACCEPTED = "accepted"     # 202 (or a non-final 200): wait for WS / poll
 
 
 class BackpackCancelMixin:
-    """Cancel orders; uses the placement mixin's ``_unknown_outcome_orders`` and the status mixin's lookups."""
+    """Cancel orders; uses the placement mixin's ``_unknown_outcome_orders`` and the status mixin's lookups; state
+    (``_closed_order_lookups``) is set up by ``BackpackExchange.__init__``."""
 
     #: Longest wait (s) of a cancel for the answer to its order's placement request: the longest 429 pause
     #: (``RATE_LIMIT_BACKOFF_MAX_S``) plus a margin. After it the cancel is sent by clientId anyway.
@@ -107,26 +108,30 @@ class BackpackCancelMixin:
                 and order.client_order_id not in self._unknown_outcome_orders)
 
     async def _resolve_order_no_longer_open(self, order: InFlightOrder) -> bool:
-        """After a cancel answered "not found": apply the order's fills (§5.12) and then its state from the open-order
-        query or the order history (§5.9, §5.11).
+        """After a cancel answered "not found": apply the order's state from the open-order query or the order
+        history (§5.9, §5.11). Its missed fills, if the history's ``executedQuantity`` shows any, are fetched by
+        ``_note_executed_quantity`` (Hummingbot waits for them before it completes a FILLED order). One lookup per
+        order at a time: a repeated cancel meanwhile returns at once (the lookups share Backpack's 30/min history
+        pool, §7).
 
-        :returns: True when the order's state is now known (closed — or, after a race, open); False when the
-            lookup failed or neither endpoint knows the order.
+        :returns: True when the order's state is now known (closed — or, after a race, open) or a lookup is already
+            running; False when the lookup failed or neither endpoint knows the order.
         """
+        client_order_id = order.client_order_id
+        if client_order_id in self._closed_order_lookups:
+            return True
+        self._closed_order_lookups.add(client_order_id)
         try:
             update = await self._request_order_status(order)
-            if order.exchange_order_id is None and update.exchange_order_id:
-                order.update_exchange_order_id(update.exchange_order_id)
-            trade_updates = await self._all_trade_updates_for_order(order)
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            self.logger().debug(f"Lookup of order {order.client_order_id} after a 'not found' cancel failed: {e!r}")
+            self.logger().debug(f"Lookup of order {client_order_id} after a 'not found' cancel failed: {e!r}")
             return False
-        for trade_update in trade_updates:
-            self._order_tracker.process_trade_update(trade_update)
+        finally:
+            self._closed_order_lookups.discard(client_order_id)
         self._process_order_update_keeping_progress(order, update)
-        self.logger().info(f"Order {order.client_order_id} was no longer open when cancelled: Backpack reports it "
+        self.logger().info(f"Order {client_order_id} was no longer open when cancelled: Backpack reports it "
                            f"{update.new_state.name}.")
         return True
 

@@ -180,8 +180,11 @@ class BackpackOrderStatusMixin:
             await asyncio.sleep(self.MISSED_FILLS_DELAY_S)
             if order.executed_amount_base >= quantity:
                 return
-            for trade_update in await self._all_trade_updates_for_order(order):
+            trade_updates = await self._all_trade_updates_for_order(order)
+            for trade_update in trade_updates:
                 self._order_tracker.process_trade_update(trade_update)
+            if trade_updates:
+                self._order_tracker.complete_if_fully_filled(order.client_order_id, trade_updates[-1].fill_timestamp)
             self._rest_counters.missed_fills_fetches += 1
         except asyncio.CancelledError:
             raise

@@ -98,6 +98,7 @@ class CancelRaceRegressionTests(ExchangeTestCase):
         self.assertTrue(order.is_failure)
 
     async def test_a_cancel_not_found_looks_the_order_up_and_applies_its_fills_and_final_state(self):
+        self.exchange.MISSED_FILLS_DELAY_S = 0.0
         order = self.track(client_order_id="42", exchange_order_id="4239996998", amount="1", price="150")
         fill = {"tradeId": 9001, "orderId": "4239996998", "clientId": "42", "symbol": self.symbol, "side": "Bid",
                 "price": "150", "quantity": "1", "fee": "0.001", "feeSymbol": "SOL", "isMaker": True,
@@ -109,7 +110,7 @@ class CancelRaceRegressionTests(ExchangeTestCase):
             mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body=json.dumps([
                 self.order_json(order, "Filled", executed="1")]))
             self.assertIsNone(await self.exchange._execute_cancel(self.pair, "42"))
-        await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
+            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
         self.assertEqual(["9001"], [str(e.exchange_trade_id) for e in self.ev(MarketEvent.OrderFilled)])
         self.assertEqual(OrderState.FILLED, order.current_state)
         self.assertNotIn("42", self.exchange._order_tracker._order_not_found_records)
@@ -168,3 +169,68 @@ class MissedFillsRegressionTests(ExchangeTestCase):
         self.assertFalse(self.exchange._poll_notifier.is_set())
         self.exchange._on_private_stream_subscribed()
         self.assertTrue(self.exchange._poll_notifier.is_set())
+
+
+class TrackerRegressionTests(ExchangeTestCase):
+    """7. an order whose missed fills (fetched over REST) add up to its amount stayed open (its WS status was lost)
+    and was cancelled into "not found"; 8. a lost order later found FILLED/CANCELED stayed on the lost list and was re-cancelled forever;
+    9. repeated cancels of one closed order each started a history lookup, exhausting the 30/min history pool."""
+
+    def rest_trade(self, order, trade_id, qty):
+        from hummingbot.connector.exchange.backpack.backpack_order_parsing import trade_update_from_fill
+        return trade_update_from_fill(
+            {"tradeId": trade_id, "orderId": order.exchange_order_id, "price": "150", "quantity": qty, "fee": "0",
+             "feeSymbol": "USDC", "isMaker": True, "timestamp": "2025-07-27T18:05:41.000"},
+            order.client_order_id, order.exchange_order_id, order.trading_pair, order.trade_type,
+            self.exchange.trade_fee_schema())
+
+    async def test_missed_fills_adding_up_to_the_amount_complete_the_order(self):
+        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+        order = self.track(client_order_id="42", exchange_order_id="7", amount="1", price="150")
+        self.exchange._order_tracker.process_trade_update(self.rest_trade(order, 1, "0.4"))
+        self.assertFalse(self.exchange._order_tracker.complete_if_fully_filled("42", 1.0))
+        fill = {"tradeId": 2, "orderId": "7", "price": "150", "quantity": "0.6", "fee": "0", "feeSymbol": "USDC",
+                "isMaker": True, "timestamp": "2025-07-27T18:05:42.000"}
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([fill]))
+            self.exchange._note_executed_quantity(order, "1")  # e.g. a status answer's executedQuantity
+            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
+        self.assertEqual(OrderState.FILLED, order.current_state)
+        self.assertNotIn("42", self.exchange.in_flight_orders)
+
+    async def test_a_lost_order_found_filled_leaves_the_lost_list(self):
+        order = self.track(client_order_id="42", exchange_order_id="7", amount="1", price="150")
+        tracker = self.exchange._order_tracker
+        for _ in range(tracker._lost_order_count_limit + 1):
+            await tracker.process_order_not_found("42")
+        await wait_for(lambda: "42" in tracker.lost_orders and order.is_failure)
+        with aioresponses() as mock_api:
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND)
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND)
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL),
+                         body=json.dumps([self.order_json(order, "Cancelled", exchange_order_id="7")]))
+            await self.exchange._cancel_lost_orders()
+            await wait_for(lambda: "42" not in tracker.lost_orders)
+
+    async def test_one_history_lookup_per_order_however_often_it_is_cancelled(self):
+        order = self.track(client_order_id="42", exchange_order_id="7", amount="1", price="150")
+        release = asyncio.Event()
+
+        async def slow_history(*_, **__):
+            await asyncio.wait_for(release.wait(), 10)
+            return CallbackResult(body=json.dumps([self.order_json(order, "Cancelled", exchange_order_id="7")]))
+
+        with aioresponses() as mock_api:
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND, repeat=True)
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND, repeat=True)
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), callback=slow_history, repeat=True)
+            first = asyncio.ensure_future(self.exchange._execute_cancel(self.pair, "42"))
+            await wait_for(lambda: "42" in self.exchange._closed_order_lookups)
+            for _ in range(3):  # the strategy cancels again while the lookup waits
+                self.assertIsNone(await self.exchange._execute_cancel(self.pair, "42"))
+            release.set()
+            self.assertIsNone(await asyncio.wait_for(first, 10))
+            history_calls = sum(len(calls) for (method, u), calls in mock_api.requests.items() if "history" in str(u))
+        self.assertEqual(1, history_calls)
+        await wait_for(lambda: order.is_cancelled)
+        self.assertNotIn("42", self.exchange._order_tracker._order_not_found_records)
