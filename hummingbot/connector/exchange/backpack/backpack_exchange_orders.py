@@ -95,10 +95,15 @@ class BackpackOrderPlacementMixin:
         return str(answer["id"])
 
     def _apply_order_answer(self, order: InFlightOrder, answer: Mapping[str, Any]) -> None:
+        """Apply a placement answer (§5.5/§5.13). An order that matched on arrival reports ``executedQuantity``; its
+        fills come on the private stream — if they do not (lost events), they are fetched over REST."""
         update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self.current_timestamp)
         if update.new_state is OrderState.FAILED and update.misc_updates:
             self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
+        if order.exchange_order_id is None and update.exchange_order_id:
+            order.update_exchange_order_id(update.exchange_order_id)  # now: a FILLED update waits for its fills first
         self._process_order_update_keeping_progress(order, update)
+        self._note_executed_quantity(order, answer.get("executedQuantity"))
 
     def _process_order_update_keeping_progress(self, order: InFlightOrder, update: OrderUpdate) -> None:
         """Apply ``update`` without moving an order back to OPEN from PARTIALLY_FILLED or PENDING_CANCEL (a REST

@@ -234,3 +234,34 @@ class TrackerRegressionTests(ExchangeTestCase):
         self.assertEqual(1, history_calls)
         await wait_for(lambda: order.is_cancelled)
         self.assertNotIn("42", self.exchange._order_tracker._order_not_found_records)
+
+
+class PlacementFillsRegressionTests(ExchangeTestCase):
+    """10. an order that filled on arrival (the placement answer says Filled) while its WS fills were lost was
+    completed "with incomplete information" and its fills never came; now the answer's executedQuantity fetches
+    them, and only when the stream did not deliver them within ``MISSED_FILLS_DELAY_S``."""
+
+    async def test_a_placement_answer_with_unseen_executed_quantity_fetches_the_fills(self):
+        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+        order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
+        fill = {"tradeId": 3, "orderId": "7", "price": "150", "quantity": "1", "fee": "0", "feeSymbol": "USDC",
+                "isMaker": False, "timestamp": "2025-07-27T18:05:42.000"}
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([fill]))
+            self.exchange._apply_order_answer(order, self.order_json(order, "Filled", exchange_order_id="7",
+                                                                     executed="1"))
+            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
+        self.assertEqual(["3"], [str(e.exchange_trade_id) for e in self.ev(MarketEvent.OrderFilled)])
+
+    async def test_no_fetch_when_the_stream_delivered_the_fill_in_time(self):
+        self.exchange.MISSED_FILLS_DELAY_S = 0.05
+        order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
+        with aioresponses():  # a fetch would fail and be logged
+            self.exchange._apply_order_answer(order, self.order_json(order, "Filled", exchange_order_id="7",
+                                                                     executed="1"))
+            self.exchange._process_user_stream_message(self.order_event(
+                order, "orderFill", "Filled", exchange_order_id="7", t=3, l="1", L="150", m=False, n="0",
+                N="USDC", z="1"))
+            await wait_for(lambda: not self.exchange._missed_fill_fetches)
+        self.assertEqual(1, len(self.ev(MarketEvent.OrderFilled)))
+        self.assertEqual(0, self.exchange.metrics_snapshot()["rest"]["missed_fills_fetches"])
