@@ -100,8 +100,6 @@ class BackpackOrderPlacementMixin:
         update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self.current_timestamp)
         if update.new_state is OrderState.FAILED and update.misc_updates:
             self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
-        if order.exchange_order_id is None and update.exchange_order_id:
-            order.update_exchange_order_id(update.exchange_order_id)  # now: a FILLED update waits for its fills first
         self._process_order_update_keeping_progress(order, update)
         self._note_executed_quantity(order, answer.get("executedQuantity"))
 
@@ -111,6 +109,10 @@ class BackpackOrderPlacementMixin:
         if update.new_state is OrderState.OPEN and order.current_state in (OrderState.PARTIALLY_FILLED,
                                                                          OrderState.PENDING_CANCEL):
             update = update._replace(new_state=order.current_state)
+        if order.exchange_order_id is None and update.exchange_order_id:
+            # At once: Hummingbot applies a FILLED update only after waiting for its fills, and fetching fills
+            # that the stream lost needs the exchange order id (found by `make chaos`).
+            order.update_exchange_order_id(update.exchange_order_id)
         self._order_tracker.process_order_update(update)
 
     def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,

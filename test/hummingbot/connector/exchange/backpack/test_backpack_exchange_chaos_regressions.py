@@ -265,3 +265,21 @@ class PlacementFillsRegressionTests(ExchangeTestCase):
             await wait_for(lambda: not self.exchange._missed_fill_fetches)
         self.assertEqual(1, len(self.ev(MarketEvent.OrderFilled)))
         self.assertEqual(0, self.exchange.metrics_snapshot()["rest"]["missed_fills_fetches"])
+
+    async def test_an_unknown_outcome_order_found_filled_gets_its_missed_fills(self):
+        """11. a 503'd order (placed after all) that filled at once: the reconciliation found it Filled, but the
+        fills fetch had no exchange order id yet (Hummingbot sets it only after waiting for fills)."""
+        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,)
+        order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
+        fill = {"tradeId": 4, "orderId": "7", "price": "150", "quantity": "1", "fee": "0", "feeSymbol": "USDC",
+                "isMaker": False, "timestamp": "2025-07-27T18:05:42.000"}
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND)
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body=json.dumps([
+                self.order_json(order, "Filled", exchange_order_id="7", executed="1")]))
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([fill]))
+            self.exchange._on_unknown_outcome(order, IOError("503"))
+            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
+        self.assertEqual(["4"], [str(e.exchange_trade_id) for e in self.ev(MarketEvent.OrderFilled)])
+        self.assertFalse(self.logged("WARNING", "did not arrive on time"))
