@@ -100,7 +100,11 @@ class BackpackExchange(BackpackRestMixin,
     """
 
     SHORT_POLL_INTERVAL = 5.0
-    LONG_POLL_INTERVAL = 120.0
+    #: Status poll (balances, open orders, fills) while the private stream is live. Hummingbot's default is 120 s;
+    #: Backpack does not replay private events lost while a stream stalls or drops (§8.4), and a stall that keeps
+    #: pings flowing cannot be told from quiet, so REST reconciles every 30 s (≈ 1 + open orders + pairs requests;
+    #: ``make chaos`` showed balances and fills stale for up to two minutes).
+    LONG_POLL_INTERVAL = 30.0
     TRADING_FEES_INTERVAL = CONSTANTS.TRADING_FEES_REFRESH_INTERVAL_S
     #: Recently used client ids remembered to avoid reusing one soon after its order left the tracker.
     RECENT_CLIENT_IDS_KEPT = 10_000

@@ -1,6 +1,7 @@
 """Order placement of ``BackpackExchange``: single (§5.5) and batch (§5.6) creation and unknown-outcome
 reconciliation (§6.3). Cancels live in ``backpack_exchange_cancels``. Mixed into ``BackpackExchange``."""
 import asyncio
+import itertools
 from decimal import Decimal
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -136,12 +137,15 @@ class BackpackOrderPlacementMixin:
                 self._reconcile_unknown_outcome(order))
 
     async def _reconcile_unknown_outcome(self, order: InFlightOrder) -> None:
-        """Query the order by clientId after each of ``UNKNOWN_OUTCOME_RECHECK_DELAYS_S``: open → OPEN, in the
-        history → its state; not found → the tracker's not-found counter (past its limit the order becomes FAILED
-        and a lost order, which keeps being checked). Stops as soon as something (WS or polling) resolved it."""
+        """Query the order by clientId after each of ``UNKNOWN_OUTCOME_RECHECK_DELAYS_S``, then every last delay:
+        open → OPEN, in the history → its state; not found → the tracker's not-found counter (past its limit the
+        order becomes FAILED and a lost order, which keeps being checked). Stops as soon as something (WS or polling)
+        resolved it. Checks that fail (429, 5xx, timeouts) do not count; the checks go on until one answers (they
+        once stopped after five, leaving an order PENDING_CREATE until a status poll minutes later: ``make chaos``)."""
         client_order_id = order.client_order_id
+        delays = self.UNKNOWN_OUTCOME_RECHECK_DELAYS_S
         try:
-            for delay in self.UNKNOWN_OUTCOME_RECHECK_DELAYS_S:
+            for delay in itertools.chain(delays, itertools.repeat(delays[-1])):
                 await asyncio.sleep(delay)
                 if order.current_state is not OrderState.PENDING_CREATE or order.is_done:
                     return

@@ -283,3 +283,17 @@ class PlacementFillsRegressionTests(ExchangeTestCase):
             await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
         self.assertEqual(["4"], [str(e.exchange_trade_id) for e in self.ev(MarketEvent.OrderFilled)])
         self.assertFalse(self.logged("WARNING", "did not arrive on time"))
+
+    async def test_unknown_outcome_checks_go_on_past_the_listed_delays_until_one_answers(self):
+        """12. the clientId checks of a 503'd order stopped after five failed ones."""
+        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0, 0.0)
+        order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
+        with aioresponses() as mock_api:
+            for _ in range(6):
+                mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=500, body="")
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL),
+                         body=json.dumps(self.order_json(order, "New", exchange_order_id="7")))
+            self.exchange._on_unknown_outcome(order, IOError("503"))
+            await wait_for(lambda: order.current_state is OrderState.OPEN)
+        self.assertEqual("7", order.exchange_order_id)
+        self.assertNotIn("42", self.exchange._order_tracker._order_not_found_records)
