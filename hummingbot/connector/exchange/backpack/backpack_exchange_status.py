@@ -173,6 +173,8 @@ class BackpackOrderStatusMixin:
             return
         if not quantity > order.executed_amount_base or order.client_order_id in self._missed_fill_fetches:
             return
+        self.logger().info(f"Order {order.client_order_id}: Backpack reports {quantity} executed, the connector has seen "
+                           f"{order.executed_amount_base}; fetching its fills.")
         self._missed_fill_fetches[order.client_order_id] = safe_ensure_future(self._fetch_missed_fills(order, quantity))
 
     async def _fetch_missed_fills(self, order: InFlightOrder, quantity: Decimal) -> None:
@@ -181,6 +183,7 @@ class BackpackOrderStatusMixin:
             if order.executed_amount_base >= quantity:
                 return
             trade_updates = await self._all_trade_updates_for_order(order)
+            self.logger().debug(f"Order {order.client_order_id}: {len(trade_updates)} fills fetched.")
             for trade_update in trade_updates:
                 self._order_tracker.process_trade_update(trade_update)
             if trade_updates:
