@@ -147,6 +147,7 @@ class BackpackExchange(BackpackRestMixin,
         self._fills_cursor_ms: Dict[str, int] = {}
         self._missed_fill_fetches: Dict[str, asyncio.Task] = {}
         self._closed_order_lookups: Set[str] = set()
+        self._lost_orders_next_check: Dict[str, float] = {}
 
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
         self._pending_credentials = None

@@ -1,6 +1,7 @@
 """Order status and fills of ``BackpackExchange``: open order (§5.9) then order history (§5.11) lookups, and fill
 polling (§5.12, one request per pair and poll, §11.6). Mixed into ``BackpackExchange``."""
 import asyncio
+import time
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -17,8 +18,8 @@ from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
 
 
 class BackpackOrderStatusMixin:
-    """Status and fill polling; state (``_fills_cursor_ms``, ``_missed_fill_fetches``) is set up by
-    ``BackpackExchange.__init__``."""
+    """Status and fill polling; state (``_fills_cursor_ms``, ``_missed_fill_fetches``, ``_lost_orders_next_check``)
+    is set up by ``BackpackExchange.__init__``."""
 
     #: Page size and page budget of one fills poll per pair (§5.12 max limit 1000).
     FILLS_PAGE_LIMIT = 1000
@@ -27,6 +28,10 @@ class BackpackOrderStatusMixin:
     FILLS_OVERLAP_MS = 5 * 60 * 1000
     #: Order history rows scanned when looking an order up by clientId only (no orderId known yet; §5.11).
     ORDER_HISTORY_SCAN_LIMIT = 1000
+    #: Lost orders (FAILED after repeated "not found", maybe alive) are re-cancelled and re-checked at most this
+    #: often (s). Hummingbot does it every 5 s, and each check costs ``/wapi/v1/history/*`` requests, which share
+    #: the 30/min pool (§7): a handful of lost orders starved every other lookup (``make chaos``).
+    LOST_ORDERS_CHECK_INTERVAL_S = 30.0
     #: Wait (s) before fetching fills Backpack reports executed but the connector has not seen: a late or shuffled
     #: WS ``orderFill`` usually lands meanwhile and saves the request.
     MISSED_FILLS_DELAY_S = 1.0
@@ -196,3 +201,20 @@ class BackpackOrderStatusMixin:
                                   "the next fills poll retries.")
         finally:
             self._missed_fill_fetches.pop(order.client_order_id, None)
+
+    # ================================================================================== lost orders
+    async def _cancel_lost_orders(self):
+        if self._lost_orders_due("cancel"):
+            await super()._cancel_lost_orders()
+
+    async def _update_lost_orders_status(self):
+        if self._lost_orders_due("status"):
+            await super()._update_lost_orders_status()
+
+    def _lost_orders_due(self, what: str) -> bool:
+        """True at most once per ``LOST_ORDERS_CHECK_INTERVAL_S`` for ``what`` (and only with lost orders)."""
+        now = time.monotonic()
+        if not self._order_tracker.lost_orders or now < self._lost_orders_next_check.get(what, 0.0):
+            return False
+        self._lost_orders_next_check[what] = now + self.LOST_ORDERS_CHECK_INTERVAL_S
+        return True

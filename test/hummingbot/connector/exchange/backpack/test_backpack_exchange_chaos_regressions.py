@@ -297,3 +297,29 @@ class PlacementFillsRegressionTests(ExchangeTestCase):
             await wait_for(lambda: order.current_state is OrderState.OPEN)
         self.assertEqual("7", order.exchange_order_id)
         self.assertNotIn("42", self.exchange._order_tracker._order_not_found_records)
+
+
+class LostOrdersRegressionTests(ExchangeTestCase):
+    async def test_lost_orders_are_rechecked_at_most_every_interval(self):
+        """13. Hummingbot re-cancels and re-checks lost orders every 5 s; each check costs history requests from the
+        30/min pool, and a few lost orders starved every other lookup."""
+        self.track(client_order_id="42", exchange_order_id="7")
+        tracker = self.exchange._order_tracker
+        for _ in range(tracker._lost_order_count_limit + 1):
+            await tracker.process_order_not_found("42")
+        await wait_for(lambda: "42" in tracker.lost_orders)
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]", repeat=True)
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=500, body="", repeat=True)
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), status=500, body="", repeat=True)
+            for _ in range(3):
+                await self.exchange._cancel_lost_orders()
+                await self.exchange._update_lost_orders_status()
+            calls = sum(len(c) for c in mock_api.requests.values())
+        self.assertEqual(3, calls)  # one cancel, one fills query, one status query: once, not three times
+        self.exchange._lost_orders_next_check.clear()  # the interval passed
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]")
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=500, body="")
+            await self.exchange._update_lost_orders_status()
+            self.assertEqual(2, sum(len(c) for c in mock_api.requests.values()))
