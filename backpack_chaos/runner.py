@@ -39,9 +39,7 @@ SYMBOLS = ["SOL_USDC", "ETH_USDC"]
 BALANCES = {"SOL": "100", "ETH": "20", "USDC": "100000"}
 SANDBOX_ARGS = ["--markets", ",".join(SYMBOLS), "--flow-pace", "2"]
 #: Time the connector gets, once faults are cleared and its orders cancelled, to reach its final view by itself
-#: (its own status polling, stream reconnects and resyncs); the run waits on conditions, this is the ceiling. After
-#: a long run the lookups queued behind the connector's own 30/min limit on ``/wapi/v1/history/*`` (§7, UNCONFIRMED,
-#: kept conservative) can take a couple of minutes to drain.
+#: (its own status polling, stream reconnects and resyncs); the run waits on conditions, this is the ceiling.
 SETTLE_TIMEOUT_S = 180.0
 DISCREPANCIES = ("missing_fills", "duplicate_fills", "unknown_fills", "fill_mismatches", "orphan_orders",
                  "unresolved_orders", "balance_mismatches")

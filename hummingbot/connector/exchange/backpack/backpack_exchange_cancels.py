@@ -111,8 +111,7 @@ class BackpackCancelMixin:
         """After a cancel answered "not found": apply the order's state from the open-order query or the order
         history (§5.9, §5.11). Its missed fills, if the history's ``executedQuantity`` shows any, are fetched by
         ``_note_executed_quantity`` (Hummingbot waits for them before it completes a FILLED order). One lookup per
-        order at a time: a repeated cancel meanwhile returns at once (the lookups share Backpack's 30/min history
-        pool, §7).
+        order at a time: a repeated cancel meanwhile returns at once (each lookup costs history requests, §7).
 
         :returns: True when the order's state is now known (closed — or, after a race, open) or a lookup is already
             running; False when the lookup failed or neither endpoint knows the order.

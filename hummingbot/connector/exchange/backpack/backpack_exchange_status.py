@@ -29,8 +29,8 @@ class BackpackOrderStatusMixin:
     #: Order history rows scanned when looking an order up by clientId only (no orderId known yet; §5.11).
     ORDER_HISTORY_SCAN_LIMIT = 1000
     #: Lost orders (FAILED after repeated "not found", maybe alive) are re-cancelled and re-checked at most this
-    #: often (s). Hummingbot does it every 5 s, and each check costs ``/wapi/v1/history/*`` requests, which share
-    #: the 30/min pool (§7): a handful of lost orders starved every other lookup (``make chaos``).
+    #: often (s). Hummingbot does it every 5 s, and each check costs ``/wapi/v1/history/*`` requests (§7): a handful
+    #: of lost orders starved every other lookup while those routes had a 30/min budget (``make chaos``).
     LOST_ORDERS_CHECK_INTERVAL_S = 30.0
     #: Wait (s) before fetching fills Backpack reports executed but the connector has not seen: a late or shuffled
     #: WS ``orderFill`` usually lands meanwhile and saves the request.
