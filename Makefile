@@ -1,5 +1,6 @@
 # Backpack spot connector for Hummingbot — developer entry points.
-#   make test    install if needed, then run the whole test suite
+#   make test    install if needed, lint, then run the whole test suite
+#   make lint    flake8 + isort (whole repository) and mypy (the connector packages), settings in setup.cfg
 #   make demo    Hummingbot's pure-market-making strategy trading SOL-USDC on the local sandbox exchange
 #   make templates  copy the conf_backpack_*_TEMPLATE.yml files and the DCA script into Hummingbot's folders
 #   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
@@ -12,7 +13,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 SEED ?= 1
 
-.PHONY: install test demo overlay clean-venv templates client bench chaos
+.PHONY: install lint test demo overlay clean-venv templates client bench chaos
 
 install: $(STAMP) overlay templates
 
@@ -30,7 +31,12 @@ $(STAMP): requirements-dev.txt
 overlay:
 	@$(PY) scripts/dev_overlay.py
 
-test: install
+lint: install
+	$(PY) -m flake8 .
+	$(PY) -m isort --check-only --diff .
+	$(PY) -m mypy
+
+test: install lint
 	$(PY) -m pytest -q
 
 demo: install

@@ -1,5 +1,5 @@
 """Local Backpack Exchange sandbox: REST + WebSocket on 127.0.0.1 speaking Backpack's protocol
-(see ../shared/backpack-api.md and backpack_sandbox/README.md).
+(docs/backpack-api.md); usage, engine rules and faults: docs/sandbox.md.
 
 Imports nothing from hummingbot or the connector; signatures are verified with PyNaCl.
 """

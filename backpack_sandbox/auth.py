@@ -1,6 +1,6 @@
 """Request-signature verification, written independently of any client (PyNaCl ``VerifyKey``).
 
-Facts (backpack-api.md):
+Facts (docs/backpack-api.md):
 - §2.1 API key = base64 of the 32-byte ED25519 public key; secret = base64 of the 32-byte seed
   (a 64-byte secret is accepted, first 32 bytes used).
 - §2.2 headers ``X-API-Key``, ``X-Signature`` (base64, 64 bytes), ``X-Timestamp`` (ms),
@@ -23,7 +23,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from .errors import ApiError
 
-# (method, path) -> instruction, backpack-api.md §3.
+# (method, path) -> instruction, docs/backpack-api.md §3.
 INSTRUCTIONS: Dict[Tuple[str, str], str] = {
     ("GET", "/api/v1/account"): "accountQuery",
     ("GET", "/api/v1/capital"): "balanceQuery",

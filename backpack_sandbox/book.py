@@ -1,7 +1,7 @@
 """Price-time priority order book of one market (pure data structure, no balances).
 
 Levels are kept in ascending price lists on both sides, matching the REST ``/depth`` order of
-backpack-api.md §4.6 (bids ascending with the best bid LAST, asks ascending with the best ask first).
+docs/backpack-api.md §4.6 (bids ascending with the best bid LAST, asks ascending with the best ask first).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Server clock of the sandbox.
 
 Every timestamp the sandbox produces or checks comes from one :class:`Clock`, so the
-``clock_offset_ms`` fault (server clock skew) moves ``/api/v1/time`` (ms, backpack-api.md §2.7),
+``clock_offset_ms`` fault (server clock skew) moves ``/api/v1/time`` (ms, docs/backpack-api.md §2.7),
 the signature freshness check (§2.2, §2.7) and the µs event times of WS frames (§8.1) together.
 Tests may pin the clock with ``fixed_ms`` (e.g. to the timestamp of the §2.6 vectors).
 """

@@ -12,7 +12,8 @@
 - ``GET /_sandbox/accounts/{apiKey}/fills`` → ledger entries (models.Fill.to_json) of that account.
 - ``GET /_sandbox/accounts/{apiKey}/orders`` → every order of the account (§5.11 history shape, final state).
 - ``POST /_sandbox/events`` body ``{"apiKey", "event": {...}, "stream"?: "account.orderUpdate"}`` → injects a raw
-  private event (``E``/``T`` filled with now µs when absent), e.g. ``triggerPlaced``/``triggerFailed``/``orderModified``.
+  private event (``E``/``T`` filled with now µs when absent), e.g. ``triggerPlaced``/``triggerFailed``/
+  ``orderModified``.
 - ``POST /_sandbox/price`` body ``{"symbol", "mid"}`` → moves the flow's mid for that market (requotes now).
 - ``GET /_sandbox/conservation`` → per-asset ``{"deposits","balances","fees","diff"}``.
 """

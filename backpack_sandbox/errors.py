@@ -1,6 +1,6 @@
 """API error type shared by the engine, auth and routes.
 
-Body shape ``{"code": "<ApiErrorCode>", "message": "<text>"}`` (backpack-api.md §6.2); codes from the
+Body shape ``{"code": "<ApiErrorCode>", "message": "<text>"}`` (docs/backpack-api.md §6.2); codes from the
 ``ApiErrorCode`` enum (§6.2) and messages from §6.3 where known.
 """
 from __future__ import annotations

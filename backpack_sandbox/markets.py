@@ -1,10 +1,10 @@
 """Market definitions and decimal formatting.
 
-Market JSON follows the Market object of backpack-api.md §4.4 (``marketType`` SPOT, ``visible`` true,
+Market JSON follows the Market object of docs/backpack-api.md §4.4 (``marketType`` SPOT, ``visible`` true,
 ``orderBookState`` Open, ``filters.price`` / ``filters.quantity``).
 
 Filter values of the three real markets:
-- SOL_USDC tick 0.01 / step 0.01 / min 0.01: the §4.4 example of backpack-api.md (from the spec) and
+- SOL_USDC tick 0.01 / step 0.01 / min 0.01: the §4.4 example of docs/backpack-api.md (from the spec) and
   the stored apis.io "Backpack Markets List Example" (api.backpack.exchange/api/v1/markets).
 - BTC_USDC tick 0.1 / step 0.00001 / min 0.00001: step 0.00001 is what a wire probe read on
   BTC_USDC_PERP (nemanull/arbitrage-observatory docs/profiles/backpack/rest.md §2); tick 0.1 matches

@@ -1,4 +1,4 @@
-"""Validation of order payloads (backpack-api.md §5.5) into an :class:`OrderRequest`.
+"""Validation of order payloads (docs/backpack-api.md §5.5) into an :class:`OrderRequest`.
 
 Error answers (§6.3): "Price decimal too long" / "Quantity decimal too long" as INVALID_CLIENT_REQUEST,
 below ``minQuantity`` → INVALID_QUANTITY, clientId must be a uint32 JSON integer (§0, §5.5).

@@ -1,4 +1,4 @@
-"""Sliding-window request limiter (backpack-api.md §7: 2000 requests/min per subaccount, 30/min on
+"""Sliding-window request limiter (docs/backpack-api.md §7: 2000 requests/min per subaccount, 30/min on
 historical routes; over the limit → 429 ``TOO_MANY_REQUESTS``)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""REST routes (backpack-api.md §4 public, §5 private) and the request middleware.
+"""REST routes (docs/backpack-api.md §4 public, §5 private) and the request middleware.
 
 Middleware order per request (control routes ``/_sandbox/*`` and ``/ws`` bypass it): count →
 ``http_429`` fault → rate limit (§7; per API key on private routes, per remote address on public

@@ -50,7 +50,7 @@ class AccountKeys:
 
 
 class SandboxServer:
-    """A local Backpack-protocol exchange. ``await start()`` / ``await stop()``; see README.md."""
+    """A local Backpack-protocol exchange. ``await start()`` / ``await stop()``; see docs/sandbox.md."""
 
     def __init__(self, config: Optional[SandboxConfig] = None) -> None:
         self.config = cfg = config or SandboxConfig()

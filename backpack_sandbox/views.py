@@ -1,6 +1,6 @@
 """JSON renderings of engine records, one function per wire shape.
 
-- :func:`order_json`: order object of backpack-api.md §5.5/§5.13 (``createdAt`` int ms, ``id`` string).
+- :func:`order_json`: order object of docs/backpack-api.md §5.5/§5.13 (``createdAt`` int ms, ``id`` string).
 - :func:`history_order_json`: order-history element of §5.11 (``createdAt`` naive UTC ISO string).
 - :func:`fill_history_json`: fills-history element of §5.12 (``timestamp`` naive UTC ISO, ``clientId`` string).
 - :func:`order_event`: WS ``account.orderUpdate`` payload of §8.5 (µs ``E``/``T``, ``o`` upper case).

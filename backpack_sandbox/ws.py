@@ -1,4 +1,4 @@
-"""WebSocket hub at ``/ws`` (backpack-api.md §8).
+"""WebSocket hub at ``/ws`` (docs/backpack-api.md §8).
 
 Client frames ``{"method": "SUBSCRIBE"|"UNSUBSCRIBE", "params": [...], "id"?: any}``; no ack on success,
 ``id`` not echoed (§8.1). Errors ``{"id": null, "error": {"code": <int>, "message": str}}`` (§6.4):
@@ -42,7 +42,8 @@ log = logging.getLogger("backpack_sandbox.ws")
 PUBLIC_TYPES = ("depth", "trade", "bookTicker", "ticker", "markPrice", "openInterest")
 DEPTH_WINDOWS = {"200ms": 0.2, "600ms": 0.6, "1000ms": 1.0}
 PRIVATE_PREFIXES = ("account.orderUpdate", "account.balanceUpdate", "account.positionUpdate", "account.rfqUpdate")
-KLINE_INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1month"}
+KLINE_INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
+                   "1month"}
 
 
 def _dumps(obj) -> str:

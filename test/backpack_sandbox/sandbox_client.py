@@ -1,5 +1,5 @@
 """Small, independent Backpack signing client for the sandbox tests (PyNaCl only; nothing from
-hummingbot or the connector). Signing rules: backpack-api.md §2.3 (single), §2.4 (batch), §2.5 (WS)."""
+hummingbot or the connector). Signing rules: docs/backpack-api.md §2.3 (single), §2.4 (batch), §2.5 (WS)."""
 from __future__ import annotations
 
 import asyncio

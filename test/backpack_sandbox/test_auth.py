@@ -1,4 +1,4 @@
-"""Signature verification (backpack-api.md §2): the nine §2.6 vectors, and the error answers."""
+"""Signature verification (docs/backpack-api.md §2): the nine §2.6 vectors, and the error answers."""
 from __future__ import annotations
 
 import time
@@ -17,7 +17,8 @@ HDR = {"X-API-Key": API_KEY, "X-Timestamp": str(TS), "X-Window": "5000"}
 
 # (instruction, params, batch, signature) — §2.6 table, rows 1-7 and 9 (row 8 is the WS vector).
 VECTORS = [
-    ("balanceQuery", {}, False, "8/pvBr2sH4KpHhNiih+BVquUEtRORDCWn0tMcoGGNz09KzLbEWuIvQ/bZpyIfKJVDxIHQ2vwe1ln9It7NyBcCA=="),
+    ("balanceQuery", {}, False,
+     "8/pvBr2sH4KpHhNiih+BVquUEtRORDCWn0tMcoGGNz09KzLbEWuIvQ/bZpyIfKJVDxIHQ2vwe1ln9It7NyBcCA=="),
     ("orderExecute", {"symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit", "price": "150.25", "quantity": "0.5",
                       "timeInForce": "GTC", "postOnly": True, "clientId": 123456789}, False,
      "U0Bl+SqTQNHbdr/FEsaDECfkwg+MnkWNvI2EYHy5psSkdPvyQY5KaPpHyWzLLtVZP/oXyZbRmPAHfgv4aljRCQ=="),
@@ -29,8 +30,9 @@ VECTORS = [
      "+4bRflRDqlbV+f5XY51oths3TqjlHn5nUUbROcslaX4xsbOJsCFgujAD/6pIxncyo49soPJ/2m4RgkNodFGrCA=="),
     ("orderCancelAll", {"symbol": "SOL_USDC"}, False,
      "dkkK71mauQ/uIIUmV2PcBlS3HEHM+6eoTQu/DQKrSgem/Gf037Eh+QCW7OSGxLz4GZWIeREampA/g/LEXb/RCA=="),
-    ("orderExecute", [{"symbol": "SOL_USDC_PERP", "side": "Bid", "orderType": "Limit", "price": "141", "quantity": "12"},
-                      {"symbol": "SOL_USDC_PERP", "side": "Bid", "orderType": "Limit", "price": "140", "quantity": "11"}],
+    ("orderExecute", [
+        {"symbol": "SOL_USDC_PERP", "side": "Bid", "orderType": "Limit", "price": "141", "quantity": "12"},
+        {"symbol": "SOL_USDC_PERP", "side": "Bid", "orderType": "Limit", "price": "140", "quantity": "11"}],
      True, "vB3kFJBM1A6WXhBy7I3f2ywOhaKhPGEszz/RWLhZqERB813WYKIzClLGCeN1s98qEMIZQZ76bUIeTrJt/fNSCg=="),
 ]
 WS_SIG = "pRObOWlU70asmsHXDgJZfmR4mj2pYuWLErtxNvPIt6dy0Z3R52pak6qGELEXiMnrq03YmNjVSPH0TjJyTo6VAw=="
@@ -50,7 +52,8 @@ def test_section_2_6_vectors_verify(instruction, params, batch, sig):
 
 
 def test_vector_strings_are_byte_exact():
-    assert signing_string("balanceQuery", {}, TS, 5000) == "instruction=balanceQuery&timestamp=1700000000000&window=5000"
+    assert signing_string("balanceQuery", {}, TS, 5000) == (
+        "instruction=balanceQuery&timestamp=1700000000000&window=5000")
     assert signing_string("orderExecute", VECTORS[1][1], TS, 5000) == (
         "instruction=orderExecute&clientId=123456789&orderType=Limit&postOnly=true&price=150.25&quantity=0.5"
         "&side=Bid&symbol=SOL_USDC&timeInForce=GTC&timestamp=1700000000000&window=5000")

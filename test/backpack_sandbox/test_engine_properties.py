@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backpack_sandbox.clock import Clock
 from backpack_sandbox.engine import Engine

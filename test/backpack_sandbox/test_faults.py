@@ -32,7 +32,8 @@ async def test_drop_ws_by_target(sandbox, session, trader):
         assert msg.type == aiohttp.WSMsgType.CLOSE
         await trader.order(**lim("Bid", "150", "1"))
         assert (await recv_json(pub))["stream"] == "depth.SOL_USDC"  # public socket survived
-        status, _ = await control(session, "POST", sandbox.rest_url + "/_sandbox/faults", {"kind": "drop_ws", "abrupt": True})
+        status, _ = await control(session, "POST", sandbox.rest_url + "/_sandbox/faults",
+                                  {"kind": "drop_ws", "abrupt": True})
         assert status == 200
         msg = await pub.receive(timeout=5)
         assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
@@ -66,7 +67,8 @@ async def test_stall_all_and_filtered(make_sandbox, session):
         await sub(ws, "trade.SOL_USDC")
         other = sb.add_account({"SOL": "100"})
         oc = SignedClient(session, sb.rest_url, other.api_key, other.secret)
-        await control(session, "POST", sb.rest_url + "/_sandbox/faults", {"kind": "stall", "seconds": 30, "streams": ["depth."]})
+        await control(session, "POST", sb.rest_url + "/_sandbox/faults",
+                      {"kind": "stall", "seconds": 30, "streams": ["depth."]})
         await oc.order(**lim("Ask", "101", "1"))
         frame = await recv_until(ws, lambda f: "stream" in f)
         assert frame["stream"] == "trade.SOL_USDC"
@@ -113,7 +115,8 @@ async def test_http_429_count_and_seconds(sandbox, session):
     sandbox.faults.http_429(count=2)
     statuses = [(await get(session, sandbox.rest_url + "/api/v1/ping"))[0] for _ in range(3)]
     assert statuses == [429, 429, 200]
-    status, body = await control(session, "POST", sandbox.rest_url + "/_sandbox/faults", {"kind": "http_429", "seconds": 30})
+    status, body = await control(session, "POST", sandbox.rest_url + "/_sandbox/faults",
+                                 {"kind": "http_429", "seconds": 30})
     assert status == 200
     assert await get(session, sandbox.rest_url + "/api/v1/time") == (
         429, {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"})
@@ -124,7 +127,8 @@ async def test_http_429_count_and_seconds(sandbox, session):
 
 
 async def test_order_503_accept_and_not(sandbox, trader):
-    expected = {"code": "SERVICE_UNAVAILABLE", "message": "Unknown error, please check your request or try again later."}
+    expected = {"code": "SERVICE_UNAVAILABLE",
+                "message": "Unknown error, please check your request or try again later."}
     sandbox.faults.order_503(accept=False)
     assert await trader.order(**lim("Bid", "100", "1", clientId=1)) == (503, expected)
     assert await trader.call("GET", "/api/v1/orders", {}) == (200, [])
@@ -202,7 +206,8 @@ async def test_rate_limits(make_sandbox, session):
     cb = SignedClient(session, sb.rest_url, b.api_key, b.secret)
     statuses = [(await ca.call("GET", "/api/v1/capital"))[0] for _ in range(6)]
     assert statuses == [200] * 5 + [429]
-    assert await ca.call("GET", "/api/v1/capital") == (429, {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"})
+    assert await ca.call("GET", "/api/v1/capital") == (
+        429, {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"})
     assert (await cb.call("GET", "/api/v1/capital"))[0] == 200  # per API key
     hist = [(await get(session, sb.rest_url + "/api/v1/trades/history", {"symbol": "SOL_USDC"}))[0] for _ in range(3)]
     assert hist == [200, 200, 429]

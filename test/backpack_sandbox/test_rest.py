@@ -1,4 +1,4 @@
-"""REST shapes and order lifecycle (backpack-api.md §4, §5, §6)."""
+"""REST shapes and order lifecycle (docs/backpack-api.md §4, §5, §6)."""
 from __future__ import annotations
 
 import re
@@ -58,7 +58,8 @@ async def test_order_lifecycle(sandbox, trader, counterparty):
     status, o = await trader.order(**lim("Bid", "150.25", "2", clientId=42, timeInForce="GTC"))
     assert status == 200
     assert isinstance(o["id"], str) and isinstance(o["createdAt"], int) and o["createdAt"] < 10**13
-    assert (o["status"], o["clientId"], o["executedQuantity"], o["price"], o["postOnly"]) == ("New", 42, "0", "150.25", False)
+    assert (o["status"], o["clientId"], o["executedQuantity"], o["price"], o["postOnly"]) == (
+        "New", 42, "0", "150.25", False)
     status, q = await trader.call("GET", "/api/v1/order", {"symbol": "SOL_USDC", "clientId": 42})
     assert status == 200 and q["id"] == o["id"]
     status, q = await trader.call("GET", "/api/v1/order", {"symbol": "SOL_USDC", "orderId": o["id"]})
@@ -70,7 +71,8 @@ async def test_order_lifecycle(sandbox, trader, counterparty):
     assert status == 200 and t["status"] == "Filled" and t["executedQuoteQuantity"] == "75.125"
     status, q = await trader.call("GET", "/api/v1/order", {"symbol": "SOL_USDC", "orderId": o["id"]})
     assert q["status"] == "PartiallyFilled" and q["executedQuantity"] == "0.5"
-    status, t = await counterparty.order(**{"symbol": "SOL_USDC", "side": "Ask", "orderType": "Market", "quantity": "1.5"})
+    status, t = await counterparty.order(
+        **{"symbol": "SOL_USDC", "side": "Ask", "orderType": "Market", "quantity": "1.5"})
     assert status == 200 and t["status"] == "Filled" and t["orderType"] == "Market"
     # Closed → /order is 404, history has it.
     assert await trader.call("GET", "/api/v1/order", {"symbol": "SOL_USDC", "orderId": o["id"]}) == (
@@ -98,7 +100,8 @@ async def test_cancel_and_cancel_all_and_balances(trader):
     assert status == 200 and x["status"] == "Cancelled" and x["id"] == a["id"]
     status, err = await trader.call("DELETE", "/api/v1/order", {"symbol": "SOL_USDC", "orderId": a["id"]})
     assert (status, err["code"]) == (404, "RESOURCE_NOT_FOUND")
-    status, err = await trader.call("DELETE", "/api/v1/order", {"symbol": "SOL_USDC", "orderId": b["id"], "clientId": 2})
+    status, err = await trader.call("DELETE", "/api/v1/order",
+                                    {"symbol": "SOL_USDC", "orderId": b["id"], "clientId": 2})
     assert status == 400
     status, gone = await trader.call("DELETE", "/api/v1/orders", {"symbol": "SOL_USDC"})
     assert status == 200 and sorted(o["id"] for o in gone) == sorted([b["id"], c["id"]])
@@ -122,7 +125,8 @@ async def test_validation_errors(trader):
         (lim("Bid", "150.001", "1"), "INVALID_CLIENT_REQUEST", "Price decimal too long"),
         (lim("Bid", "150", "1.001"), "INVALID_CLIENT_REQUEST", "Quantity decimal too long"),
         (lim("Bid", "150", "0"), "INVALID_QUANTITY", None),
-        ({**lim("Bid", "3000", "0.00001"), "symbol": "ETH_USDC"}, "INVALID_CLIENT_REQUEST", "Quantity decimal too long"),
+        ({**lim("Bid", "3000", "0.00001"), "symbol": "ETH_USDC"}, "INVALID_CLIENT_REQUEST",
+         "Quantity decimal too long"),
         (lim("Bid", "150", "1", clientId=4294967296), "INVALID_CLIENT_REQUEST", None),
         (lim("Bid", "150", "1", clientId=-1), "INVALID_CLIENT_REQUEST", None),
         (lim("Bid", "150", "1", clientId="7"), "INVALID_CLIENT_REQUEST", None),
@@ -222,11 +226,13 @@ async def test_malformed_bodies_do_not_crash(sandbox, session, trader):
 
 
 async def test_max_order_quantity_and_collateral(trader):
-    status, body = await trader.call("GET", "/api/v1/account/limits/order", {"symbol": "SOL_USDC", "side": "Bid", "price": "150"})
+    status, body = await trader.call("GET", "/api/v1/account/limits/order",
+                                     {"symbol": "SOL_USDC", "side": "Bid", "price": "150"})
     assert status == 200 and body["maxOrderQuantity"] == "666.66"
     status, body = await trader.call("GET", "/api/v1/account/limits/order", {"symbol": "SOL_USDC", "side": "Ask"})
     assert body["maxOrderQuantity"] == "100"
-    status, body = await trader.call("GET", "/api/v1/account/limits/order", {"symbol": "SOL_USDC", "side": "Bid", "price": "x"})
+    status, body = await trader.call("GET", "/api/v1/account/limits/order",
+                                     {"symbol": "SOL_USDC", "side": "Bid", "price": "x"})
     assert status == 400
     status, col = await trader.call("GET", "/api/v1/capital/collateral")
     assert status == 200 and {c["symbol"] for c in col["collateral"]} == {"SOL", "BTC", "ETH", "USDC"}

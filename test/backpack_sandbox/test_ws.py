@@ -1,4 +1,4 @@
-"""WebSocket streams (backpack-api.md §8): depth sync, public frames, private signed streams, keep-alive."""
+"""WebSocket streams (docs/backpack-api.md §8): depth sync, public frames, private signed streams, keep-alive."""
 from __future__ import annotations
 
 import asyncio
@@ -142,7 +142,8 @@ async def test_private_bad_signature_gets_error_and_no_data(sandbox, session, tr
         bad = ws_signature(trader.api_key, counterparty.secret)
         await sub(ws, "account.orderUpdate", signature=bad)
         err = await recv_json(ws)
-        assert err["id"] is None and 4000 <= err["error"]["code"] < 5000 and "signature" in err["error"]["message"].lower()
+        assert err["id"] is None and 4000 <= err["error"]["code"] < 5000
+        assert "signature" in err["error"]["message"].lower()
         await sub(ws, "account.orderUpdate")  # no signature at all
         assert 4000 <= (await recv_json(ws))["error"]["code"] < 5000
         expired = ws_signature(trader.api_key, trader.secret, ts=1700000000000)
@@ -165,7 +166,8 @@ async def test_balance_updates(make_sandbox, session):
             f = await recv_json(ws)
             if enabled:
                 assert f["stream"] == "account.balanceUpdate"
-                assert f["data"] == {"e": "balanceUpdate", "E": f["data"]["E"], "a": "USDC", "A": "800", "L": "200", "S": "0"}
+                assert f["data"] == {"e": "balanceUpdate", "E": f["data"]["E"], "a": "USDC", "A": "800", "L": "200",
+                                     "S": "0"}
             else:
                 assert f["stream"] == "depth.SOL_USDC"
 
