@@ -1,8 +1,7 @@
 """The runs' EventRecorder keeps every event (Hummingbot's EventLogger keeps only the last 50 of a kind)."""
+from backpack_demo.headless import EventRecorder
 from hummingbot.core.event.events import MarketEvent, OrderCancelledEvent
 from hummingbot.core.pubsub import PubSub
-
-from backpack_demo.headless import EventRecorder
 
 
 def test_every_event_is_kept_in_order_past_fifty():
