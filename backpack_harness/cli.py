@@ -3,7 +3,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Coroutine, Dict, List, Optional, Sequence
 
 Main = Callable[[Optional[Sequence[str]]], int]
 Arguments = Callable[[argparse.ArgumentParser], None]
@@ -31,7 +31,7 @@ def printed(line: str) -> None:
 
 
 def report_command(prog: str, doc: Optional[str], *, duration_s: float, seed: int, report: str, log: str,
-                   run: Callable[[argparse.Namespace, Callable[[str], None]], Awaitable[Dict[str, Any]]],
+                   run: Callable[[argparse.Namespace, Callable[[str], None]], Coroutine[Any, Any, Dict[str, Any]]],
                    summary: Callable[[Dict[str, Any]], List[str]], failure: Callable[[Dict[str, Any]], Optional[str]],
                    failed_label: str, arguments: Arguments = _no_arguments, seed_help: str = "seed of the run") -> Main:
     """``main(argv)`` of a sandbox run with ``--duration``/``--seed``/``--report``/``--log`` (defaults given) plus
@@ -46,7 +46,7 @@ def report_command(prog: str, doc: Optional[str], *, duration_s: float, seed: in
         arguments(parser)
 
     def run_and_report(args: argparse.Namespace) -> int:
-        result = asyncio.run(run(args, printed))
+        result: Dict[str, Any] = asyncio.run(run(args, printed))
         for line in summary(result):
             print(line)
         print(f"report written to {args.report}; log in {args.log}")

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from nacl.signing import SigningKey
 
-from hummingbot import set_prefix_path
+from hummingbot import set_prefix_path  # type: ignore[attr-defined]
 from hummingbot.connector.exchange_base import ExchangeBase
 from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent

@@ -90,7 +90,8 @@ class SandboxTradingSession:
                 for connector in list(self.core.connector_manager.connectors.values()):
                     await connector.stop_network()
         finally:
-            await self.sandbox.stop()
+            if self.sandbox is not None:
+                await self.sandbox.stop()
 
     async def run_for(self, duration_s: float, progress: Callable[[float], str], out: Callable[[str], None],
                       interval_s: float = 5.0, until: Optional[Callable[[], bool]] = None) -> float:

@@ -104,6 +104,7 @@ async def settle(session: "SandboxTradingSession", timeout_s: float = SETTLE_TIM
     :param after_stop: awaited once the strategy stopped, before the cancel (e.g. clearing injected faults).
     """
     core, connector, sandbox, recorder = session.core, session.connector, session.sandbox, session.recorder
+    assert sandbox is not None and recorder is not None, "settle a started session"
     strategy = core.strategy
     if strategy is not None and asyncio.iscoroutinefunction(getattr(strategy, "on_stop", None)):
         await strategy.on_stop()  # V2 scripts: the executor orchestrator closes its executors
