@@ -9,15 +9,14 @@ import os
 import platform
 import sys
 import time
-from typing import List, Optional
 
 from backpack_bench.report import Report, Row, pair_ratios, summary
+from backpack_harness.cli import command
 
 SECTIONS = ("depth", "signing", "roundtrip", "ready")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m backpack_bench", description=__doc__)
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections ({', '.join(SECTIONS)})")
     p.add_argument("--frames", type=int, default=50_000, help="depth frames (default 50000)")
     p.add_argument("--seed", type=int, default=7, help="seed of the depth frames")
@@ -30,7 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ready-repeats", type=int, default=2)
     p.add_argument("--json", default="bench-report.json")
     p.add_argument("--markdown", default="bench-report.md")
-    return p
 
 
 def _log(text: str) -> None:
@@ -145,11 +143,12 @@ async def _main(args) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     return asyncio.run(_main(args))
 
+
+main = command("python -m backpack_bench", __doc__, _run, add_arguments)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -103,6 +103,7 @@ class Side:
 
 def ours_side() -> Side:
     from bidict import bidict
+
     from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
     from hummingbot.connector.exchange.backpack.backpack_order_book import snapshot_message
 

@@ -7,8 +7,9 @@ event usually touches a level or two, a sweep or a requote touches many):
   in 15 % of frames (but never both sides).
 - About 20 % of the levels are deletions (``"0.000"``); the rest set an absolute quantity. Prices are strings on a
   0.01 tick (padded like the WS does, ``"150.20"``), quantities on a 0.001 step, bids below and asks above a mid that
-  random-walks a tick at a time; prices within one side of a frame are distinct. Update ids: ``U == u == previous u + 1`` (real-time stream), starting right after the
-  snapshot's ``lastUpdateId``; ``E``/``T`` in µs.
+  random-walks a tick at a time; prices within one side of a frame are distinct. Update ids:
+  ``U == u == previous u + 1`` (real-time stream), starting right after the snapshot's ``lastUpdateId``; ``E``/``T``
+  in µs.
 
 Everything derives from ``random.Random(seed)``: the same seed gives byte-identical frames.
 """

@@ -1,4 +1,4 @@
-"""Both connectors against the sandbox exchange in a child process (``backpack_demo.sandbox_process``), so the
+"""Both connectors against the sandbox exchange in a child process (``backpack_harness.sandbox_process``), so the
 sandbox's CPU never lands on the connector's event loop; one fresh account per connector run.
 
 - ours: the ``backpack_sandbox`` domain (``BACKPACK_SANDBOX_URL`` → the child's REST URL);
@@ -15,7 +15,7 @@ import time
 from typing import AsyncIterator, Callable, Dict, List, Optional
 
 from backpack_bench.common import throwaway_keys
-from backpack_demo.sandbox_process import SandboxProcess
+from backpack_harness.sandbox_process import SandboxProcess
 from hummingbot.core.clock import Clock
 from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.event.event_listener import EventListener

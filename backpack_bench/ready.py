@@ -1,7 +1,7 @@
 """Ready time: connector start (added to a real-time clock, ``start_network``) → ``connector.ready`` with N trading
 pairs on a fresh sandbox child (fresh rate-limit windows), and the number of HTTP 429 answers the sandbox gave
 (its ``/_sandbox/stats`` ``http429``; its limiter is on: 2000 requests/min per key, public routes per address,
-backpack-api.md §7). Ours and the shipped connector alternate; each run has its own sandbox process.
+docs/backpack-api.md §7). Ours and the shipped connector alternate; each run has its own sandbox process.
 """
 from typing import Callable, Dict, List
 

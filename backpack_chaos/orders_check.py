@@ -1,6 +1,6 @@
 """Order-level reconciliation of a chaos run: the connector's view of every order against the exchange's.
 
-Fills and balances are compared by ``backpack_demo/ledger.py``; this module adds the two order checks of the chaos
+Fills and balances are compared by ``backpack_harness/ledger.py``; this module adds the two order checks of the chaos
 report:
 
 - ``orphan_orders``: orders still open on the exchange after the stop (``New``/``PartiallyFilled``) — whether the
@@ -39,7 +39,7 @@ class OrdersCheck:
 
 def connector_outcomes(recorder: Any) -> Dict[str, Set[str]]:
     """Client order id → set of outcomes the connector announced (``created``, ``filled``, ``cancelled``,
-    ``failed``), from an ``EventRecorder`` (``backpack_demo/headless.py``)."""
+    ``failed``), from an ``EventRecorder`` (``backpack_harness/headless.py``)."""
     outcomes: Dict[str, Set[str]] = {}
     for names, kind in (((MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated), "created"),
                         ((MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted), "filled"),

@@ -1,37 +1,34 @@
 """`make chaos`: a trading load through our connector against the sandbox while the sandbox injects faults on a
 seeded schedule, then a reconciliation of the connector's view with the exchange's ledger.
 
-Load: Hummingbot's own ``pure_market_making`` (our template, demo pace) quoting SOL-USDC, plus the
+Load: Hummingbot's own ``pure_market_making`` (our template, sandbox pace) quoting SOL-USDC, plus the
 :class:`~backpack_chaos.driver.OrderDriver` placing, cancelling and batch-placing ETH-USDC orders every second —
 one ``backpack_sandbox`` connector for both, as one bot would run them.
 Faults: :func:`~backpack_chaos.schedule.build_schedule` (every kind at least once), applied through the
 sandbox's ``POST /_sandbox/faults``.
-End: strategy and driver stop, every fault is cleared, the connector cancels its open orders (``cancel_all``, as
-Hummingbot's ``stop`` does) and gets ``SETTLE_TIMEOUT_S`` to settle on its own (no forced refresh); then fills
-(``backpack_demo/ledger.py``), orders (``orders_check.py``) and balances are compared with the sandbox's ledger
-and ``chaos-report.json`` is written. Any discrepancy makes :func:`chaos_failed` return a reason.
+End: the driver stops, then the shared settle (``backpack_harness.settle``): the strategy stops, every fault is
+cleared, the connector cancels its open orders (``cancel_all``, as Hummingbot's ``stop`` does) and gets
+``SETTLE_TIMEOUT_S`` to settle on its own (no forced balance refresh); fills and balances are reconciled with the
+sandbox's ledger, orders by ``orders_check.py``, and ``chaos-report.json`` is written. Any discrepancy makes
+:func:`chaos_failed` return a reason.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_chaos.driver import OrderDriver
 from backpack_chaos.orders_check import check_orders, connector_outcomes
 from backpack_chaos.schedule import CHAOS_FAULTS, FaultEvent, build_schedule
-from backpack_demo.headless import totals, use_connector_prices_for_rate_oracle, wait_for
-from backpack_demo.ledger import reconcile
-from backpack_demo.runner import DEMO_OVERRIDES, PMM_TEMPLATE
-from backpack_demo.template_session import SandboxTradingSession
-from hummingbot.client.config.config_helpers import load_strategy_config_map_from_file
+from backpack_harness.headless import wait_for
+from backpack_harness.session import SandboxTradingSession
+from backpack_harness.settle import Settlement, summary_lines as settle_summary_lines, write_report
+from backpack_harness.strategies import start_pure_market_making
 from hummingbot.core.event.events import MarketEvent
 
 PMM_PAIR, DRIVER_PAIR = "SOL-USDC", "ETH-USDC"
@@ -81,18 +78,10 @@ async def run_chaos(options: ChaosOptions, out: Callable[[str], None] = print) -
     session = SandboxTradingSession(trading_pairs=[PMM_PAIR, DRIVER_PAIR], log_path=options.log_path,
                                     balances=options.balances, seed=options.seed, sandbox_args=list(SANDBOX_ARGS))
     async with session:
-        core, connector, sandbox = session.core, session.connector, session.sandbox
+        connector, sandbox = session.connector, session.sandbox
         out(f"sandbox exchange up at {sandbox.rest_url}; {len(schedule)} faults scheduled over "
             f"{options.duration_s:g} s (seed {options.seed})")
-        config_map = await load_strategy_config_map_from_file(PMM_TEMPLATE)
-        config_map["exchange"].value = CONSTANTS.SANDBOX_CONNECTOR_NAME
-        config_map["market"].value = PMM_PAIR
-        for key, value in DEMO_OVERRIDES.items():
-            config_map[key].value = value
-        core.strategy_config_map = config_map
-        use_connector_prices_for_rate_oracle(connector)
-        if not await core.start_strategy("pure_market_making", config_map, PMM_TEMPLATE.name):
-            raise RuntimeError("Hummingbot could not start the pure_market_making strategy (see the log)")
+        await start_pure_market_making(session, PMM_PAIR)
         if not await wait_for(lambda: connector.ready, 60.0):
             raise RuntimeError(f"the connector was not ready within 60 s: {connector.status_dict}")
         driver = OrderDriver(connector, DRIVER_PAIR, random.Random(options.seed), interval_s=options.driver_interval_s)
@@ -115,43 +104,30 @@ async def run_chaos(options: ChaosOptions, out: Callable[[str], None] = print) -
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         out("stopping: strategy and driver off, faults cleared, cancelling open orders…")
-        report = await _settle(session, options.duration_s, injector, driver, out)
+        sandbox_faults: Dict[str, Any] = {}
+
+        async def clear_faults() -> None:
+            sandbox_faults.update(await sandbox.control("GET", "/_sandbox/faults"))
+            await sandbox.control("DELETE", "/_sandbox/faults")
+
+        settlement = await session.settle(SETTLE_TIMEOUT_S, refresh_balances=False, after_stop=clear_faults)
+        out(f"settled in {settlement.settle_s:.1f} s")
+        report = chaos_report(settlement, connector, injector, driver, sandbox_faults)
     report.update({"duration_s": round(elapsed, 1), "seed": options.seed,
                    "schedule": [{"at_s": e.at_s, "chaos_kind": e.kind, "fault": e.body} for e in schedule]})
-    options.report_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    write_report(report, options.report_path)
     return report
 
 
-async def _settle(session: SandboxTradingSession, duration_s: float, injector: FaultInjector, driver: OrderDriver,
-                  out: Callable[[str], None]) -> Dict[str, Any]:
-    core, connector, sandbox, recorder = session.core, session.connector, session.sandbox, session.recorder
-    await core.stop_strategy()
-    sandbox_faults = await sandbox.control("GET", "/_sandbox/faults")
-    await sandbox.control("DELETE", "/_sandbox/faults")
-    settle_started = time.monotonic()
-    await connector.cancel_all(30.0)
-    await wait_for(lambda: not any(not o.is_done for o in connector.in_flight_orders.values()), SETTLE_TIMEOUT_S)
-    exchange_fills = await sandbox.fills()
-    remaining = max(5.0, SETTLE_TIMEOUT_S - (time.monotonic() - settle_started))
-    await wait_for(lambda: recorder.count(MarketEvent.OrderFilled) >= len(exchange_fills), remaining)
-    balances_end = totals(await sandbox.account())
-
-    def connector_totals() -> Dict[str, Decimal]:
-        return {a: Decimal(str(v)) for a, v in connector.get_all_balances().items()}
-
-    def balances_agree() -> bool:
-        ours = connector_totals()
-        return all(ours.get(a, Decimal(0)) == balances_end.get(a, Decimal(0)) for a in set(ours) | set(balances_end))
-
-    remaining = max(5.0, SETTLE_TIMEOUT_S - (time.monotonic() - settle_started))
-    await wait_for(balances_agree, remaining)
-    settle_s = time.monotonic() - settle_started
-    fill_events = recorder.events(MarketEvent.OrderFilled)
-    ledger = reconcile(fill_events, exchange_fills, connector_totals(), balances_end, session.balances_start)
-    exchange_orders = await sandbox.orders()
-    orders = check_orders(connector_outcomes(recorder), connector.in_flight_orders.values(), exchange_orders)
+def chaos_report(settlement: Settlement, connector: Any, injector: FaultInjector, driver: OrderDriver,
+                 sandbox_faults: Dict[str, Any]) -> Dict[str, Any]:
+    """The shared report fields plus the chaos ones: faults, stream and REST metrics, the order checks and the
+    discrepancies by kind (with details)."""
+    ledger, exchange_orders = settlement.ledger, settlement.exchange_orders
+    orders = check_orders(connector_outcomes(settlement.recorder), connector.in_flight_orders.values(),
+                          exchange_orders)
     client_ids = {o.get("id"): o.get("clientId") for o in exchange_orders}
-    fills_by_trade = {str(f["tradeId"]): f for f in exchange_fills}
+    fills_by_trade = {str(f["tradeId"]): f for f in settlement.exchange_fills}
     metrics = connector.metrics_snapshot()
     details = {
         "missing_fills": [{"trade_id": t, "exchange_order_id": fills_by_trade[t].get("orderId"),
@@ -162,7 +138,6 @@ async def _settle(session: SandboxTradingSession, duration_s: float, injector: F
         "orphan_orders": orders.orphan_orders, "unresolved_orders": orders.unresolved_orders,
         "balance_mismatches": ledger.balance_mismatches,
     }
-    out(f"settled in {settle_s:.1f} s")
     return {
         "faults_injected": dict(sorted(injector.applied.items())),
         "fault_injection_errors": injector.errors,
@@ -172,17 +147,9 @@ async def _settle(session: SandboxTradingSession, duration_s: float, injector: F
         "resyncs": metrics["public_stream"]["resyncs"],
         "depth_gaps": metrics["public_stream"]["gaps"],
         "rest": metrics["rest"],
-        "orders_created": recorder.count(MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated),
-        "orders_filled": recorder.count(MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted),
-        "orders_cancelled": recorder.count(MarketEvent.OrderCancelled),
-        "orders_failed": recorder.count(MarketEvent.OrderFailure),
+        **settlement.report(),
         "driver": dict(driver.counts),
-        "fills": len(fill_events),
-        "exchange_fills": len(exchange_fills),
-        "balances_start": {k: str(v) for k, v in sorted(session.balances_start.items())},
-        "balances_end": {k: str(v) for k, v in sorted(balances_end.items())},
         "conservation_mismatches": ledger.conservation_mismatches,
-        "settle_s": round(settle_s, 1),
         "discrepancies": {name: len(details[name]) for name in DISCREPANCIES},
         "discrepancy_details": details,
         "metrics": metrics,
@@ -205,18 +172,13 @@ def chaos_failed(report: Dict[str, Any]) -> Optional[str]:
 
 
 def summary_lines(report: Dict[str, Any]) -> List[str]:
+    """The shared summary rows plus faults, reconnects, discrepancies and the PASS/FAIL result."""
     faults = ", ".join(f"{k} {v}" for k, v in report["faults_injected"].items())
     found = report["discrepancies"]
-    return [
-        "=" * 72,
-        f"Backpack chaos run — {report['duration_s']} s, seed {report['seed']}",
-        f"  faults injected     {sum(report['faults_injected'].values())}: {faults}",
-        f"  reconnects          public {report['reconnects']['public']}, private {report['reconnects']['private']}; "
-        f"resyncs {report['resyncs']} (depth gaps {report['depth_gaps']})",
-        f"  orders created      {report['orders_created']} (filled {report['orders_filled']}, cancelled "
-        f"{report['orders_cancelled']}, failed {report['orders_failed']})",
-        f"  fills               {report['fills']} (exchange ledger: {report['exchange_fills']})",
-        "  discrepancies       " + ", ".join(f"{k} {v}" for k, v in found.items()),
-        f"  result              {'PASS' if not any(found.values()) else 'FAIL'}",
-        "=" * 72,
-    ]
+    return settle_summary_lines(f"Backpack chaos run — {report['duration_s']} s, seed {report['seed']}", report, [
+        ("faults injected", f"{sum(report['faults_injected'].values())}: {faults}"),
+        ("reconnects", f"public {report['reconnects']['public']}, private {report['reconnects']['private']}; "
+                       f"resyncs {report['resyncs']} (depth gaps {report['depth_gaps']})"),
+        ("discrepancies", ", ".join(f"{k} {v}" for k, v in found.items())),
+        ("result", "PASS" if not any(found.values()) else "FAIL"),
+    ])

@@ -16,20 +16,21 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+
+from backpack_harness.cli import command
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backpack_client", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--home", type=Path, default=None,
                         help="Hummingbot home folder (conf/, logs/, data/, scripts/); created if missing")
     parser.add_argument("--offline-rates", action="store_true",
                         help="value balances without internet rate sources (backpack_client/offline_rates.py)")
     parser.add_argument("--config-password", default=os.environ.get("CONFIG_PASSWORD"),
                         help="password of the encrypted keys (env CONFIG_PASSWORD); asked for when absent")
-    args = parser.parse_args(argv)
 
+
+def launch(args: argparse.Namespace) -> int:
+    """Enter the home, ask for (or take) the password, bootstrap and run the client; 1 on a wrong password."""
     from backpack_client.home import enter_home, use_home
     if args.home is not None:
         use_home(args.home)
@@ -65,6 +66,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     return asyncio.run(run())
 
+
+main = command("python -m backpack_client", __doc__, launch, add_arguments)
 
 if __name__ == "__main__":
     sys.exit(main())

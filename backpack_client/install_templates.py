@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from backpack_harness.cli import command
+
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = REPO / "hummingbot" / "templates"
 SCRIPTS_DIR = REPO / "hummingbot_scripts"
@@ -69,15 +71,16 @@ def install(home: Optional[Path] = None, package_dir: Optional[Path] = None) -> 
     return written
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backpack_client.install_templates", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--home", type=Path, default=None,
-                        help="Hummingbot home (default: the installed Hummingbot's root_path())")
-    args = parser.parse_args(argv)
+def _install(args: argparse.Namespace) -> int:
     for destination in install(args.home):
         print(f"installed {destination}")
     return 0
+
+
+main = command(
+    "python -m backpack_client.install_templates", __doc__, _install,
+    lambda p: p.add_argument("--home", type=Path, default=None,
+                             help="Hummingbot home (default: the installed Hummingbot's root_path())"))
 
 
 if __name__ == "__main__":

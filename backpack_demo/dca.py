@@ -5,25 +5,25 @@ The script and its config are installed into a throwaway Hummingbot home exactly
 them (``scripts/backpack_dca.py``, ``conf/scripts/``); the config's connector is switched to ``backpack_sandbox``
 and ``TradingCore.start_strategy`` loads both the way the client's ``start --v2`` does. The run ends after
 ``--duration`` seconds or once every level is placed and one has filled plus a short grace period; then the
-executor orchestrator closes the executor (cancels open levels, sells what was bought), and the connector's fills
-and balances are reconciled with the sandbox ledger. Exit status 1 when not every level was placed, none filled,
-an order was left open or the ledger does not match.
+executor orchestrator closes the executor (cancels open levels, sells what was bought) and the shared settle
+(``backpack_harness.settle``) reconciles the connector's fills and balances with the sandbox ledger; writes
+``dca-report.json``. Exit status 1 when not every level was placed, none filled, an order was left open or the
+ledger does not match.
 """
-import argparse
-import asyncio
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import yaml
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_client.install_templates import DCA_TEMPLATE, install
-from backpack_demo.headless import use_connector_prices_for_rate_oracle
-from backpack_demo.template_session import SandboxTradingSession
+from backpack_harness.cli import report_command
+from backpack_harness.headless import use_connector_prices_for_rate_oracle
+from backpack_harness.session import SandboxTradingSession
+from backpack_harness.settle import ledger_failure, summary_lines, write_report
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.event.events import MarketEvent
 
@@ -47,6 +47,8 @@ def prepare_home(home: Path) -> Path:
 
 async def run_dca(duration_s: float, report_path: Path, log_path: Path, seed: int = 7,
                   out: Callable[[str], None] = print, home: Optional[Path] = None) -> Dict[str, Any]:
+    """Run the DCA script for at most ``duration_s`` seconds in ``home`` (default: a fresh temporary folder);
+    return the report (also written to ``report_path``)."""
     home = Path(home or tempfile.mkdtemp(prefix="backpack-dca-home-"))
     config_path = prepare_home(home)
     config = yaml.safe_load(config_path.read_text())
@@ -81,58 +83,48 @@ async def run_dca(duration_s: float, report_path: Path, log_path: Path, seed: in
         def progress(elapsed: float) -> str:
             executors = core.strategy.dca_executors if core.strategy is not None else []
             status = executors[-1].executor_info.status.name if executors else "-"
+            base = pair.split('-')[0]
             return (f"[{elapsed:5.1f}s] executor {status} | levels placed {levels_placed()}/{n_levels} | "
-                    f"level fills {level_fills()} | {pair.split('-')[0]} {connector.get_balance(pair.split('-')[0]):.4f}")
+                    f"level fills {level_fills()} | {base} {connector.get_balance(base):.4f}")
 
         elapsed = await session.run_for(duration_s, progress, out, interval_s=2.0, until=finished)
         executors = list(core.strategy.dca_executors)
         placed, filled = levels_placed(), level_fills()
         out(progress(elapsed))
         out("stopping: the executor orchestrator closes the DCA executor, cancelling open orders…")
-        report = await session.settle()
-    report.update({
+        settlement = await session.settle()
+    report = {
         "duration_s": round(elapsed, 1), "strategy": f"{SCRIPT} (DCAExecutor)", "trading_pair": pair,
-        "connector": CONSTANTS.SANDBOX_CONNECTOR_NAME, "levels": n_levels, "levels_placed": placed,
-        "level_fills": filled, "executors": len(executors),
+        "connector": CONSTANTS.SANDBOX_CONNECTOR_NAME, **settlement.report(), "levels": n_levels,
+        "levels_placed": placed, "level_fills": filled, "executors": len(executors),
         "executor_close_type": (executors[-1].close_type.name if executors and executors[-1].close_type else None),
         "seed": seed,
-    })
-    report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    }
+    write_report(report, report_path)
     return report
 
 
+def summary(report: Dict[str, Any]) -> List[str]:
+    return summary_lines(
+        f"Backpack sandbox template run — {report['strategy']} on {report['connector']} {report['trading_pair']}",
+        report, [("levels placed", f"{report['levels_placed']}/{report['levels']} "
+                                   f"(level fills {report['level_fills']})"),
+                 ("executors", f"{report['executors']} (close type {report['executor_close_type']})")])
+
+
 def failure(report: Dict[str, Any]) -> Optional[str]:
+    """Why the run counts as failed (a level not placed, none filled, ledger mismatch, orders left open), or None."""
     if report["levels_placed"] < report["levels"]:
         return f"only {report['levels_placed']} of {report['levels']} levels were placed"
     if report["level_fills"] == 0:
         return "no level was filled"
-    if not report["ledger_match"]:
-        return "the connector's fills/balances do not match the exchange ledger"
-    if report["open_orders_at_exit"]:
-        return f"{report['open_orders_at_exit']} orders were still open at exit"
-    return None
+    return ledger_failure(report)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backpack_demo.dca", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=30.0, help="at most this many seconds (default 30)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--report", type=Path, default=Path("dca-report.json"))
-    parser.add_argument("--log", type=Path, default=Path("dca.log"))
-    args = parser.parse_args(argv)
-    report = asyncio.run(run_dca(args.duration, args.report, args.log, args.seed,
-                                 out=lambda line: print(line, flush=True)))
-    print(f"levels placed {report['levels_placed']}/{report['levels']} | level fills {report['level_fills']} | "
-          f"orders {report['orders_created']} (cancelled {report['orders_cancelled']}) | fills {report['fills']} "
-          f"(ledger {report['exchange_fills']}) | open at exit {report['open_orders_at_exit']} | ledger "
-          f"{'MATCH' if report['ledger_match'] else 'MISMATCH'}")
-    problem = failure(report)
-    if problem:
-        print(f"DCA RUN FAILED: {problem}", file=sys.stderr)
-        return 1
-    return 0
-
+main = report_command(
+    "python -m backpack_demo.dca", __doc__, duration_s=30.0, seed=7, report="dca-report.json", log="dca.log",
+    run=lambda args, out: run_dca(args.duration, args.report, args.log, args.seed, out),
+    summary=summary, failure=failure, failed_label="DCA RUN FAILED")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,20 +2,20 @@
 ``conf_backpack_cross_exchange_market_making_TEMPLATE.yml`` with the sandbox as the maker market
 (``backpack_sandbox``, our connector) and the sandbox's paper-trade variant as the taker market
 (``backpack_sandbox_paper_trade``: Hummingbot's ``PaperTradeExchange`` on our order book data source, simulated
-fills) — all on loopback. Prints progress, then a summary; writes a JSON report. Exit status 1 when the strategy
-placed no maker order, an order was left open or the maker side does not match the sandbox ledger.
+fills) — all on loopback. Prints progress, then the shared summary (``backpack_harness.settle``); writes
+``xemm-report.json``. Exit status 1 when the strategy placed no maker order, a maker order was left open or the
+maker side does not match the sandbox ledger.
 """
-import argparse
-import asyncio
-import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_client.install_templates import TEMPLATES_DIR, XEMM_TEMPLATE
-from backpack_demo.headless import EventRecorder, use_connector_prices_for_rate_oracle
-from backpack_demo.template_session import SandboxTradingSession
+from backpack_harness.cli import report_command
+from backpack_harness.headless import EventRecorder, use_connector_prices_for_rate_oracle
+from backpack_harness.session import SandboxTradingSession
+from backpack_harness.settle import ledger_failure, summary_lines, write_report
 from hummingbot.client.config.config_helpers import load_strategy_config_map_from_file
 from hummingbot.core.event.events import MarketEvent
 
@@ -31,6 +31,7 @@ SANDBOX_OVERRIDES = {"min_profitability": 0.1, "anti_hysteresis_duration": 5.0}
 
 async def run_xemm(duration_s: float, report_path: Path, log_path: Path, seed: int = 7,
                    out: Callable[[str], None] = print) -> Dict[str, Any]:
+    """Run the XEMM template for ``duration_s`` seconds; return the report (also written to ``report_path``)."""
     session = SandboxTradingSession(
         trading_pairs=[PAIR], log_path=log_path, seed=seed, paper_trade_exchanges=[CONSTANTS.SANDBOX_CONNECTOR_NAME],
         client_config={"paper_trade": {"paper_trade_exchanges": [CONSTANTS.SANDBOX_CONNECTOR_NAME],
@@ -62,46 +63,34 @@ async def run_xemm(duration_s: float, report_path: Path, log_path: Path, seed: i
 
         elapsed = await session.run_for(duration_s, progress, out)
         out("stopping: strategy off, cancelling open maker orders…")
-        report = await session.settle()
-    report.update({
+        settlement = await session.settle()
+    report = {
         "duration_s": round(elapsed, 1), "strategy": "cross_exchange_market_making", "trading_pair": PAIR,
-        "maker": CONSTANTS.SANDBOX_CONNECTOR_NAME, "taker": TAKER,
+        "maker": CONSTANTS.SANDBOX_CONNECTOR_NAME, "taker": TAKER, **settlement.report(),
         "hedge_orders": taker_recorder.count(MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated),
         "hedge_fills": taker_recorder.count(MarketEvent.OrderFilled), "seed": seed,
-    })
-    report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    }
+    write_report(report, report_path)
     return report
 
 
+def summary(report: Dict[str, Any]) -> List[str]:
+    return summary_lines(
+        f"Backpack sandbox template run — {report['strategy']}: maker {report['maker']} {report['trading_pair']}",
+        report, [("hedges", f"{report['hedge_orders']} orders, {report['hedge_fills']} fills on {report['taker']}")])
+
+
 def failure(report: Dict[str, Any]) -> Optional[str]:
+    """Why the run counts as failed (no maker order, ledger mismatch, maker orders left open), or None."""
     if report["orders_created"] == 0:
         return "no maker order was placed"
-    if not report["ledger_match"]:
-        return "the maker side does not match the exchange ledger"
-    if report["open_orders_at_exit"]:
-        return f"{report['open_orders_at_exit']} maker orders were still open at exit"
-    return None
+    return ledger_failure(report)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backpack_demo.xemm", description=__doc__)
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds of trading (default 30)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--report", type=Path, default=Path("xemm-report.json"))
-    parser.add_argument("--log", type=Path, default=Path("xemm.log"))
-    args = parser.parse_args(argv)
-    report = asyncio.run(run_xemm(args.duration, args.report, args.log, args.seed,
-                                  out=lambda line: print(line, flush=True)))
-    print(f"maker orders {report['orders_created']} (filled {report['orders_filled']}, cancelled "
-          f"{report['orders_cancelled']}) | maker fills {report['fills']} (ledger {report['exchange_fills']}) | "
-          f"hedges {report['hedge_fills']} | open at exit {report['open_orders_at_exit']} | ledger "
-          f"{'MATCH' if report['ledger_match'] else 'MISMATCH'}")
-    problem = failure(report)
-    if problem:
-        print(f"XEMM RUN FAILED: {problem}", file=sys.stderr)
-        return 1
-    return 0
-
+main = report_command(
+    "python -m backpack_demo.xemm", __doc__, duration_s=30.0, seed=7, report="xemm-report.json", log="xemm.log",
+    run=lambda args, out: run_xemm(args.duration, args.report, args.log, args.seed, out),
+    summary=summary, failure=failure, failed_label="XEMM RUN FAILED")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -39,7 +39,8 @@ def test_our_modules_stay_in_place(up):
     assert sys.modules[name] is our_auth
     assert _real(our_auth.__file__).parent == _real(OUR_FOLDER)
     assert exchange_package.backpack.backpack_auth is our_auth
-    assert our_data_source.BackpackAPIOrderBookDataSource is not up.order_book_data_source.BackpackAPIOrderBookDataSource
+    shipped_data_source = up.order_book_data_source.BackpackAPIOrderBookDataSource
+    assert our_data_source.BackpackAPIOrderBookDataSource is not shipped_data_source
     # a module of ours imported only now still comes from our checkout, not from the shipped folder
     import hummingbot.connector.exchange.backpack.backpack_exchange as our_exchange
     assert _real(our_exchange.__file__).parent == _real(OUR_FOLDER)

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from test.backpack_client.terminal import ENTER, TerminalSession
 
 import pytest
 import yaml
 
-from backpack_demo.headless import new_key_pair
-from test.backpack_client.terminal import ENTER, TerminalSession
+from backpack_harness.headless import new_key_pair
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse"
@@ -43,6 +43,8 @@ def wait_for_output(term, condition, timeout=60.0, what=""):
 
 def command(term, text):
     term.send(CLEAR_INPUT + text + ENTER)
+
+
 pytestmark = pytest.mark.e2e
 
 
@@ -81,7 +83,8 @@ def test_connect_and_balance_in_the_real_client(sandbox_url, tmp_path):
     write_client_config(home)
     env = dict(os.environ, BACKPACK_SANDBOX_URL=url, TERM="xterm-256color", PYTHONUNBUFFERED="1")
     env.pop("CONFIG_PASSWORD", None)
-    term = TerminalSession([sys.executable, "-m", "backpack_client", "--home", str(home), "--offline-rates"], env=env, cwd=str(REPO))
+    term = TerminalSession([sys.executable, "-m", "backpack_client", "--home", str(home), "--offline-rates"],
+                           env=env, cwd=str(REPO))
     wrong_secret = new_key_pair()[1]
     try:
         # First start: Hummingbot's welcome and warning pages, then "Set Password" twice.

@@ -8,12 +8,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from test.e2e.secret_scan import leaks
 
 import pytest
 from nacl.signing import SigningKey
 
 from backpack_chaos.schedule import CHAOS_FAULTS
-from test.e2e.secret_scan import leaks
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e

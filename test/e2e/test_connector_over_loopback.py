@@ -1,6 +1,7 @@
 """End to end over loopback: our connector against the in-process sandbox exchange (real sockets, real signing,
 real matching), no mocks."""
 from decimal import Decimal
+from test.e2e.loopback import running_connector, sandbox, wait_until
 
 import pytest
 
@@ -9,7 +10,6 @@ from hummingbot.core.data_type.in_flight_order import OrderState
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
-from test.e2e.loopback import running_connector, sandbox, wait_until
 
 PAIR = "SOL-USDC"
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
@@ -105,7 +105,8 @@ async def test_ws_drop_recovers_books_and_private_stream(monkeypatch):
             server.engine.place(other, {"symbol": "SOL_USDC", "side": "Ask", "orderType": "Limit",
                                         "price": price, "quantity": "3"})
         async with running_connector(server, me.api_key, me.secret, [PAIR], monkeypatch) as connector:
-            await wait_until(lambda: _connector_levels(connector, "asks") == _exchange_levels(server, "SOL_USDC", "asks"),
+            await wait_until(lambda: (_connector_levels(connector, "asks")
+                                      == _exchange_levels(server, "SOL_USDC", "asks")),
                              what="the initial book")
             book_metrics = connector.order_book_tracker.data_source.metrics
             user_metrics = connector._user_stream_tracker.data_source.metrics
@@ -120,7 +121,8 @@ async def test_ws_drop_recovers_books_and_private_stream(monkeypatch):
             await wait_until(lambda: book_metrics.reconnects > reconnects_before[0]
                              and user_metrics.reconnects > reconnects_before[1], 60, "both streams to reconnect")
             for side in ("bids", "asks"):
-                await wait_until(lambda: _connector_levels(connector, side) == _exchange_levels(server, "SOL_USDC", side),
+                await wait_until(lambda: (_connector_levels(connector, side)
+                                          == _exchange_levels(server, "SOL_USDC", side)),
                                  60, f"the {side} to resync")
 
             # The private stream works again (it was re-signed): a fill arrives and the ledger still matches.

@@ -6,11 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from test.e2e.secret_scan import leaks
 
 import pytest
 from nacl.signing import SigningKey
-
-from test.e2e.secret_scan import leaks
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -21,7 +20,8 @@ def test_demo_trades_leaves_nothing_open_and_matches_the_ledger(tmp_path):
     seed = bytes(range(200, 232))
     secret = base64.b64encode(seed).decode()
     result = subprocess.run(
-        [sys.executable, "-m", "backpack_demo", "--duration", "20", "--report", str(report_path), "--log", str(log_path)],
+        [sys.executable, "-m", "backpack_demo", "--duration", "20", "--report", str(report_path),
+         "--log", str(log_path)],
         cwd=REPO, capture_output=True, text=True, timeout=300, env=dict(os.environ, BACKPACK_SANDBOX_SECRET=secret))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(report_path.read_text())

@@ -4,6 +4,7 @@ the exchange's private API."""
 import asyncio
 import contextlib
 from decimal import Decimal
+from test.e2e.loopback import sandbox, wait_until
 
 import pytest
 
@@ -19,7 +20,6 @@ from hummingbot.core.data_type.common import OrderType
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
-from test.e2e.loopback import sandbox, wait_until
 
 pytestmark = pytest.mark.e2e
 PAIR = "SOL-USDC"
@@ -68,7 +68,8 @@ async def test_paper_trade_books_come_from_the_sandbox_and_a_market_buy_is_fille
                 assert best_bid * Decimal("0.99") < fill.price < best_ask * Decimal("1.01")
                 await wait_until(lambda: len(completed.event_log) > 0, 30, "the order to complete")
                 # The buyer's fee comes out of the SOL received (Backpack's rule, our DEFAULT_FEES, taker tier).
-                assert paper.get_balance("SOL") == Decimal("10.5") - Decimal("0.5") * DEFAULT_FEES.taker_percent_fee_decimal
+                fee = Decimal("0.5") * DEFAULT_FEES.taker_percent_fee_decimal
+                assert paper.get_balance("SOL") == Decimal("10.5") - fee
                 assert paper.get_balance("USDC") < Decimal("5000") - Decimal("0.5") * best_bid * Decimal("0.99")
                 # Simulated: every order and fill on the exchange belongs to its own background traders.
                 flow_accounts = {server.flow.maker.id, server.flow.taker.id}

@@ -1,9 +1,8 @@
 """The leak scanner finds every form of the secret and the unmasked API key, and accepts the masked key."""
 import base64
+from test.e2e.secret_scan import leaks, secret_forms
 
 from nacl.signing import SigningKey
-
-from test.e2e.secret_scan import leaks, secret_forms
 
 SEED = bytes(range(32))
 SECRET = base64.b64encode(SEED).decode()

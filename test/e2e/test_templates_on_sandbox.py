@@ -33,7 +33,7 @@ def test_cross_exchange_market_making_template_makes_on_backpack_and_hedges_on_p
     assert report["hedge_fills"] > 0  # maker fills hedged by simulated fills on the paper-trade taker
     assert report["open_orders_at_exit"] == 0
     assert report["ledger_match"] is True
-    assert "maker orders placed" in stdout and "ledger MATCH" in stdout
+    assert "maker orders placed" in stdout and "ledger              MATCH" in stdout  # progress lines + summary
 
 
 def test_dca_template_places_every_level_and_fills_one(tmp_path):
@@ -44,4 +44,5 @@ def test_dca_template_places_every_level_and_fills_one(tmp_path):
     assert report["executors"] == 1
     assert report["fills"] == report["exchange_fills"] and report["open_orders_at_exit"] == 0
     assert report["ledger_match"] is True
-    assert "levels placed 3/3" in stdout
+    assert "levels placed 3/3" in stdout and "levels placed       3/3" in stdout  # progress line + summary
+    assert "ledger              MATCH" in stdout

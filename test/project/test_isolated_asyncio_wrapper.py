@@ -2,7 +2,6 @@
 import asyncio
 import threading
 import unittest
-
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase, async_to_sync
 
 

@@ -38,7 +38,8 @@ print(json.dumps({
 
 def _run(cmd, cwd=None):
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (f"{' '.join(map(str, cmd))} failed:\n"
+                                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result.stdout
 
 

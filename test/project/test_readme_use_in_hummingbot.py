@@ -60,7 +60,8 @@ def client_commands():
 
 
 def test_the_section_opens_with_the_install_and_sits_before_the_development_layout():
-    assert SECTION.index("pip install .") < SECTION.index("python -m backpack_client.install_templates") < SECTION.index(">>>  connect backpack_sandbox")
+    assert (SECTION.index("pip install .") < SECTION.index("python -m backpack_client.install_templates")
+            < SECTION.index(">>>  connect backpack_sandbox"))
     assert README.index("## Use it in Hummingbot") < README.index("## Development layout")
 
 
@@ -70,7 +71,8 @@ def test_every_command_maps_to_an_existing_test(command):
     assert matches, f"README command not covered by any test: {command}"
     path, function = matches[0]
     tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
-    assert function in {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}, (path, function)
+    functions = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    assert function in functions, (path, function)
 
 
 def test_the_commands_were_found():
@@ -84,7 +86,8 @@ def test_keycheck_example_output_is_what_it_prints():
     out = subprocess.run(
         [sys.executable, "-m", "hummingbot.connector.backpack_common.keycheck",
          "--api-key", "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=",
-         "--secret", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="], cwd=REPO, capture_output=True, text=True, timeout=60)
+         "--secret", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="],
+        cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert out.stdout.splitlines() == offline
 

@@ -17,6 +17,8 @@ from hummingbot.core.data_type.common import TradeType
 
 @dataclass
 class LedgerCheck:
+    """Discrepancies by check; trade ids as strings, mismatches per asset as ``{side: amount}``."""
+
     missing_fills: List[str] = field(default_factory=list)       # on the exchange, not seen by the connector
     duplicate_fills: List[str] = field(default_factory=list)     # seen more than once by the connector
     unknown_fills: List[str] = field(default_factory=list)       # seen by the connector, not on the exchange
@@ -35,6 +37,7 @@ def _d(value: Any) -> Decimal:
 
 
 def fees_by_asset(fill_events: Iterable) -> Dict[str, Decimal]:
+    """Total flat fee per asset of the connector's ``OrderFilledEvent`` objects."""
     fees: Dict[str, Decimal] = defaultdict(Decimal)
     for event in fill_events:
         for token_amount in event.trade_fee.flat_fees:

@@ -1,11 +1,9 @@
-"""One bounded run of a strategy template on the sandbox exchange: the shared part of the XEMM and DCA runs.
+"""One bounded run of a Hummingbot strategy on the sandbox exchange (demo, template runs, chaos).
 
-:class:`SandboxTradingSession` starts the sandbox child process with a fresh key pair, isolates Hummingbot's data
-directory, builds Hummingbot's headless application (its ``TradingCore`` is the engine behind the client) with
-the given client settings and creates
-the ``backpack_sandbox`` connector with the account's keys. :meth:`settle` stops the strategy, cancels what is
-left, waits for final order states and reconciles the connector's fills and balances with the sandbox's ledger
-(``backpack_demo/ledger.py``).
+:class:`SandboxTradingSession` starts the sandbox child process with the run's key pair, isolates Hummingbot's
+data directory, builds Hummingbot's headless application (its ``TradingCore`` is the engine behind the client) and
+creates the ``backpack_sandbox`` connector with the account's keys; :meth:`~SandboxTradingSession.run_for` lets the
+strategy trade; :meth:`~SandboxTradingSession.settle` is the shared settle path (``settle.py``).
 """
 import asyncio
 import os
@@ -13,26 +11,24 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
-from backpack_demo.headless import (
+from backpack_harness import settle as settle_path
+from backpack_harness.headless import (
     EventRecorder,
     account_key_pair,
     configure_logging,
     isolate_hummingbot_data_dir,
     totals,
-    wait_for,
 )
-from backpack_demo.ledger import reconcile
-from backpack_demo.sandbox_process import SandboxProcess
+from backpack_harness.sandbox_process import SandboxProcess
 from hummingbot.client.config.client_config_map import ClientConfigMap
 from hummingbot.client.config.config_helpers import ClientConfigAdapter
 from hummingbot.client.hummingbot_application import HummingbotApplication
 from hummingbot.client.settings import AllConnectorSettings
-from hummingbot.core.event.events import MarketEvent
 
-SETTLE_TIMEOUT_S = 30.0
+#: One market at twice the default pace of the sandbox's background traders: several fills even in a short run.
 SANDBOX_ARGS = ["--markets", "SOL_USDC", "--flow-pace", "2"]
 
 
@@ -94,7 +90,8 @@ class SandboxTradingSession:
                 for connector in list(self.core.connector_manager.connectors.values()):
                     await connector.stop_network()
         finally:
-            await self.sandbox.stop()
+            if self.sandbox is not None:
+                await self.sandbox.stop()
 
     async def run_for(self, duration_s: float, progress: Callable[[float], str], out: Callable[[str], None],
                       interval_s: float = 5.0, until: Optional[Callable[[], bool]] = None) -> float:
@@ -111,36 +108,7 @@ class SandboxTradingSession:
                 next_line += interval_s
         return time.monotonic() - started
 
-    async def settle(self) -> Dict[str, Any]:
-        """Stop the strategy, cancel every open order of the sandbox connector, wait for final states and
-        reconcile with the sandbox ledger. Returns the report's ledger part."""
-        strategy = self.core.strategy
-        if strategy is not None and hasattr(strategy, "on_stop") and asyncio.iscoroutinefunction(strategy.on_stop):
-            await strategy.on_stop()  # V2 scripts: the executor orchestrator closes its executors
-        await self.core.stop_strategy()
-        await self.connector.cancel_all(SETTLE_TIMEOUT_S)
-        await wait_for(lambda: not any(o.is_open for o in self.connector.in_flight_orders.values()), SETTLE_TIMEOUT_S)
-        exchange_fills = await self.sandbox.fills()
-        await wait_for(lambda: self.recorder.count(MarketEvent.OrderFilled) >= len(exchange_fills), SETTLE_TIMEOUT_S)
-        await self.connector._update_balances()
-        exchange_orders = await self.sandbox.orders()
-        balances_end = totals(await self.sandbox.account())
-        connector_totals = {a: Decimal(str(v)) for a, v in self.connector.get_all_balances().items()}
-        fill_events = self.recorder.events(MarketEvent.OrderFilled)
-        check = reconcile(fill_events, exchange_fills, connector_totals, balances_end, self.balances_start)
-        return {
-            "orders_created": self.recorder.count(MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated),
-            "orders_filled": self.recorder.count(MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted),
-            "orders_cancelled": self.recorder.count(MarketEvent.OrderCancelled),
-            "orders_failed": self.recorder.count(MarketEvent.OrderFailure),
-            "fills": len(fill_events),
-            "exchange_fills": len(exchange_fills),
-            "open_orders_at_exit": len([o for o in exchange_orders if o.get("status") in ("New", "PartiallyFilled")]),
-            "balances_start": {k: str(v) for k, v in sorted(self.balances_start.items())},
-            "balances_end": {k: str(v) for k, v in sorted(balances_end.items())},
-            "ledger_match": check.match,
-            "ledger": {"missing_fills": check.missing_fills, "duplicate_fills": check.duplicate_fills,
-                       "unknown_fills": check.unknown_fills, "fill_mismatches": check.fill_mismatches,
-                       "balance_mismatches": check.balance_mismatches,
-                       "conservation_mismatches": check.conservation_mismatches},
-        }
+    async def settle(self, timeout_s: float = settle_path.SETTLE_TIMEOUT_S, refresh_balances: bool = True,
+                     after_stop: Optional[Callable[[], Awaitable[Any]]] = None) -> settle_path.Settlement:
+        """Stop, cancel, wait and reconcile: :func:`backpack_harness.settle.settle` on this session."""
+        return await settle_path.settle(self, timeout_s, refresh_balances, after_stop)

@@ -1,8 +1,8 @@
-"""Hummingbot without its terminal UI: ``TradingCore`` (the engine the client itself drives), our connector on
-the ``backpack_sandbox`` domain, Hummingbot's own strategy start-up code and a real-time clock.
+"""Pieces of headless Hummingbot runs on the sandbox: data directory and logging, the run's key pair, an event
+recorder, a rate-oracle source priced from the connector's own books, condition waits and balance totals.
 
-Nothing here changes Hummingbot: strategies are loaded from their YAML config files through Hummingbot's config
-machinery and started with ``TradingCore.start_strategy`` exactly as the ``start`` command does.
+Nothing here changes Hummingbot: strategies are started with ``TradingCore.start_strategy`` as the ``start``
+command does (``session.py``).
 """
 import asyncio
 import base64
@@ -16,14 +16,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from nacl.signing import SigningKey
 
-from hummingbot import set_prefix_path
+from hummingbot import set_prefix_path  # type: ignore[attr-defined]
 from hummingbot.connector.exchange_base import ExchangeBase
 from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.rate_oracle.rate_oracle import RateOracle
 from hummingbot.core.rate_oracle.sources.rate_source_base import RateSourceBase
 
-#: Market events the demo and the chaos run count.
+#: Market events a run records.
 RECORDED_EVENTS = (
     MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated, MarketEvent.OrderFilled,
     MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted, MarketEvent.OrderCancelled,
@@ -63,13 +63,14 @@ class ConnectorRateSource(RateSourceBase):
 
 
 def use_connector_prices_for_rate_oracle(connector: ExchangeBase) -> None:
+    """Price the rate oracle from ``connector``'s books; call it last before a strategy start (Hummingbot resets the
+    oracle's source whenever it validates its client config)."""
     RateOracle.get_instance().source = ConnectorRateSource(connector)
 
 
 class EventRecorder:
-    """Keeps EVERY market event of ``RECORDED_EVENTS`` a connector emits, by event type. (Hummingbot's
-    ``EventLogger`` keeps only the last 50 events of a kind: a longer run lost its early fills and orders from the
-    reconciliation — found by ``make chaos``.)"""
+    """Keeps every market event of ``RECORDED_EVENTS`` a connector emits, by event type, in order (Hummingbot's
+    ``EventLogger`` keeps only the last 50 of a kind)."""
 
     def __init__(self, connector: ExchangeBase):
         self._events: Dict[MarketEvent, List] = {event: [] for event in RECORDED_EVENTS}
@@ -79,6 +80,7 @@ class EventRecorder:
             connector.add_listener(event, forwarder)
 
     def events(self, *event_types: MarketEvent) -> List:
+        """The events of ``event_types``, grouped by type in the order given."""
         return [e for t in event_types for e in self._events[t]]
 
     def count(self, *event_types: MarketEvent) -> int:

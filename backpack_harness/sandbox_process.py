@@ -1,14 +1,14 @@
 """Run the sandbox exchange (``python -m backpack_sandbox serve``) as a child process and talk to its control API.
 
-The child gets the demo account's API key by flag and its secret through the environment
+The child gets the run account's API key by flag and its secret through the environment
 (``BACKPACK_SANDBOX_SECRET``), so the secret never appears on a command line or in the sandbox's output.
 """
 import asyncio
 import os
 import sys
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
+from urllib.parse import quote
 
 import aiohttp
 
@@ -20,8 +20,8 @@ START_TIMEOUT_S = 60.0
 class SandboxProcess:
     """Async context manager around the sandbox child process.
 
-    :param api_key: base64 public key of the demo account.
-    :param secret: base64 seed of the demo account (passed via the environment only).
+    :param api_key: base64 public key of the run's account.
+    :param secret: base64 seed of the run's account (passed via the environment only).
     :param balances: starting balances, e.g. ``{"SOL": "100", "USDC": "20000"}``.
     :param extra_args: further ``serve`` flags (``--fault ...``, ``--markets ...``).
     """
@@ -92,6 +92,7 @@ class SandboxProcess:
             del self.output[:-200]
 
     async def stop(self) -> None:
+        """Close the control session and end the child (terminate, kill after 10 s); safe to call twice."""
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -115,6 +116,7 @@ class SandboxProcess:
             return await response.json(content_type=None)
 
     async def account(self) -> Dict[str, Any]:
+        """The account view: ``accountId`` and ``balances`` (asset → ``available``/``locked``/``staked``)."""
         return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}")
 
     async def fills(self) -> List[Dict[str, Any]]:
@@ -132,4 +134,5 @@ class SandboxProcess:
         return fills
 
     async def orders(self) -> List[Dict[str, Any]]:
+        """Every order of the account (open and final): ``id``, ``clientId``, ``status``, … (§5.11 shape)."""
         return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}/orders")

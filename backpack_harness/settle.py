@@ -1,0 +1,168 @@
+"""The one settle-and-report path of every sandbox run (demo, template runs, chaos).
+
+:func:`settle`: stop the strategy → cancel every open order → wait for final states and for every ledger fill →
+reconcile the connector's fills and balances with the sandbox ledger (``ledger.py``). :meth:`Settlement.report`
+gives the report fields every run shares, :func:`summary_lines` the printed summary, :func:`write_report` the JSON.
+"""
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+
+from backpack_harness.headless import EventRecorder, totals, wait_for
+from backpack_harness.ledger import LedgerCheck, fees_by_asset, reconcile
+from hummingbot.core.event.events import MarketEvent
+
+if TYPE_CHECKING:  # pragma: no cover
+    from backpack_harness.session import SandboxTradingSession
+
+#: Ceiling (s) of the whole settle once the orders are cancelled; every wait ends as soon as its condition holds.
+SETTLE_TIMEOUT_S = 30.0
+#: Seconds ``cancel_all`` may take.
+CANCEL_TIMEOUT_S = 30.0
+#: Every later wait gets at least this many seconds, even past the ceiling.
+MIN_WAIT_S = 5.0
+EXCHANGE_OPEN = ("New", "PartiallyFilled")
+RULE = "=" * 72
+
+
+@dataclass
+class Settlement:
+    """What the settle saw: the connector's events and balances, the sandbox's fills, orders and balances."""
+
+    recorder: EventRecorder
+    exchange_fills: List[Dict[str, Any]]
+    exchange_orders: List[Dict[str, Any]]
+    balances_start: Dict[str, Decimal]
+    balances_end: Dict[str, Decimal]
+    connector_totals: Dict[str, Decimal]
+    ledger: LedgerCheck
+    settle_s: float
+
+    @property
+    def fill_events(self) -> List:
+        return self.recorder.events(MarketEvent.OrderFilled)
+
+    @property
+    def open_orders_at_exit(self) -> List[Dict[str, Any]]:
+        """The account's orders still ``New``/``PartiallyFilled`` on the exchange."""
+        return [o for o in self.exchange_orders if o.get("status") in EXCHANGE_OPEN]
+
+    def report(self) -> Dict[str, Any]:
+        """The report fields every run shares (JSON-able: amounts as strings)."""
+        recorder, check = self.recorder, self.ledger
+        return {
+            "orders_created": recorder.count(MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated),
+            "orders_filled": recorder.count(MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted),
+            "orders_cancelled": recorder.count(MarketEvent.OrderCancelled),
+            "orders_failed": recorder.count(MarketEvent.OrderFailure),
+            "fills": len(self.fill_events),
+            "exchange_fills": len(self.exchange_fills),
+            "open_orders_at_exit": len(self.open_orders_at_exit),
+            "balances_start": _strings(self.balances_start),
+            "balances_end": _strings(self.balances_end),
+            "fees_paid": _strings(fees_by_asset(self.fill_events)),
+            "ledger_match": check.match,
+            "ledger": {"missing_fills": check.missing_fills, "duplicate_fills": check.duplicate_fills,
+                       "unknown_fills": check.unknown_fills, "fill_mismatches": check.fill_mismatches,
+                       "balance_mismatches": check.balance_mismatches,
+                       "conservation_mismatches": check.conservation_mismatches},
+            "settle_s": round(self.settle_s, 1),
+        }
+
+
+def _strings(amounts: Dict[str, Decimal]) -> Dict[str, str]:
+    return {asset: str(amount) for asset, amount in sorted(amounts.items())}
+
+
+def _connector_totals(connector: Any) -> Dict[str, Decimal]:
+    return {asset: Decimal(str(amount)) for asset, amount in connector.get_all_balances().items()}
+
+
+def balances_agree(ours: Dict[str, Decimal], theirs: Dict[str, Decimal]) -> bool:
+    """True when every asset's total is equal on both sides (a missing asset counts as 0)."""
+    return all(ours.get(a, Decimal(0)) == theirs.get(a, Decimal(0)) for a in set(ours) | set(theirs))
+
+
+def order_final(order: Any) -> bool:
+    """A tracked ``InFlightOrder`` in its final state: done and no longer open."""
+    return order.is_done and not order.is_open
+
+
+async def settle(session: "SandboxTradingSession", timeout_s: float = SETTLE_TIMEOUT_S,
+                 refresh_balances: bool = True,
+                 after_stop: Optional[Callable[[], Awaitable[Any]]] = None) -> Settlement:
+    """Stop the session's strategy, cancel every open order of its connector, wait and reconcile.
+
+    :param timeout_s: ceiling of the waits after the cancel (order states, fill events, balances), shared by them;
+        each still gets at least ``MIN_WAIT_S``.
+    :param refresh_balances: fetch the connector's balances once before comparing; ``False`` leaves them to the
+        connector's own updates (the wait then ends when they agree with the exchange or at the ceiling).
+    :param after_stop: awaited once the strategy stopped, before the cancel (e.g. clearing injected faults).
+    """
+    core, connector, sandbox, recorder = session.core, session.connector, session.sandbox, session.recorder
+    assert sandbox is not None and recorder is not None, "settle a started session"
+    strategy = core.strategy
+    if strategy is not None and asyncio.iscoroutinefunction(getattr(strategy, "on_stop", None)):
+        await strategy.on_stop()  # V2 scripts: the executor orchestrator closes its executors
+    await core.stop_strategy()
+    if after_stop is not None:
+        await after_stop()
+    started = time.monotonic()
+
+    def remaining() -> float:
+        return max(MIN_WAIT_S, timeout_s - (time.monotonic() - started))
+
+    await connector.cancel_all(CANCEL_TIMEOUT_S)
+    await wait_for(lambda: all(order_final(o) for o in connector.in_flight_orders.values()), timeout_s)
+    exchange_fills = await sandbox.fills()
+    await wait_for(lambda: recorder.count(MarketEvent.OrderFilled) >= len(exchange_fills), remaining())
+    balances_end = totals(await sandbox.account())
+    if refresh_balances:
+        await connector._update_balances()
+    await wait_for(lambda: balances_agree(_connector_totals(connector), balances_end), remaining())
+    settle_s = time.monotonic() - started
+    exchange_orders = await sandbox.orders()
+    connector_totals = _connector_totals(connector)
+    check = reconcile(recorder.events(MarketEvent.OrderFilled), exchange_fills, connector_totals, balances_end,
+                      session.balances_start)
+    return Settlement(recorder, exchange_fills, exchange_orders, session.balances_start, balances_end,
+                      connector_totals, check, settle_s)
+
+
+def ledger_failure(report: Dict[str, Any]) -> Optional[str]:
+    """Why a settled run fails the ledger checks (mismatch, orders left open), or None."""
+    if not report["ledger_match"]:
+        return "the connector's fills/balances do not match the exchange ledger"
+    if report["open_orders_at_exit"]:
+        return f"{report['open_orders_at_exit']} orders were still open at exit"
+    return None
+
+
+def row(label: str, value: Any) -> str:
+    return f"  {label:<19} {value}"
+
+
+def summary_lines(title: str, report: Dict[str, Any], extra_rows: Sequence[Tuple[str, Any]] = ()) -> List[str]:
+    """The printed summary of a run's report: the shared rows, then ``extra_rows`` (label, value)."""
+    rows = [
+        ("duration", f"{report['duration_s']} s"),
+        ("orders created", f"{report['orders_created']}  (filled {report['orders_filled']}, "
+                           f"cancelled {report['orders_cancelled']}, failed {report['orders_failed']})"),
+        ("fills", f"{report['fills']} (exchange ledger: {report['exchange_fills']})"),
+        ("open orders at exit", report["open_orders_at_exit"]),
+        ("balances start", report["balances_start"]),
+        ("balances end", report["balances_end"]),
+        ("fees paid", report["fees_paid"]),
+        ("ledger", "MATCH" if report["ledger_match"] else "MISMATCH"),
+        *extra_rows,
+    ]
+    return [RULE, title, *(row(label, value) for label, value in rows), RULE]
+
+
+def write_report(report: Dict[str, Any], path: Path) -> None:
+    """Write ``report`` as indented JSON (non-JSON values as ``str``)."""
+    Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")

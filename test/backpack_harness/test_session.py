@@ -1,0 +1,45 @@
+"""The sandbox session: a real sandbox child, Hummingbot's headless application and our connector; ``run_for``."""
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from backpack_harness.session import SandboxTradingSession
+
+
+def test_run_for_prints_progress_every_interval_and_stops_early_when_until_holds(tmp_path):
+    session = SandboxTradingSession(trading_pairs=["SOL-USDC"], log_path=tmp_path / "run.log")
+    lines, calls = [], []
+
+    def until():
+        calls.append(1)
+        return len(lines) >= 2
+
+    elapsed = asyncio.run(session.run_for(60.0, lambda t: f"at {t:.2f}", lines.append, interval_s=0.1, until=until))
+    assert len(lines) == 2 and elapsed < 30.0
+    assert all(line.startswith("at ") for line in lines)
+
+
+def test_run_for_returns_after_the_duration_without_until(tmp_path):
+    session = SandboxTradingSession(trading_pairs=["SOL-USDC"], log_path=tmp_path / "run.log")
+    lines = []
+    elapsed = asyncio.run(session.run_for(0.5, lambda t: "tick", lines.append, interval_s=0.2))
+    assert 0.5 <= elapsed < 30.0 and len(lines) >= 2 and set(lines) == {"tick"}
+
+
+@pytest.mark.e2e
+def test_a_session_connects_our_connector_to_its_sandbox_and_settles_with_nothing_traded(tmp_path):
+    async def scenario():
+        async with SandboxTradingSession(trading_pairs=["SOL-USDC"], log_path=tmp_path / "run.log",
+                                         sandbox_args=["--markets", "SOL_USDC", "--no-flow"]) as session:
+            assert session.connector.name == "backpack_sandbox"
+            assert session.balances_start == {"SOL": Decimal("100"), "USDC": Decimal("20000")}
+            settlement = await session.settle(timeout_s=10.0)
+            process = session.sandbox._process
+        return settlement, process
+
+    settlement, process = asyncio.run(scenario())
+    report = settlement.report()
+    assert report["orders_created"] == 0 and report["fills"] == 0 == report["exchange_fills"]
+    assert report["ledger_match"] is True and report["open_orders_at_exit"] == 0
+    assert process.returncode is not None  # the child ended with the session

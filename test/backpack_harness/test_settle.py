@@ -1,0 +1,198 @@
+"""The one settle path: call order, waits on conditions, the balance policy, report fields and summary rows."""
+import asyncio
+import json
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from backpack_harness import settle as settle_module
+from backpack_harness.headless import EventRecorder
+from backpack_harness.settle import ledger_failure, order_final, settle, summary_lines, write_report
+from hummingbot.core.data_type.common import OrderType, TradeType
+from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount
+from hummingbot.core.event.events import BuyOrderCreatedEvent, MarketEvent, OrderFilledEvent
+from hummingbot.core.pubsub import PubSub
+
+D = Decimal
+START = {"SOL": D("10"), "USDC": D("1000")}
+END = {"SOL": D("10.999"), "USDC": D("900")}
+LEDGER_FILL = {"tradeId": 7, "orderId": "x1", "price": "100", "quantity": "1", "fee": "0.001", "feeSymbol": "SOL"}
+
+
+def fill_event():
+    return OrderFilledEvent(0.0, "c1", "SOL-USDC", TradeType.BUY, OrderType.LIMIT, D("100"), D("1"),
+                            AddedToCostTradeFee(flat_fees=[TokenAmount("SOL", D("0.001"))]), "7")
+
+
+def account(balances):
+    return {"accountId": 1, "balances": {a: {"available": str(v), "locked": "0"} for a, v in balances.items()}}
+
+
+class Order(SimpleNamespace):
+    pass
+
+
+class FakeConnector(PubSub):
+    def __init__(self, calls, balances):
+        super().__init__()
+        self.calls, self.balances = calls, dict(balances)
+        self.in_flight_orders = {}
+        self.refreshed_balances = None
+
+    async def cancel_all(self, timeout_s):
+        self.calls.append(("cancel_all", timeout_s))
+        return []
+
+    async def _update_balances(self):
+        self.calls.append("refresh")
+        if self.refreshed_balances is not None:
+            self.balances = dict(self.refreshed_balances)
+
+    def get_all_balances(self):
+        return dict(self.balances)
+
+
+class FakeSandbox:
+    def __init__(self, calls, fills, orders, end):
+        self.calls, self._fills, self._orders, self._end = calls, fills, orders, end
+
+    async def fills(self):
+        self.calls.append("fills")
+        return list(self._fills)
+
+    async def account(self):
+        return account(self._end)
+
+    async def orders(self):
+        return list(self._orders)
+
+
+class Strategy:
+    def __init__(self, calls):
+        self.calls = calls
+
+    async def on_stop(self):
+        self.calls.append("on_stop")
+
+
+class Core:
+    def __init__(self, calls, strategy):
+        self.calls, self.strategy = calls, strategy
+
+    async def stop_strategy(self):
+        self.calls.append("stop_strategy")
+
+
+def session(calls, connector_balances, fills=(LEDGER_FILL,), orders=(), end=END, strategy=True):
+    connector = FakeConnector(calls, connector_balances)
+    return SimpleNamespace(core=Core(calls, Strategy(calls) if strategy else None), connector=connector,
+                           sandbox=FakeSandbox(calls, fills, orders, end), recorder=EventRecorder(connector),
+                           balances_start=dict(START))
+
+
+def test_settle_stops_then_cancels_then_waits_for_fills_and_reports_a_match():
+    async def scenario():
+        calls = []
+        s = session(calls, END, orders=[{"status": "Filled"}, {"status": "Cancelled"}])
+        s.connector.trigger_event(MarketEvent.BuyOrderCreated, BuyOrderCreatedEvent(
+            0.0, OrderType.LIMIT, "SOL-USDC", D("1"), D("100"), "c1", 0.0))
+
+        async def after_stop():
+            calls.append("after_stop")
+
+        # The fill event arrives only after the settle has read the ledger: the settle waits for it.
+        asyncio.get_running_loop().call_later(0.3, s.connector.trigger_event, MarketEvent.OrderFilled, fill_event())
+        settlement = await settle(s, timeout_s=10.0, after_stop=after_stop)
+        return calls, settlement
+
+    calls, settlement = asyncio.run(scenario())
+    assert calls == ["on_stop", "stop_strategy", "after_stop", ("cancel_all", settle_module.CANCEL_TIMEOUT_S),
+                     "fills", "refresh"]
+    report = settlement.report()
+    assert report["orders_created"] == 1 and report["fills"] == 1 and report["exchange_fills"] == 1
+    assert report["open_orders_at_exit"] == 0 and report["ledger_match"] is True
+    assert report["fees_paid"] == {"SOL": "0.001"}
+    assert report["balances_start"] == {"SOL": "10", "USDC": "1000"}
+    assert report["balances_end"] == {"SOL": "10.999", "USDC": "900"}
+    assert set(report["ledger"]) == {"missing_fills", "duplicate_fills", "unknown_fills", "fill_mismatches",
+                                     "balance_mismatches", "conservation_mismatches"}
+    assert report["settle_s"] < 10.0
+
+
+def test_settle_without_refresh_waits_for_the_connectors_own_balance_update(monkeypatch):
+    async def scenario():
+        calls = []
+        s = session(calls, START, fills=(), end=START, strategy=False)
+        s.sandbox._end = dict(START, USDC=D("999"))  # a fee the connector learns of later, by itself
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, s.connector.balances.update, {"USDC": D("999")})
+        settlement = await settle(s, timeout_s=10.0, refresh_balances=False)
+        return calls, settlement
+
+    calls, settlement = asyncio.run(scenario())
+    assert "refresh" not in calls and "on_stop" not in calls
+    assert settlement.ledger.balance_mismatches == {}
+    assert settlement.connector_totals["USDC"] == D("999")
+
+
+def test_settle_reports_what_never_settled_once_the_ceiling_passed(monkeypatch):
+    monkeypatch.setattr(settle_module, "MIN_WAIT_S", 0.05)
+
+    async def scenario():
+        s = session([], dict(END, USDC=D("901")), orders=[{"status": "New"}, {"status": "PartiallyFilled"}])
+        s.connector.in_flight_orders = {"c2": Order(is_done=False, is_open=True)}
+        return await settle(s, timeout_s=0.1)
+
+    settlement = asyncio.run(scenario())
+    report = settlement.report()
+    assert report["open_orders_at_exit"] == 2
+    assert report["ledger"]["missing_fills"] == ["7"]
+    assert report["ledger"]["balance_mismatches"] == {"USDC": {"connector": "901", "exchange": "900"}}
+    assert report["ledger_match"] is False
+
+
+@pytest.mark.parametrize("is_done, is_open, final", [(True, False, True), (True, True, False),
+                                                     (False, True, False), (False, False, False)])
+def test_an_order_is_final_when_done_and_no_longer_open(is_done, is_open, final):
+    assert order_final(Order(is_done=is_done, is_open=is_open)) is final
+
+
+BASE = {"duration_s": 30.0, "orders_created": 4, "orders_filled": 2, "orders_cancelled": 2, "orders_failed": 0,
+        "fills": 3, "exchange_fills": 3, "open_orders_at_exit": 0, "balances_start": {"SOL": "10"},
+        "balances_end": {"SOL": "11"}, "fees_paid": {"SOL": "0.001"}, "ledger_match": True}
+
+
+def test_summary_lines_hold_the_shared_rows_then_the_runs_own():
+    lines = summary_lines("Title", BASE, [("hedges", "2 fills")])
+    assert lines[0] == lines[-1] == "=" * 72 and lines[1] == "Title"
+    assert "  duration            30.0 s" in lines
+    assert "  orders created      4  (filled 2, cancelled 2, failed 0)" in lines
+    assert "  fills               3 (exchange ledger: 3)" in lines
+    assert "  open orders at exit 0" in lines
+    assert lines[-3:-1] == ["  ledger              MATCH", "  hedges              2 fills"]
+    assert "  ledger              MISMATCH" in summary_lines("Title", dict(BASE, ledger_match=False))
+
+
+def test_ledger_failure_names_a_mismatch_first_then_open_orders():
+    assert ledger_failure(BASE) is None
+    assert "do not match" in ledger_failure(dict(BASE, ledger_match=False, open_orders_at_exit=2))
+    assert ledger_failure(dict(BASE, open_orders_at_exit=2)) == "2 orders were still open at exit"
+
+
+def test_write_report_writes_indented_json_with_decimals_as_strings(tmp_path):
+    path = tmp_path / "report.json"
+    write_report({"a": D("1.50"), "b": [1]}, path)
+    assert json.loads(path.read_text()) == {"a": "1.50", "b": [1]}
+    assert path.read_text().endswith("\n") and "\n  " in path.read_text()
+
+
+def test_settle_with_refresh_compares_the_refreshed_balances():
+    async def scenario():
+        s = session([], START)
+        s.connector.refreshed_balances = END
+        asyncio.get_running_loop().call_soon(s.connector.trigger_event, MarketEvent.OrderFilled, fill_event())
+        return await settle(s, timeout_s=10.0)
+
+    settlement = asyncio.run(scenario())
+    assert settlement.connector_totals == END and settlement.ledger.match
