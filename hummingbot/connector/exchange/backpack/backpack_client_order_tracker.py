@@ -14,7 +14,7 @@ profile: ~2 of 8 s). Here the lookup reads the two maps directly, with the base'
   list: the base's lookup finds it among the cached orders first and never cleared it, so it was re-cancelled
   every few seconds for as long as the bot ran.
 """
-from typing import Optional
+from typing import Any, Optional
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
@@ -36,6 +36,23 @@ class BackpackClientOrderTracker(ClientOrderTracker):
         if exchange_order_id is None:
             return None
         return super().fetch_order(client_order_id=None, exchange_order_id=exchange_order_id)
+
+    def find_order(self, client_id: Any, exchange_order_id: Any) -> Optional[InFlightOrder]:
+        """The tracked (active, cached or lost) order of a WS/REST ``clientId`` and order id, or None. A clientId
+        match whose known exchange order id differs is another order (ids are only uint32): None."""
+        exchange_order_id = str(exchange_order_id) if exchange_order_id is not None else None
+        if client_id is not None:
+            client_order_id = str(client_id)
+            order = (self.fetch_tracked_order(client_order_id) or self.fetch_cached_order(client_order_id)
+                     or self.fetch_lost_order(client_order_id=client_order_id))
+            if order is None:
+                return None
+            if order.exchange_order_id and exchange_order_id and order.exchange_order_id != exchange_order_id:
+                return None
+            return order
+        if exchange_order_id is None:
+            return None
+        return self.all_fillable_orders_by_exchange_order_id.get(exchange_order_id)
 
     def complete_if_fully_filled(self, client_order_id: str, timestamp: float) -> bool:
         """Move an open order whose fills add up to its amount to FILLED; True when it did. (``is_done`` is already

@@ -183,6 +183,19 @@ def build_order_payload(symbol: str, trade_type: TradeType, order_type: OrderTyp
     return payload
 
 
+def order_reference(client_order_id: str, exchange_order_id: Optional[str]) -> Dict[str, Any]:
+    """``{"clientId": int}`` when the client order id is a uint32 decimal (ours always are), else
+    ``{"orderId": ...}`` (orders restored from another connector's ids). Backpack takes exactly one (§5.7).
+
+    :raises ValueError: neither is usable.
+    """
+    if client_order_id.isdigit() and int(client_order_id) <= CONSTANTS.MAX_CLIENT_ID:
+        return {"clientId": int(client_order_id)}
+    if exchange_order_id:
+        return {"orderId": exchange_order_id}
+    raise ValueError(f"order {client_order_id} has neither a uint32 clientId nor an exchange order id")
+
+
 # ------------------------------------------------------------------------------------------- order states
 def is_post_only_taker_expiry(reason: Any) -> bool:
     """True when an expiry reason (REST ``expiryReason`` PascalCase, WS ``R`` format UNCONFIRMED, §8.5) says a

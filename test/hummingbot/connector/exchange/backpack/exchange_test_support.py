@@ -79,8 +79,8 @@ class ExchangeTestCase(IsolatedAsyncioWrapperTestCase):
             self.exchange.add_listener(event, self.events[event])
 
     def tearDown(self):
-        for task in [*self.exchange._unknown_outcome_orders.values(), *self.exchange._missed_fill_fetches.values()]:
-            task.cancel()
+        self.exchange._unknown_outcomes.cancel_pending()
+        self.exchange._fills.cancel_pending()
         super().tearDown()
 
     def ev(self, event: MarketEvent) -> list:

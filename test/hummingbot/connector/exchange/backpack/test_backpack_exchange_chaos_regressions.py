@@ -41,15 +41,15 @@ class RateLimitRegressionTests(ExchangeTestCase):
                                                                      is_auth_required=True) for _ in range(5)],
                                            return_exceptions=True)
         self.assertEqual(5, len([r for r in results if isinstance(r, Exception)]))
-        self.assertEqual(CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S, self.exchange._backoff_s)
-        self.assertLessEqual(self.exchange._backoff_remaining_s(), CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S)
+        self.assertEqual(CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S, self.exchange._rest.backoff_s)
+        self.assertLessEqual(self.exchange._rest.backoff_remaining_s(), CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S)
 
     async def test_a_429_after_the_pause_ended_doubles_it(self):
-        self.exchange._start_rate_limit_backoff(CONSTANTS.BALANCE_PATH_URL)
-        first = self.exchange._backoff_s
-        self.exchange._backoff_until = 0.0  # the pause is over
-        self.exchange._start_rate_limit_backoff(CONSTANTS.BALANCE_PATH_URL)
-        self.assertEqual(first * 2, self.exchange._backoff_s)
+        self.exchange._rest.start_backoff(CONSTANTS.BALANCE_PATH_URL)
+        first = self.exchange._rest.backoff_s
+        self.exchange._rest.backoff_until = 0.0  # the pause is over
+        self.exchange._rest.start_backoff(CONSTANTS.BALANCE_PATH_URL)
+        self.assertEqual(first * 2, self.exchange._rest.backoff_s)
 
     async def test_a_rate_limited_network_check_still_means_connected(self):
         with aioresponses() as mock_api:
@@ -57,7 +57,7 @@ class RateLimitRegressionTests(ExchangeTestCase):
             self.assertEqual(NetworkStatus.CONNECTED, await self.exchange.check_network())
             self.assertEqual(NetworkStatus.CONNECTED, await self.exchange.check_network())  # pause: no request
             self.assertEqual(1, sum(len(calls) for calls in mock_api.requests.values()))
-            self.exchange._backoff_until = 0.0  # the pause is over
+            self.exchange._rest.backoff_until = 0.0  # the pause is over
             mock_api.get(url(CONSTANTS.STATUS_PATH_URL), status=503, body="")
             self.assertEqual(NetworkStatus.NOT_CONNECTED, await self.exchange.check_network())
 
@@ -98,7 +98,7 @@ class CancelRaceRegressionTests(ExchangeTestCase):
         self.assertTrue(order.is_failure)
 
     async def test_a_cancel_not_found_looks_the_order_up_and_applies_its_fills_and_final_state(self):
-        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+        self.exchange._fills.MISSED_FILLS_DELAY_S = 0.0
         order = self.track(client_order_id="42", exchange_order_id="4239996998", amount="1", price="150")
         fill = {"tradeId": 9001, "orderId": "4239996998", "clientId": "42", "symbol": self.symbol, "side": "Bid",
                 "price": "150", "quantity": "1", "fee": "0.001", "feeSymbol": "SOL", "isMaker": True,
@@ -124,7 +124,7 @@ class MissedFillsRegressionTests(ExchangeTestCase):
 
     def setUp(self):
         super().setUp()
-        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+        self.exchange._fills.MISSED_FILLS_DELAY_S = 0.0
 
     def rest_fill(self, trade_id, qty, order_id="4239996998", client_id="42"):
         return {"tradeId": trade_id, "orderId": order_id, "clientId": client_id, "symbol": self.symbol, "side": "Bid",
@@ -161,7 +161,7 @@ class MissedFillsRegressionTests(ExchangeTestCase):
                                                                         z="0.5"))
             await wait_for(lambda: len(self.ev(MarketEvent.OrderCancelled)) == 1)
             await asyncio.sleep(0.05)
-        self.assertEqual({}, self.exchange._missed_fill_fetches)
+        self.assertEqual({}, self.exchange._fills.missed_fill_fetches)
         self.assertEqual(0, self.exchange.metrics_snapshot()["rest"]["missed_fills_fetches"])
         self.assertFalse(self.logged("WARNING", "missed fills"))
 
@@ -185,7 +185,7 @@ class TrackerRegressionTests(ExchangeTestCase):
             self.exchange.trade_fee_schema())
 
     async def test_missed_fills_adding_up_to_the_amount_complete_the_order(self):
-        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+        self.exchange._fills.MISSED_FILLS_DELAY_S = 0.0
         order = self.track(client_order_id="42", exchange_order_id="7", amount="1", price="150")
         self.exchange._order_tracker.process_trade_update(self.rest_trade(order, 1, "0.4"))
         self.assertFalse(self.exchange._order_tracker.complete_if_fully_filled("42", 1.0))
@@ -193,7 +193,7 @@ class TrackerRegressionTests(ExchangeTestCase):
                 "isMaker": True, "timestamp": "2025-07-27T18:05:42.000"}
         with aioresponses() as mock_api:
             mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([fill]))
-            self.exchange._note_executed_quantity(order, "1")  # e.g. a status answer's executedQuantity
+            self.exchange._fills.note_executed_quantity(order, "1")  # e.g. a status answer's executedQuantity
             await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
         self.assertEqual(OrderState.FILLED, order.current_state)
         self.assertNotIn("42", self.exchange.in_flight_orders)
@@ -225,7 +225,7 @@ class TrackerRegressionTests(ExchangeTestCase):
             mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND, repeat=True)
             mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), callback=slow_history, repeat=True)
             first = asyncio.ensure_future(self.exchange._execute_cancel(self.pair, "42"))
-            await wait_for(lambda: "42" in self.exchange._closed_order_lookups)
+            await wait_for(lambda: "42" in self.exchange._cancels.closed_order_lookups)
             for _ in range(3):  # the strategy cancels again while the lookup waits
                 self.assertIsNone(await self.exchange._execute_cancel(self.pair, "42"))
             release.set()
@@ -242,7 +242,7 @@ class PlacementFillsRegressionTests(ExchangeTestCase):
     them, and only when the stream did not deliver them within ``MISSED_FILLS_DELAY_S``."""
 
     async def test_a_placement_answer_with_unseen_executed_quantity_fetches_the_fills(self):
-        self.exchange.MISSED_FILLS_DELAY_S = 0.0
+        self.exchange._fills.MISSED_FILLS_DELAY_S = 0.0
         order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
         fill = {"tradeId": 3, "orderId": "7", "price": "150", "quantity": "1", "fee": "0", "feeSymbol": "USDC",
                 "isMaker": False, "timestamp": "2025-07-27T18:05:42.000"}
@@ -254,7 +254,7 @@ class PlacementFillsRegressionTests(ExchangeTestCase):
         self.assertEqual(["3"], [str(e.exchange_trade_id) for e in self.ev(MarketEvent.OrderFilled)])
 
     async def test_no_fetch_when_the_stream_delivered_the_fill_in_time(self):
-        self.exchange.MISSED_FILLS_DELAY_S = 0.05
+        self.exchange._fills.MISSED_FILLS_DELAY_S = 0.05
         order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
         with aioresponses():  # a fetch would fail and be logged
             self.exchange._apply_order_answer(order, self.order_json(order, "Filled", exchange_order_id="7",
@@ -262,15 +262,15 @@ class PlacementFillsRegressionTests(ExchangeTestCase):
             self.exchange._process_user_stream_message(self.order_event(
                 order, "orderFill", "Filled", exchange_order_id="7", t=3, l="1", L="150", m=False, n="0",
                 N="USDC", z="1"))
-            await wait_for(lambda: not self.exchange._missed_fill_fetches)
+            await wait_for(lambda: not self.exchange._fills.missed_fill_fetches)
         self.assertEqual(1, len(self.ev(MarketEvent.OrderFilled)))
         self.assertEqual(0, self.exchange.metrics_snapshot()["rest"]["missed_fills_fetches"])
 
     async def test_an_unknown_outcome_order_found_filled_gets_its_missed_fills(self):
         """11. a 503'd order (placed after all) that filled at once: the reconciliation found it Filled, but the
         fills fetch had no exchange order id yet (Hummingbot sets it only after waiting for fills)."""
-        self.exchange.MISSED_FILLS_DELAY_S = 0.0
-        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,)
+        self.exchange._fills.MISSED_FILLS_DELAY_S = 0.0
+        self.exchange._unknown_outcomes.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,)
         order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
         fill = {"tradeId": 4, "orderId": "7", "price": "150", "quantity": "1", "fee": "0", "feeSymbol": "USDC",
                 "isMaker": False, "timestamp": "2025-07-27T18:05:42.000"}
@@ -279,21 +279,21 @@ class PlacementFillsRegressionTests(ExchangeTestCase):
             mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body=json.dumps([
                 self.order_json(order, "Filled", exchange_order_id="7", executed="1")]))
             mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([fill]))
-            self.exchange._on_unknown_outcome(order, IOError("503"))
+            self.exchange._unknown_outcomes.start(order, IOError("503"))
             await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
         self.assertEqual(["4"], [str(e.exchange_trade_id) for e in self.ev(MarketEvent.OrderFilled)])
         self.assertFalse(self.logged("WARNING", "did not arrive on time"))
 
     async def test_unknown_outcome_checks_go_on_past_the_listed_delays_until_one_answers(self):
         """12. the clientId checks of a 503'd order stopped after five failed ones."""
-        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0, 0.0)
+        self.exchange._unknown_outcomes.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0, 0.0)
         order = self.track(client_order_id="42", exchange_order_id=None, amount="1", price="150")
         with aioresponses() as mock_api:
             for _ in range(6):
                 mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=500, body="")
             mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL),
                          body=json.dumps(self.order_json(order, "New", exchange_order_id="7")))
-            self.exchange._on_unknown_outcome(order, IOError("503"))
+            self.exchange._unknown_outcomes.start(order, IOError("503"))
             await wait_for(lambda: order.current_state is OrderState.OPEN)
         self.assertEqual("7", order.exchange_order_id)
         self.assertNotIn("42", self.exchange._order_tracker._order_not_found_records)
@@ -317,7 +317,7 @@ class LostOrdersRegressionTests(ExchangeTestCase):
                 await self.exchange._update_lost_orders_status()
             calls = sum(len(c) for c in mock_api.requests.values())
         self.assertEqual(3, calls)  # one cancel, one fills query, one status query: once, not three times
-        self.exchange._lost_orders_next_check.clear()  # the interval passed
+        self.exchange._lost_orders_pacer.reset()  # the interval passed
         with aioresponses() as mock_api:
             mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]")
             mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=500, body="")

@@ -162,7 +162,7 @@ class PlacementTests(ExchangeTestCase):
 
     def test_client_order_id_skips_tracked_ids(self):
         self.track(client_order_id="5")
-        with patch("hummingbot.connector.exchange.backpack.backpack_exchange.secrets.randbelow", side_effect=[4, 4, 8]):
+        with patch("hummingbot.connector.exchange.backpack.backpack_client_order_ids.secrets.randbelow", side_effect=[4, 4, 8]):
             self.assertEqual("9", self.exchange._new_client_order_id())
 
     async def test_limit_maker_buy_sends_post_only_and_time_in_force(self):
@@ -212,7 +212,7 @@ class PlacementTests(ExchangeTestCase):
 class UnknownOutcomeTests(ExchangeTestCase):
     def setUp(self):
         super().setUp()
-        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
+        self.exchange._unknown_outcomes.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
 
     async def test_503_keeps_the_order_and_the_clientid_query_finds_it_open(self):
         with aioresponses() as mock_api:
@@ -389,19 +389,19 @@ class HttpErrorTests(ExchangeTestCase):
             with self.assertRaises(BackpackRateLimitError):
                 await self.exchange._update_trading_fees()
         self.assertTrue(self.logged("WARNING", "Backpack rate limit hit (HTTP 429"))
-        self.assertGreater(self.exchange._backoff_remaining_s(), 0)
+        self.assertGreater(self.exchange._rest.backoff_remaining_s(), 0)
         snapshot = self.exchange.metrics_snapshot()
         self.assertEqual(1, snapshot["rest"]["rate_limited_429"])
         self.assertGreater(snapshot["rate_limit_backoff_s"], 0)
         self.assertIn("rate-limit backoff active", " ".join(self.exchange.health().reasons))
         # the next request waits for the backoff to end
-        self.exchange._backoff_until = 0.0
-        self.exchange._backoff_s = 4.0
+        self.exchange._rest.backoff_until = 0.0
+        self.exchange._rest.backoff_s = 4.0
         with aioresponses() as mock_api:
             mock_api.get(url(CONSTANTS.ACCOUNT_PATH_URL), status=429, body="")
             with self.assertRaises(BackpackRateLimitError):
                 await self.exchange._update_trading_fees()
-        self.assertEqual(8.0, self.exchange._backoff_s)  # doubling
+        self.assertEqual(8.0, self.exchange._rest.backoff_s)  # doubling
 
     async def test_451_says_region_plainly(self):
         with aioresponses() as mock_api:
@@ -420,7 +420,7 @@ class HttpErrorTests(ExchangeTestCase):
             mock_api.get(url(CONSTANTS.ACCOUNT_PATH_URL), body=json.dumps({"spotMakerFee": "1", "spotTakerFee": "2"}))
             await self.exchange._update_trading_fees()
         resync.assert_awaited_once()
-        self.assertEqual(Decimal("0.0001"), self.exchange._maker_fee)
+        self.assertEqual(Decimal("0.0001"), self.exchange._fees.maker)
 
 
 class FillsPollingTests(ExchangeTestCase):

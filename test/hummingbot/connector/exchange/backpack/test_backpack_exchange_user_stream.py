@@ -135,21 +135,21 @@ class BalanceEventTests(ExchangeTestCase):
                         "S": staked}, stream=CONSTANTS.BALANCE_UPDATE_STREAM)
 
     def test_absolute_values_applied_with_lent_funds(self):
-        self.exchange._lent_balances = {"USDC": Decimal("100")}
+        self.exchange._balance_state.lent = {"USDC": Decimal("100")}
         self.exchange._process_user_stream_message(self.balance_event("USDC", "50", "25", "5"))
         self.assertEqual(Decimal("50"), self.exchange.available_balances["USDC"])
         self.assertEqual(Decimal("180"), self.exchange.get_balance("USDC"))
         self.assertTrue(self.exchange.real_time_balance_update)
 
     def test_event_older_than_rest_snapshot_ignored(self):
-        self.exchange._balances_requested_at_s = 1754939200.0
+        self.exchange._balance_state.requested_at_s = 1754939200.0
         self.exchange._account_available_balances["SOL"] = Decimal("7")
         self.exchange._process_user_stream_message(self.balance_event("SOL", "1", event_time_us=1754939110175879))
         self.assertEqual(Decimal("7"), self.exchange.available_balances["SOL"])
 
     async def test_missing_balance_stream_detected(self):
         order = self.track(amount="1")
-        self.exchange.BALANCE_STREAM_GRACE_S = 0.0
+        self.exchange._balance_state.BALANCE_STREAM_GRACE_S = 0.0
         self.exchange._process_user_stream_message(self.fill_event(order, 1, "0.5", "150", "PartiallyFilled"))
         with aioresponses() as mock_api:
             mock_api.get(url_regex(CONSTANTS.BALANCE_PATH_URL), body="{}")

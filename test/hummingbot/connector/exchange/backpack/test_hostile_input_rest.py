@@ -139,7 +139,7 @@ class HostileBodyTests(ExchangeTestCase):
     def _set_known_balances(self):
         self.exchange._account_balances.clear()
         self.exchange._account_available_balances.clear()
-        self.exchange._lent_balances = {}
+        self.exchange._balance_state.lent = {}
         self.exchange._account_balances.update({"OLD": Decimal("7")})
         self.exchange._account_available_balances.update({"OLD": Decimal("7")})
 
@@ -218,7 +218,7 @@ class HostileBodyTests(ExchangeTestCase):
     def test_a_bad_fill_never_hides_the_good_fills_of_the_same_answer(self):
         async def one(bad):
             self.forget_orders()
-            self.exchange._fills_cursor_ms.clear()
+            self.exchange._fills.cursor_ms.clear()
             orders = [self.track(str(i), f"e{i}", amount="10") for i in (1, 2, 3)]
             body = [fill(11, 1), bad, fill(13, 3)]
             with aioresponses() as mock_api:
@@ -254,7 +254,7 @@ class HostileBodyTests(ExchangeTestCase):
 
     # ------------------------------------------------------------------------------------- placement
     def test_an_unreadable_placement_answer_is_an_unknown_outcome_not_a_failure(self):
-        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
+        self.exchange._unknown_outcomes.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
 
         async def one(text):
             failures_before = len(self.ev(MarketEvent.OrderFailure))
@@ -312,7 +312,7 @@ class JunkAnswerTests(ExchangeTestCase):
     async def test_placement_answer_that_is_not_json_is_an_unknown_outcome(self):
         """Regression: a 200 placement answer that was not JSON (truncated, HTML) or not an order (``null``) made the
         order FAILED although Backpack had accepted it: an untracked open order on the exchange."""
-        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
+        self.exchange._unknown_outcomes.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
         for body in ('{"id": "77", "sta', "<html>oops</html>", "null"):
             with aioresponses() as mock_api:
                 mock_api.post(url(CONSTANTS.ORDER_PATH_URL), body=body)
@@ -335,11 +335,11 @@ class ErrorAnswerTests(ExchangeTestCase):
 
     def setUp(self):
         super().setUp()
-        self.exchange.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
+        self.exchange._unknown_outcomes.UNKNOWN_OUTCOME_RECHECK_DELAYS_S = (0.0,) * 6
 
     def reset_backoff(self):
-        self.exchange._backoff_until = 0.0
-        self.exchange._backoff_s = 0.0
+        self.exchange._rest.backoff_until = 0.0
+        self.exchange._rest.backoff_s = 0.0
 
     async def test_placement_refused_fails_clearly(self):
         expected = {401: "HTTP 401", 451: "region", 429: "HTTP 429"}
