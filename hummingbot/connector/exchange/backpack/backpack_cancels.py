@@ -11,11 +11,12 @@
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, Set, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, Set, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_errors import BackpackAPIError, BackpackRateLimitError
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import order_reference, order_update_from_order
+from hummingbot.connector.exchange.backpack.backpack_types import Order
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 
@@ -194,7 +195,8 @@ class BackpackCancelFlow:
             if tracked is None:
                 continue
             try:
-                update = order_update_from_order(element, tracked.client_order_id, tracked.trading_pair, timestamp)
+                update = order_update_from_order(cast(Order, element), tracked.client_order_id, tracked.trading_pair,
+                                                 timestamp)
             except (KeyError, ValueError) as e:
                 self._logger().warning(f"Unexpected cancel-all element {element!r}: {e!r}")
                 continue

@@ -1,4 +1,4 @@
-"""Exceptions the Backpack exchange raises for REST answers (``shared/backpack-api.md`` §6).
+"""Exceptions the Backpack exchange raises for REST answers (``docs/backpack-api.md`` §6).
 
 Every class derives from ``IOError`` (what Hummingbot's ``RESTAssistant`` raises for HTTP errors), so framework code
 that catches ``IOError`` keeps working. Messages carry the HTTP status, Backpack's ``code`` and ``message`` (§6.2) and

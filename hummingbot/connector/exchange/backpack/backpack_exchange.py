@@ -99,6 +99,7 @@ class BackpackExchange(ExchangePyBase):
     ORDER_HISTORY_SCAN_LIMIT = 1000
 
     web_utils = web_utils
+    _throttler: AsyncThrottler
 
     def __init__(self,
                  backpack_api_key: str,
@@ -343,7 +344,7 @@ class BackpackExchange(ExchangePyBase):
         self._symbol_map_view = trading_pair_and_symbol_map
         super()._set_trading_pair_symbol_map(trading_pair_and_symbol_map)
 
-    def trading_pair_associated_to_exchange_symbol(self, symbol: str):  # type: ignore[override]
+    def trading_pair_associated_to_exchange_symbol(self, symbol: str):
         """Awaitable trading pair of an exchange symbol; when the loaded map knows the symbol the result is also
         usable without ``await`` (``backpack_markets.ResolvedTradingPair``)."""
         mapping = self._symbol_map_view
@@ -401,6 +402,8 @@ class BackpackExchange(ExchangePyBase):
         self._check_balance_stream()
         state = self._balance_state
         state.requested_at_s = self._time_synchronizer.time()
+        capital: Any
+        positions: Any
         capital, positions = await asyncio.gather(
             self._api_get(path_url=CONSTANTS.BALANCE_PATH_URL, is_auth_required=True),
             self._api_get(path_url=CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL, is_auth_required=True),
@@ -520,8 +523,8 @@ class BackpackExchange(ExchangePyBase):
         """Apply ``update`` without moving an order back to OPEN from PARTIALLY_FILLED or PENDING_CANCEL (a REST
         answer can be older than a WS fill or a 202 cancel). The exchange order id is set at once: Hummingbot
         applies a FILLED update only after waiting for fills, and fetching missed fills needs that id."""
-        if update.new_state is OrderState.OPEN and order.current_state in (OrderState.PARTIALLY_FILLED,
-                                                                         OrderState.PENDING_CANCEL):
+        if update.new_state is OrderState.OPEN and order.current_state in (
+                OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL):
             update = update._replace(new_state=order.current_state)
         if order.exchange_order_id is None and update.exchange_order_id:
             order.update_exchange_order_id(update.exchange_order_id)
@@ -704,9 +707,9 @@ class BackpackExchange(ExchangePyBase):
             if not isinstance(row, dict):
                 continue
             if exchange_order_id and str(row.get("id")) == exchange_order_id:
-                return row
+                return cast(Order, row)
             if not exchange_order_id and str(row.get("clientId")) == client_order_id:
-                return row
+                return cast(Order, row)
         return None
 
     async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
@@ -815,4 +818,3 @@ class BackpackExchange(ExchangePyBase):
     @staticmethod
     def _stream_metrics(data_source: Any) -> Any:
         return getattr(data_source, "metrics", None)
-

@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import trade_update_from_fill
@@ -110,7 +110,7 @@ class BackpackFillsTracker:
                 params["offset"] = page * self.FILLS_PAGE_LIMIT
             rows = await self._private_get(CONSTANTS.FILL_HISTORY_PATH_URL, params)
             rows = rows if isinstance(rows, list) else []
-            fills.extend(row for row in rows if isinstance(row, dict))
+            fills.extend(cast(Fill, row) for row in rows if isinstance(row, dict))
             if len(rows) < self.FILLS_PAGE_LIMIT:
                 return fills, True
         return fills, False

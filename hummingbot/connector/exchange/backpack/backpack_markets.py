@@ -1,6 +1,6 @@
 """Pure functions over ``GET /api/v1/markets`` (§4.4) and tickers (§4.5): trading rules, the symbol map, last
 prices. No I/O; problems are returned for the caller to log."""
-from typing import Any, Collection, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Collection, Dict, List, Mapping, Sequence, Tuple, cast
 
 from bidict import bidict
 
@@ -84,7 +84,7 @@ def last_prices(tickers: Any, symbols: Mapping[str, str], wanted: Collection[str
     for ticker in tickers if isinstance(tickers, list) else []:
         symbol = ticker.get("symbol") if isinstance(ticker, dict) else None
         trading_pair = symbols.get(symbol) if type(symbol) is str else None
-        if trading_pair in wanted and ticker.get("lastPrice") not in (None, ""):
+        if trading_pair is not None and trading_pair in wanted and ticker.get("lastPrice") not in (None, ""):
             try:
                 price = float(ticker["lastPrice"])
             except (TypeError, ValueError):
@@ -96,5 +96,5 @@ def last_prices(tickers: Any, symbols: Mapping[str, str], wanted: Collection[str
 
 def mapped_tickers(tickers: Any, symbols: Mapping[str, str]) -> List[Ticker]:
     """The ticker objects whose ``symbol`` is in ``symbols`` (spot markets the connector maps)."""
-    return [ticker for ticker in tickers or [] if isinstance(ticker, dict) and type(ticker.get("symbol")) is str
-            and ticker["symbol"] in symbols]
+    return [cast(Ticker, ticker) for ticker in tickers or []
+            if isinstance(ticker, dict) and type(ticker.get("symbol")) is str and ticker["symbol"] in symbols]

@@ -17,7 +17,7 @@ from hummingbot.core.data_type.in_flight_order import InFlightOrder
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 
-API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="     # backpack-api.md §2.6 throwaway pair
+API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="     # docs/backpack-api.md §2.6 throwaway pair
 API_SECRET = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
 REPO_ROOT = Path(__file__).resolve().parents[5]
 VECTORS_PATH = REPO_ROOT.parent / "shared" / "fixtures" / "bpx_official_vectors.json"

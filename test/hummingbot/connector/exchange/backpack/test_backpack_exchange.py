@@ -1,5 +1,5 @@
 """Conformance: Hummingbot's ``AbstractExchangeConnectorTests.ExchangeConnectorTests`` against ``BackpackExchange``,
-with payloads shaped like Backpack's API (``shared/backpack-api.md`` §4–§8; errors carry ``code``/``message``)."""
+with payloads shaped like Backpack's API (``docs/backpack-api.md`` §4–§8; errors carry ``code``/``message``)."""
 import json
 import re
 from decimal import Decimal
@@ -16,7 +16,7 @@ from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder
 from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase
 
-# Throwaway key pair of backpack-api.md §2.6 (seed = 32 bytes of 0x01).
+# Throwaway key pair of docs/backpack-api.md §2.6 (seed = 32 bytes of 0x01).
 API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="
 API_SECRET = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
 
