@@ -143,10 +143,9 @@ _GLOBAL_ROUTES = (
     BORROW_LEND_POSITIONS_PATH_URL, ORDER_PATH_URL, ORDERS_PATH_URL, ORDER_HISTORY_PATH_URL, FILL_HISTORY_PATH_URL,
 )
 #: Historical MARKET-DATA routes count in the 30/min bucket [faq] (§7: "candles/trades"). Whether the account
-#: history routes `/wapi/v1/history/*` do is UNCONFIRMED (§7, §11.6); we count them in the global pool only. They
-#: were in the 30/min bucket until `make chaos` showed the cost: after faults, fills polls, history lookups and
-#: missed-fill fetches queued behind it for minutes and fills came late. Should Backpack answer them 429, the
-#: connector's one-pause-per-burst backoff applies; normal polling uses ~4 of them a minute.
+#: history routes `/wapi/v1/history/*` do is UNCONFIRMED (§7, §11.6): they count in the global pool only, since
+#: fills polls, history lookups and missed-fill fetches would queue behind a 30/min budget. Should Backpack answer
+#: them 429, the connector-wide backoff applies; normal polling uses ~4 of them a minute.
 _HISTORICAL_ROUTES = (TRADES_HISTORY_PATH_URL, KLINES_PATH_URL)
 
 RATE_LIMITS = [

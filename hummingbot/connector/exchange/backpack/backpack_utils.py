@@ -27,7 +27,7 @@ DEFAULT_FEES = TradeFeeSchema(
 
 def is_exchange_information_valid(market: Market) -> bool:
     """True for a tradable spot market: ``marketType == "SPOT"``, ``visible`` and ``orderBookState == "Open"``
-    (§4.4; upstream ignores ``orderBookState``, §11.7), with text ``symbol``/``baseSymbol``/``quoteSymbol`` (a
+    (§4.4, §11.7), with text ``symbol``/``baseSymbol``/``quoteSymbol`` (a
     list there would be unhashable in the symbol map, any other type a nonsense trading pair)."""
     return (market.get("marketType") == CONSTANTS.MARKET_TYPE_SPOT
             and market.get("visible") is True

@@ -146,7 +146,8 @@ class CancelFlowAloneTests(IsolatedAsyncioWrapperTestCase):
                                {"id": "8", "clientId": 43, "status": []}]),
                         (202, None)]
         self.assertEqual(1, await self.flow.cancel_all("SOL-USDC"))
-        self.assertEqual([("42", OrderState.CANCELED)], [(u.client_order_id, u.new_state) for u in self.tracker.updates])
+        self.assertEqual([("42", OrderState.CANCELED)],
+                         [(u.client_order_id, u.new_state) for u in self.tracker.updates])
         self.assertEqual({"symbol": "SOL_USDC"}, self.calls[0][2])
         self.assertEqual(2, await self.flow.cancel_all("SOL-USDC"))
         self.assertEqual([OrderState.PENDING_CANCEL] * 2, [u.new_state for u in self.tracker.updates[1:]])

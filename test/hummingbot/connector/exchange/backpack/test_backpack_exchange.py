@@ -324,7 +324,7 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
             self, order: InFlightOrder, mock_api: aioresponses,
             callback: Optional[Callable] = lambda *args, **kwargs: None) -> str:
         # The harness's "request fails" must be a genuine "order not found" here: only that counts toward declaring
-        # an order lost (a 401/429/503 on a status query keeps the order as it is; test_hostile_input_rest).
+        # an order lost (a 401/429/503 on a status query keeps the order as it is: StatusErrorTests below).
         url = url_regex(CONSTANTS.ORDER_PATH_URL)
         mock_api.get(url, status=404, body=error_body("RESOURCE_NOT_FOUND", "Not Found"), callback=callback)
         mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")

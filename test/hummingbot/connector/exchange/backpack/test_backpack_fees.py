@@ -15,8 +15,9 @@ from .exchange_test_support import ExchangeTestCase, url
 class FeeScheduleTests(unittest.TestCase):
     def test_defaults_until_the_account_answers(self):
         fees = BackpackFeeSchedule()
-        self.assertEqual(backpack_utils.DEFAULT_FEES.maker_percent_fee_decimal, fees.percent(OrderType.LIMIT_MAKER, None))
-        self.assertEqual(backpack_utils.DEFAULT_FEES.taker_percent_fee_decimal, fees.percent(OrderType.LIMIT, None))
+        defaults = backpack_utils.DEFAULT_FEES
+        self.assertEqual(defaults.maker_percent_fee_decimal, fees.percent(OrderType.LIMIT_MAKER, None))
+        self.assertEqual(defaults.taker_percent_fee_decimal, fees.percent(OrderType.LIMIT, None))
 
     def test_basis_points_to_fractions_maker_for_post_only_or_is_maker(self):
         fees = BackpackFeeSchedule()

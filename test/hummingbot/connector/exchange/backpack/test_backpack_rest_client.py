@@ -248,9 +248,9 @@ class RestClientThroughExchangeTests(ExchangeTestCase):
 
         with aioresponses() as mock_api:
             mock_api.get(url(CONSTANTS.BALANCE_PATH_URL), callback=answer_once_all_five_are_in_flight, repeat=True)
-            results = await asyncio.gather(*[self.exchange._api_get(path_url=CONSTANTS.BALANCE_PATH_URL,
-                                                                     is_auth_required=True) for _ in range(5)],
-                                           return_exceptions=True)
+            requests = [self.exchange._api_get(path_url=CONSTANTS.BALANCE_PATH_URL, is_auth_required=True)
+                        for _ in range(5)]
+            results = await asyncio.gather(*requests, return_exceptions=True)
         self.assertEqual(5, len([r for r in results if isinstance(r, Exception)]))
         self.assertEqual(CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S, self.exchange._rest.backoff_s)
         self.assertLessEqual(self.exchange._rest.backoff_remaining_s(), CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S)
