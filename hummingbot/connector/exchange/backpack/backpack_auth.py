@@ -1,4 +1,4 @@
-"""``BackpackAuth``: signs Hummingbot REST requests and WS subscriptions for Backpack (``shared/backpack-api.md`` §2).
+"""``BackpackAuth``: signs Hummingbot REST requests and WS subscriptions for Backpack (``docs/backpack-api.md`` §2).
 
 The instruction is derived from the request's method and URL path through ``backpack_constants.INSTRUCTIONS``
 (callers never pass one). The signing itself lives in ``hummingbot.connector.backpack_common.signing``.

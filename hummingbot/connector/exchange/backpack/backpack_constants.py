@@ -1,5 +1,5 @@
 """Backpack Exchange constants: hosts per domain, REST paths, the route → instruction table, rate limits,
-enums and error codes. Every fact cites its section of ``shared/backpack-api.md``.
+enums and error codes. Every fact cites its section of ``docs/backpack-api.md``.
 
 Nothing here does I/O; the only dynamic value is the sandbox base URL, read from the environment by
 ``backpack_web_utils`` (see ``SANDBOX_URL_ENV``).
@@ -76,11 +76,9 @@ HEADER_API_KEY = "X-API-Key"
 HEADER_SIGNATURE = "X-Signature"
 HEADER_TIMESTAMP = "X-Timestamp"
 HEADER_WINDOW = "X-Window"
-HEADER_BROKER_ID = "X-Broker-Id"
 
 # --------------------------------------------------------------------------------------- websocket (§8)
-WS_PING_INTERVAL_S = 60.0         # the server pings every 60 s (§8.1)
-WS_STALE_TIMEOUT_S = 120.0        # no message (data or ping) for this long → reconnect
+WS_STALE_TIMEOUT_S = 120.0        # no message (data or ping; the server pings every 60 s, §8.1) → reconnect
 WS_WATCHDOG_CHECK_S = 30.0        # how often the watchdog looks
 WS_BACKOFF_INITIAL_S = 1.0
 WS_BACKOFF_MAX_S = 60.0
@@ -88,7 +86,6 @@ WS_BACKOFF_RESET_AFTER_S = 30.0   # a connection healthy this long resets the ba
 WS_HEARTBEAT_TIME_INTERVAL = 30.0
 DEPTH_STREAM = "depth"
 TRADE_STREAM = "trade"
-BOOK_TICKER_STREAM = "bookTicker"
 ORDER_UPDATE_STREAM = "account.orderUpdate"
 #: UNCONFIRMED (§8.4): present in ccxt and the docs of 2026-09, absent from the OpenAPI snapshot.
 BALANCE_UPDATE_STREAM = "account.balanceUpdate"
@@ -146,10 +143,9 @@ _GLOBAL_ROUTES = (
     BORROW_LEND_POSITIONS_PATH_URL, ORDER_PATH_URL, ORDERS_PATH_URL, ORDER_HISTORY_PATH_URL, FILL_HISTORY_PATH_URL,
 )
 #: Historical MARKET-DATA routes count in the 30/min bucket [faq] (§7: "candles/trades"). Whether the account
-#: history routes `/wapi/v1/history/*` do is UNCONFIRMED (§7, §11.6); we count them in the global pool only. They
-#: were in the 30/min bucket until `make chaos` showed the cost: after faults, fills polls, history lookups and
-#: missed-fill fetches queued behind it for minutes and fills came late. Should Backpack answer them 429, the
-#: connector's one-pause-per-burst backoff applies; normal polling uses ~4 of them a minute.
+#: history routes `/wapi/v1/history/*` do is UNCONFIRMED (§7, §11.6): they count in the global pool only, since
+#: fills polls, history lookups and missed-fill fetches would queue behind a 30/min budget. Should Backpack answer
+#: them 429, the connector-wide backoff applies; normal polling uses ~4 of them a minute.
 _HISTORICAL_ROUTES = (TRADES_HISTORY_PATH_URL, KLINES_PATH_URL)
 
 RATE_LIMITS = [
@@ -170,6 +166,6 @@ RATE_LIMITS = [
 # -------------------------------------------------------------------------------------- polling cadence
 #: How often trading fees are refreshed from `GET /api/v1/account` (s).
 TRADING_FEES_REFRESH_INTERVAL_S = 60 * 60
-#: After a 429, the connector waits this long before the next request on the same route (s), doubling up to the cap.
+#: After a 429, the connector pauses ALL its REST requests this long (s, connector-wide), doubling up to the cap.
 RATE_LIMIT_BACKOFF_INITIAL_S = 1.0
 RATE_LIMIT_BACKOFF_MAX_S = 30.0

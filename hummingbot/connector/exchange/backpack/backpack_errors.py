@@ -1,16 +1,22 @@
-"""Exceptions the Backpack exchange raises for REST answers (``shared/backpack-api.md`` §6).
+"""Exceptions the Backpack exchange raises for REST answers (``docs/backpack-api.md`` §6).
 
 Every class derives from ``IOError`` (what Hummingbot's ``RESTAssistant`` raises for HTTP errors), so framework code
 that catches ``IOError`` keeps working. Messages carry the HTTP status, Backpack's ``code`` and ``message`` (§6.2) and
 the method/path — never headers, signatures or keys.
 """
+import asyncio
 import json
 from typing import Optional
+
+import aiohttp
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 
 #: Error codes that mean "the engine may have executed the command" (§6.3): the outcome is unknown.
 UNKNOWN_OUTCOME_CODES = frozenset({"TIMEOUT", "SERVER_ERROR", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"})
+#: Transport errors after which a request may or may not have reached the engine (§6.3).
+UNKNOWN_OUTCOME_TRANSPORT_ERRORS = (asyncio.TimeoutError, aiohttp.ServerDisconnectedError,
+                                    aiohttp.ServerTimeoutError, aiohttp.ClientPayloadError)
 _NOT_FOUND_MESSAGES = tuple(m.lower() for m in CONSTANTS.ORDER_NOT_FOUND_MESSAGES)
 
 
@@ -123,6 +129,13 @@ class BackpackOrderNotFoundError(IOError):
 
 class BackpackCredentialsMissingError(ValueError):
     """A private request on a connector built without API key and secret (public-data instance)."""
+
+
+def is_unknown_outcome(error: BaseException) -> bool:
+    """True when a request that failed with ``error`` may still have been executed (§6.3)."""
+    if isinstance(error, BackpackAPIError):
+        return error.is_unknown_outcome
+    return isinstance(error, UNKNOWN_OUTCOME_TRANSPORT_ERRORS)
 
 
 def error_from_response(status: int, body_text: str, method: str, path: str) -> BackpackAPIError:

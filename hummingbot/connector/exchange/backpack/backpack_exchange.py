@@ -1,115 +1,105 @@
-"""``BackpackExchange``: Hummingbot's ``ExchangePyBase`` for Backpack spot (``shared/backpack-api.md``).
+"""``BackpackExchange``: Hummingbot's ``ExchangePyBase`` for Backpack spot (``docs/backpack-api.md``).
 
-What the exchange owns (the data sources only stream): trading rules and the symbol map (§4.4), balances (§5.1,
-§5.3, WS §8.4), fees (§5.4), order placement (§5.5, §5.6), cancels (§5.7, §5.8), order status (§5.9, §5.11),
-fills (§5.12), private WS order events (§8.5), REST error handling (§6, §7) and observability.
+Every ``ExchangePyBase`` override is here; Backpack policies that keep state are collaborators built in
+``__init__``: ``BackpackRestClient`` (REST call path, 429 backoff, counters), ``BackpackFillsTracker`` (fills polling,
+missed fills), ``UnknownOutcomeReconciler`` (§6.3), ``BackpackCancelFlow`` (§5.7–§5.8), ``LostOrdersPacer``,
+``BalanceStreamState``, ``BackpackFeeSchedule`` and ``ClientOrderIdGenerator``. Payload parsing is pure functions
+(``backpack_order_parsing``, ``backpack_markets``, ``backpack_balances``).
 
-Key decisions (details at each method):
-- Client order id == the decimal text of a fresh random uint32 ``clientId`` (§5.5, §11.16): one id for Hummingbot,
-  REST queries/cancels and WS ``c``; works before the exchange order id is known.
-- A 200 cancel answer with ``Cancelled`` confirms; a 202 is only "accepted" (§5.7): the order goes to
-  PENDING_CANCEL and stays tracked until WS ``orderCancelled`` or status polling shows a final state.
-- 5xx/``TIMEOUT``/``SERVER_ERROR``/transport timeouts on placement = unknown outcome (§6.3): the order is kept and
-  reconciled by ``clientId`` (open → OPEN, in history → its state, not found → the tracker's usual not-found
-  counting, then FAILED).
-- Fills are polled with ONE ``/wapi/v1/history/fills`` request per trading pair and poll cycle (§11.6), keyed by
-  trade id so WS and REST fills de-duplicate.
-
-The class composes one mixin per role (each in its own module); the ExchangePyBase hooks each one overrides are
-listed in ``BackpackExchange``'s docstring.
+- Client order id == the decimal text of a random uint32 ``clientId`` (§5.5, §11.16).
+- A 202 cancel answer is only "accepted" (§5.7): PENDING_CANCEL until WS or polling shows a final state.
+- 5xx/``TIMEOUT``/transport timeouts on placement = unknown outcome (§6.3): kept and reconciled by ``clientId``.
+- Fills are polled with ONE ``/wapi/v1/history/fills`` request per trading pair and poll (§11.6).
 """
 import asyncio
-import secrets
-from collections import OrderedDict
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, cast
 
-from hummingbot.connector.backpack_common.stream_metrics import LogThrottle
-from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
+from hummingbot.connector.constants import s_decimal_NaN
+from hummingbot.connector.exchange.backpack import (
+    backpack_balances as balances,
+    backpack_constants as CONSTANTS,
+    backpack_markets as markets,
+    backpack_web_utils as web_utils,
+)
 from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import BackpackAPIOrderBookDataSource
 from hummingbot.connector.exchange.backpack.backpack_api_user_stream_data_source import BackpackAPIUserStreamDataSource
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
+from hummingbot.connector.exchange.backpack.backpack_balances import BalanceStreamState
+from hummingbot.connector.exchange.backpack.backpack_cancels import BackpackCancelFlow
+from hummingbot.connector.exchange.backpack.backpack_client_order_ids import ClientOrderIdGenerator
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
-from hummingbot.connector.exchange.backpack.backpack_exchange_balances import BackpackBalancesMixin
-from hummingbot.connector.exchange.backpack.backpack_exchange_cancels import BackpackCancelMixin
-from hummingbot.connector.exchange.backpack.backpack_exchange_markets import BackpackMarketsMixin
-from hummingbot.connector.exchange.backpack.backpack_exchange_orders import BackpackOrderPlacementMixin
-from hummingbot.connector.exchange.backpack.backpack_exchange_rest import BackpackRestMixin
-from hummingbot.connector.exchange.backpack.backpack_exchange_status import BackpackOrderStatusMixin
-from hummingbot.connector.exchange.backpack.backpack_exchange_user_stream import BackpackUserStreamMixin
-from hummingbot.connector.exchange.backpack.backpack_health import (
-    BackpackHealth,
-    RestCounters,
-    assess_health,
-    build_metrics_snapshot,
+from hummingbot.connector.exchange.backpack.backpack_errors import (
+    BackpackAPIError,
+    BackpackOrderNotFoundError,
+    BackpackPostOnlyRejectedError,
+    BackpackRateLimitError,
+    is_unknown_outcome,
 )
+from hummingbot.connector.exchange.backpack.backpack_fees import BackpackFeeSchedule
+from hummingbot.connector.exchange.backpack.backpack_fills import BackpackFillsTracker
+from hummingbot.connector.exchange.backpack.backpack_health import BackpackHealth, assess_health, build_metrics_snapshot
+from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrdersPacer
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
+from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
+    build_order_payload,
+    order_reference,
+    order_update_from_order,
+    order_update_from_ws,
+    trade_update_from_ws,
+)
+from hummingbot.connector.exchange.backpack.backpack_rest_client import BackpackRestClient
 from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
+from hummingbot.connector.exchange.backpack.backpack_types import BatchOrderResult, Order, OrderUpdateEvent
+from hummingbot.connector.exchange.backpack.backpack_unknown_outcome import UnknownOutcomeReconciler
 from hummingbot.connector.exchange_py_base import ExchangePyBase
+from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
-from hummingbot.core.data_type.common import OrderType
+from hummingbot.core.data_type.cancellation_result import CancellationResult
+from hummingbot.core.data_type.common import OrderType, TradeType
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
+from hummingbot.core.data_type.limit_order import LimitOrder
+from hummingbot.core.data_type.market_order import MarketOrder
 from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
+from hummingbot.core.data_type.trade_fee import TradeFeeBase
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from hummingbot.core.network_iterator import NetworkStatus
+from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 
+_NewOrder = Union[LimitOrder, MarketOrder]
+_ORDER_EVENTS = frozenset({"orderAccepted", "orderCancelled", "orderExpired", "orderFill", "orderModified",
+                           "triggerPlaced", "triggerFailed"})
 
-class BackpackExchange(BackpackRestMixin,
-                       BackpackMarketsMixin,
-                       BackpackBalancesMixin,
-                       BackpackOrderPlacementMixin,
-                       BackpackCancelMixin,
-                       BackpackOrderStatusMixin,
-                       BackpackUserStreamMixin,
-                       ExchangePyBase):
+
+class BackpackExchange(ExchangePyBase):
     """Backpack spot connector.
 
     :param backpack_api_key: API key (base64 ED25519 public key, §2.1); ``""`` together with an empty secret builds a
-        public-data-only instance (rate oracle, paper trade), whose private requests raise
-        ``BackpackCredentialsMissingError``.
+        public-data-only instance whose private requests raise ``BackpackCredentialsMissingError``.
     :param backpack_api_secret: API secret (base64/hex 32-byte seed, §2.1).
     :param balance_asset_limit: Hummingbot's per-asset balance limits.
     :param rate_limits_share_pct: share of Backpack's rate limits this instance may use (§7).
     :param trading_pairs: Hummingbot trading pairs (``"SOL-USDC"``).
     :param trading_required: False for public data only.
     :param domain: ``"exchange"`` (api.backpack.exchange) or ``"sandbox"`` (local sandbox, ``backpack_sandbox``).
-    :raises BackpackKeyError: a malformed key/secret, or a key not matching the secret (message never contains
-        the secret).
-
-    Where the ExchangePyBase overrides live (all reachable on this class and its instances):
-
-    - here: identity/config properties, ``authenticator``, the ``_create_*`` factories, ``_set_order_book_tracker``,
-      client order ids (``_new_client_order_id``), observability (``metrics_snapshot``, ``health``);
-    - ``BackpackRestMixin`` (``backpack_exchange_rest``): ``_api_request``, ``check_network``,
-      ``_make_network_check_request``,
-      ``_is_request_exception_related_to_time_synchronizer``, ``_is_order_not_found_during_*_error``;
-    - ``BackpackMarketsMixin`` (``backpack_exchange_markets``): ``_format_trading_rules``,
-      ``_initialize_trading_pair_symbols_from_exchange_info``, ``_set_trading_pair_symbol_map``,
-      ``trading_pair_associated_to_exchange_symbol``, ``get_last_traded_prices``, ``_get_last_traded_price``,
-      ``get_all_pairs_prices``;
-    - ``BackpackBalancesMixin`` (``backpack_exchange_balances``): ``_update_trading_fees``, ``_get_fee``,
-      ``_update_balances``;
-    - ``BackpackOrderPlacementMixin`` (``backpack_exchange_orders``): ``buy``, ``sell``, ``_place_order``,
-      ``_place_order_and_process_update``, ``_on_order_failure``, ``batch_order_create``;
-    - ``BackpackCancelMixin`` (``backpack_exchange_cancels``): ``_place_cancel``,
-      ``_execute_order_cancel_and_process_update``, ``cancel_all_on_exchange``, ``batch_order_cancel``;
-    - ``BackpackOrderStatusMixin`` (``backpack_exchange_status``): ``_request_order_status``,
-      ``_update_orders_fills``, ``_all_trade_updates_for_order``;
-    - ``BackpackUserStreamMixin`` (``backpack_exchange_user_stream``): ``_user_stream_event_listener``.
+    :raises BackpackKeyError: a malformed key/secret, or a key not matching the secret (never quoting the secret).
     """
 
     SHORT_POLL_INTERVAL = 5.0
-    #: Status poll (balances, open orders, fills) while the private stream is live. Hummingbot's default is 120 s;
-    #: Backpack does not replay private events lost while a stream stalls or drops (§8.4), and a stall that keeps
-    #: pings flowing cannot be told from quiet, so REST reconciles every 30 s (≈ 1 + open orders + pairs requests;
-    #: ``make chaos`` showed balances and fills stale for up to two minutes).
+    #: Status poll (balances, open orders, fills) while the private stream is live (s): Backpack does not replay
+    #: private events lost while a stream stalls or drops (§8.4), so REST reconciles every 30 s.
     LONG_POLL_INTERVAL = 30.0
     TRADING_FEES_INTERVAL = CONSTANTS.TRADING_FEES_REFRESH_INTERVAL_S
-    #: Recently used client ids remembered to avoid reusing one soon after its order left the tracker.
-    RECENT_CLIENT_IDS_KEPT = 10_000
+    #: Max orders per ``POST /api/v1/orders`` (UNCONFIRMED §5.6: ccxt says 20, a note 50; the lower is used).
+    BATCH_ORDER_MAX_SIZE = 20
+    #: Order history rows scanned when looking an order up by clientId only (no orderId known yet; §5.11).
+    ORDER_HISTORY_SCAN_LIMIT = 1000
 
     web_utils = web_utils
+    _throttler: AsyncThrottler
 
     def __init__(self,
                  backpack_api_key: str,
@@ -127,33 +117,43 @@ class BackpackExchange(BackpackRestMixin,
         self._pending_credentials: Optional[Tuple[str, str]] = (backpack_api_key or "", backpack_api_secret or "")
         self._backpack_auth: Optional[BackpackAuth] = None
         self._symbol_map_view: Optional[Mapping[str, str]] = None
-
-        self._maker_fee: Optional[Decimal] = None
-        self._taker_fee: Optional[Decimal] = None
-        self._account_auto_lend: Optional[bool] = None
-        self._lent_balances: Dict[str, Decimal] = {}
-        self._balances_requested_at_s: float = 0.0
-        self._last_ws_fill_at: Optional[float] = None
-        self._last_balance_event_at: Optional[float] = None
-
-        self._rest_counters = RestCounters()
         self._user_event_counters: Dict[str, int] = {"processed": 0, "malformed": 0, "unknown_order": 0,
                                                      "ignored": 0, "balance_updates": 0}
-        self._backoff_s = 0.0
-        self._backoff_until = 0.0
-        self._log_throttle = LogThrottle(interval_s=60.0)
-        self._unknown_outcome_orders: Dict[str, asyncio.Task] = {}
-        self._recent_client_ids: "OrderedDict[str, None]" = OrderedDict()
-        self._fills_cursor_ms: Dict[str, int] = {}
-        self._missed_fill_fetches: Dict[str, asyncio.Task] = {}
-        self._closed_order_lookups: Set[str] = set()
-        self._lost_orders_next_check: Dict[str, float] = {}
+        self._rest = BackpackRestClient(
+            get_rest_assistant=lambda: self._web_assistants_factory.get_rest_assistant(),
+            url_for=lambda path, is_auth: self._api_request_url(path_url=path, is_auth_required=is_auth),
+            has_credentials=lambda: self._auth is not None,
+            resync_clock=lambda: self._update_time_synchronizer(),
+            logger=self.logger)
+        self._fees = BackpackFeeSchedule()
+        self._balance_state = BalanceStreamState()
 
         super().__init__(balance_asset_limit=balance_asset_limit, rate_limits_share_pct=rate_limits_share_pct)
         self._pending_credentials = None
+        tracker = self._tracker
+        self._client_order_ids = ClientOrderIdGenerator(is_taken=lambda candidate: (
+            tracker.fetch_tracked_order(candidate) is not None or tracker.fetch_cached_order(candidate) is not None
+            or tracker.fetch_lost_order(client_order_id=candidate) is not None))
+        self._fills = BackpackFillsTracker(
+            private_get=lambda path, params: self._api_get(path_url=path, params=params, is_auth_required=True),
+            symbol_for=self._symbol_for, tracker=tracker, fee_schema=self.trade_fee_schema,
+            server_time_s=self._time_synchronizer.time, on_missed_fills_fetched=self._count_missed_fills_fetch,
+            logger=self.logger)
+        self._unknown_outcomes = UnknownOutcomeReconciler(
+            request_order_status=self._request_order_status, apply_update=self._process_order_update_keeping_progress,
+            tracker=tracker, on_unknown_outcome=self._count_unknown_outcome, logger=self.logger)
+        self._cancels = BackpackCancelFlow(
+            private_call=lambda path, method, body: self._rest.call(path, method=method, data=body,
+                                                                    is_auth_required=True),
+            symbol_for=self._symbol_for, tracker=tracker, request_order_status=self._request_order_status,
+            apply_update=self._process_order_update_keeping_progress,
+            note_executed_quantity=self._fills.note_executed_quantity,
+            placement_reconciling=self._unknown_outcomes.is_pending,
+            current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
+        self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
         # REST polling stays the source of truth; WS balance events (UNCONFIRMED stream, §8.4, §11.11) are applied
-        # as they come. Hummingbot then uses balances as given instead of adjusting them by in-flight orders. If
-        # fills arrive on WS without any balance event, `_check_balance_stream` turns this off again.
+        # as they come, and Hummingbot then uses balances as given. `_check_balance_stream` turns this off again
+        # when fills arrive on WS without any balance event.
         self.real_time_balance_update = bool(trading_required)
 
     # ================================================================================== identity / config
@@ -211,8 +211,7 @@ class BackpackExchange(BackpackRestMixin,
 
     @property
     def is_cancel_request_in_exchange_synchronous(self) -> bool:
-        # True: a 200 cancel answer carries the cancelled order (§5.7). The 202 case is handled in
-        # `_execute_order_cancel_and_process_update` (PENDING_CANCEL, never CANCELED).
+        """True: a 200 cancel answer carries the cancelled order (§5.7); a 202 is handled by ``BackpackCancelFlow``."""
         return True
 
     @property
@@ -234,8 +233,8 @@ class BackpackExchange(BackpackRestMixin,
             auth=self._auth)
 
     def _set_order_book_tracker(self, order_book_tracker: OrderBookTracker):
-        """``ExchangePyBase`` builds a plain ``OrderBookTracker``; ours applies diffs without queue hops and builds
-        initial books concurrently (``backpack_order_book_tracker``)."""
+        """Replaces ExchangePyBase's plain ``OrderBookTracker`` by ``BackpackOrderBookTracker`` (diffs applied without
+        queue hops, initial books built concurrently)."""
         if type(order_book_tracker) is OrderBookTracker:
             order_book_tracker = BackpackOrderBookTracker(data_source=order_book_tracker.data_source,
                                                           trading_pairs=order_book_tracker._trading_pairs,
@@ -243,8 +242,11 @@ class BackpackExchange(BackpackRestMixin,
         super()._set_order_book_tracker(order_book_tracker)
 
     def _create_order_tracker(self) -> BackpackClientOrderTracker:
-        """O(1) order lookups by client id (``backpack_client_order_tracker``)."""
         return BackpackClientOrderTracker(connector=self)
+
+    @property
+    def _tracker(self) -> BackpackClientOrderTracker:
+        return cast(BackpackClientOrderTracker, self._order_tracker)
 
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return BackpackAPIOrderBookDataSource(
@@ -258,38 +260,544 @@ class BackpackExchange(BackpackRestMixin,
             on_subscribed=self._on_private_stream_subscribed)
 
     def _on_private_stream_subscribed(self) -> None:
-        """After each private (re)subscription: order events and fills sent while the stream was down are not
-        replayed (§8.4), so the status poll (orders, fills, balances) runs now instead of at the next interval."""
+        """After each private (re)subscription: events sent while the stream was down are not replayed (§8.4), so
+        the status poll (orders, fills, balances) runs now."""
         self._poll_notifier.set()
 
-    # ================================================================================== client order ids
     def _new_client_order_id(self) -> str:
-        """A fresh random uint32 ``clientId`` in 1..2³²−1 as decimal text, unused by any tracked (active, cached or
-        lost) order and by the last ``RECENT_CLIENT_IDS_KEPT`` ids (§5.5; Backpack does not document rejecting
-        duplicates, §11.16)."""
-        tracker = self._order_tracker
-        recent = self._recent_client_ids
-        while True:
-            candidate = str(secrets.randbelow(CONSTANTS.MAX_CLIENT_ID) + 1)
-            if (candidate in recent or tracker.fetch_tracked_order(candidate) is not None
-                    or tracker.fetch_cached_order(candidate) is not None
-                    or tracker.fetch_lost_order(client_order_id=candidate) is not None):
+        return self._client_order_ids.new_id()
+
+    async def _symbol_for(self, trading_pair: str) -> str:
+        return await self.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+
+    # ======================================================================================= REST
+    async def _api_request(self,
+                           path_url,
+                           overwrite_url: Optional[str] = None,
+                           method: RESTMethod = RESTMethod.GET,
+                           params: Optional[Dict[str, Any]] = None,
+                           data: Optional[Any] = None,
+                           is_auth_required: bool = False,
+                           return_err: bool = False,
+                           limit_id: Optional[str] = None,
+                           headers: Optional[Dict[str, Any]] = None,
+                           **kwargs) -> Any:
+        """JSON answer of a Backpack REST call (``None`` for an empty 2xx body); errors as
+        ``BackpackRestClient.call``."""
+        _, payload = await self._rest.call(path_url, method=method, params=params, data=data,
+                                           is_auth_required=is_auth_required, limit_id=limit_id, headers=headers,
+                                           overwrite_url=overwrite_url)
+        return payload
+
+    async def check_network(self) -> NetworkStatus:
+        """``CONNECTED`` when ``GET /api/v1/status`` says ``Ok``, and also during a 429 pause or when the check itself
+        is answered 429 (a rate-limiting Backpack is up). Errors, timeouts, 451 and maintenance are down."""
+        if self._rest.backoff_remaining_s() > 0:
+            return NetworkStatus.CONNECTED
+        try:
+            await self._make_network_check_request()
+        except asyncio.CancelledError:
+            raise
+        except BackpackRateLimitError:
+            return NetworkStatus.CONNECTED
+        except Exception:
+            return NetworkStatus.NOT_CONNECTED
+        return NetworkStatus.CONNECTED
+
+    async def _make_network_check_request(self):
+        """``GET /api/v1/status`` (§4.1). :raises IOError: ``status`` is not ``"Ok"`` (``Maintenance`` too)."""
+        answer = await self._api_get(path_url=self.check_network_request_path)
+        if not isinstance(answer, dict) or answer.get("status") != "Ok":
+            raise IOError(f"Backpack status is not Ok: {answer!r}")
+
+    def _is_request_exception_related_to_time_synchronizer(self, request_exception: Exception) -> bool:
+        """``INVALID_CLIENT_REQUEST`` + "Request has expired" (§2.7, §6.3)."""
+        if isinstance(request_exception, BackpackAPIError):
+            return request_exception.is_request_expired
+        text = str(request_exception)
+        return CONSTANTS.ERROR_INVALID_CLIENT_REQUEST in text and CONSTANTS.MESSAGE_REQUEST_EXPIRED in text
+
+    def _is_order_not_found_during_status_update_error(self, status_update_exception: Exception) -> bool:
+        """Only when neither the open-order query nor the order history knows the order (§5.9, §5.11)."""
+        return isinstance(status_update_exception, BackpackOrderNotFoundError)
+
+    def _is_order_not_found_during_cancelation_error(self, cancelation_exception: Exception) -> bool:
+        """``RESOURCE_NOT_FOUND``/"Not Found" or ``INVALID_CLIENT_REQUEST``/"Order not found" (§5.7)."""
+        return isinstance(cancelation_exception, BackpackAPIError) and cancelation_exception.is_order_not_found
+
+    # ================================================================================== markets / prices
+    async def _format_trading_rules(self, exchange_info_dict: Any) -> List[TradingRule]:
+        """Trading rules of the tradable spot markets (§4.4); unparseable markets are logged and skipped."""
+        rules, errors = markets.trading_rules(exchange_info_dict)
+        for symbol, error in errors:
+            self.logger().error(f"Error parsing the trading rule of Backpack market {symbol}: {error!r}. Skipping.")
+        return rules
+
+    def _initialize_trading_pair_symbols_from_exchange_info(self, exchange_info: Any):
+        """Symbol map of the tradable spot markets (§4.4, §11.8); a pair claimed twice keeps its first symbol."""
+        mapping, conflicts = markets.symbol_map(exchange_info)
+        for symbol, trading_pair in conflicts:
+            self.logger().warning(f"Backpack market {symbol} maps to {trading_pair}, already taken; ignored.")
+        self._set_trading_pair_symbol_map(mapping)
+
+    def _set_trading_pair_symbol_map(self, trading_pair_and_symbol_map: Optional[Mapping[str, str]]):
+        self._symbol_map_view = trading_pair_and_symbol_map
+        super()._set_trading_pair_symbol_map(trading_pair_and_symbol_map)
+
+    def trading_pair_associated_to_exchange_symbol(self, symbol: str):
+        """Awaitable trading pair of an exchange symbol; when the loaded map knows the symbol the result is also
+        usable without ``await`` (``backpack_markets.ResolvedTradingPair``)."""
+        mapping = self._symbol_map_view
+        if mapping is not None and symbol in mapping:
+            return markets.ResolvedTradingPair(mapping[symbol])
+        return super().trading_pair_associated_to_exchange_symbol(symbol)
+
+    async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, float]:
+        """``lastPrice`` per trading pair: ``/api/v1/ticker`` for one pair, one ``/api/v1/tickers`` call for several
+        (§4.5). A 204 or a pair without a valid price is left out."""
+        if not trading_pairs:
+            return {}
+        if len(trading_pairs) == 1:
+            symbol = await self._symbol_for(trading_pairs[0])
+            ticker = await self._api_get(path_url=CONSTANTS.TICKER_PATH_URL, params={"symbol": symbol})
+            tickers = [ticker] if isinstance(ticker, dict) else []
+        else:
+            tickers = await self._api_get(path_url=CONSTANTS.TICKERS_PATH_URL) or []
+        return markets.last_prices(tickers, await self.trading_pair_symbol_map(), set(trading_pairs))
+
+    async def _get_last_traded_price(self, trading_pair: str) -> float:
+        prices = await self.get_last_traded_prices([trading_pair])
+        return prices.get(trading_pair, float("nan"))
+
+    async def get_all_pairs_prices(self) -> List[Dict[str, Any]]:
+        """Tickers of ``GET /api/v1/tickers`` (§4.5) for the spot markets this connector maps, for the rate oracle;
+        loads the symbol map first."""
+        tickers = await self._api_get(path_url=CONSTANTS.TICKERS_PATH_URL) or []
+        return cast(List[Dict[str, Any]], markets.mapped_tickers(tickers, await self.trading_pair_symbol_map()))
+
+    # ================================================================================== fees / balances
+    async def _update_trading_fees(self):
+        """Account fee tier from ``GET /api/v1/account`` (§5.4), every ``TRADING_FEES_INTERVAL`` s."""
+        account = await self._api_get(path_url=CONSTANTS.ACCOUNT_PATH_URL, is_auth_required=True)
+        self._fees.update(account)
+
+    def _get_fee(self,
+                 base_currency: str,
+                 quote_currency: str,
+                 order_type: OrderType,
+                 order_side: TradeType,
+                 amount: Decimal,
+                 price: Decimal = s_decimal_NaN,
+                 is_maker: Optional[bool] = None) -> TradeFeeBase:
+        """Estimated fee at the account's maker or taker rate (``BackpackFeeSchedule.percent``)."""
+        return TradeFeeBase.new_spot_fee(fee_schema=self.trade_fee_schema(), trade_type=order_side,
+                                         percent=self._fees.percent(order_type, is_maker))
+
+    async def _update_balances(self):
+        """Balances from ``GET /api/v1/capital`` (§5.1) plus lent funds (§5.3), the source of truth; assets absent
+        from the answer are removed. If the positions query fails the last known lent amounts are kept.
+
+        :raises ValueError: the capital answer is not an object (balances kept).
+        """
+        self._check_balance_stream()
+        state = self._balance_state
+        state.requested_at_s = self._time_synchronizer.time()
+        capital: Any
+        positions: Any
+        capital, positions = await asyncio.gather(
+            self._api_get(path_url=CONSTANTS.BALANCE_PATH_URL, is_auth_required=True),
+            self._api_get(path_url=CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL, is_auth_required=True),
+            return_exceptions=True)
+        for result in (capital, positions):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+        if isinstance(capital, BaseException):
+            raise capital
+        if isinstance(positions, BaseException):
+            if state.should_log_lend_failure():
+                self.logger().warning(f"Could not read Backpack lend positions ({positions}); keeping the last known "
+                                      "lent amounts in total balances.")
+        else:
+            state.lent = balances.lent_amounts(positions, self.logger())
+        if not isinstance(capital, dict):
+            raise ValueError(f"unexpected answer of GET {CONSTANTS.BALANCE_PATH_URL}: {str(capital)[:100]!r}")
+        available, total = balances.balances_from_capital(capital, state.lent, self.logger())
+        self._account_available_balances.clear()
+        self._account_available_balances.update(available)
+        self._account_balances.clear()
+        self._account_balances.update(total)
+
+    def _apply_balance_event(self, data: Mapping[str, Any]) -> None:
+        """``account.balanceUpdate`` (§8.4); an event older than the last REST balance request is ignored.
+
+        :raises KeyError/ValueError/TypeError: a malformed event.
+        """
+        event = cast(balances.BalanceUpdateEvent, data)
+        state = self._balance_state
+        if state.is_stale(event):
+            return
+        asset, free, total = balances.balance_from_event(event, state.lent)
+        self._account_available_balances[asset] = free
+        self._account_balances[asset] = total
+        state.on_balance_event()
+        self._user_event_counters["balance_updates"] += 1
+        if not self.real_time_balance_update and self._trading_required:
+            self.real_time_balance_update = True
+
+    def _check_balance_stream(self) -> None:
+        """Turn ``real_time_balance_update`` off when WS fills came without balance events
+        (``BalanceStreamState.stream_looks_absent``): Hummingbot then adjusts REST balances by in-flight orders."""
+        if self.real_time_balance_update and self._balance_state.stream_looks_absent():
+            self.real_time_balance_update = False
+            self.logger().warning("No account.balanceUpdate event followed order fills: Backpack's balance stream "
+                                  "looks unavailable; balances now come from REST polling only.")
+
+    # ================================================================================== order placement
+    def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
+            price: Decimal = s_decimal_NaN, **kwargs) -> str:
+        """Place a buy order; returns its client order id. kwargs may carry ``time_in_force`` (GTC/IOC/FOK)."""
+        return self._submit_order(TradeType.BUY, trading_pair, amount, order_type, price, **kwargs)
+
+    def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
+             price: Decimal = s_decimal_NaN, **kwargs) -> str:
+        """Place a sell order; see ``buy``."""
+        return self._submit_order(TradeType.SELL, trading_pair, amount, order_type, price, **kwargs)
+
+    def _submit_order(self, trade_type: TradeType, trading_pair: str, amount: Decimal, order_type: OrderType,
+                      price: Decimal, **kwargs) -> str:
+        order_id = self._new_client_order_id()
+        safe_ensure_future(self._create_order(trade_type=trade_type, order_id=order_id, trading_pair=trading_pair,
+                                              amount=amount, order_type=order_type, price=price, **kwargs))
+        return order_id
+
+    async def _order_payload(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                             order_type: OrderType, price: Optional[Decimal], **kwargs) -> Dict[str, Any]:
+        symbol = await self._symbol_for(trading_pair)
+        return build_order_payload(symbol=symbol, trade_type=trade_type, order_type=order_type, amount=amount,
+                                   price=price, client_id=int(order_id), time_in_force=kwargs.get("time_in_force"))
+
+    async def _post_order(self, body: Dict[str, Any]) -> Order:
+        """``POST /api/v1/order`` (§5.5). A post-only crossing rejection becomes ``BackpackPostOnlyRejectedError``."""
+        try:
+            return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True)
+        except BackpackAPIError as e:
+            if e.is_post_only_rejection:
+                raise BackpackPostOnlyRejectedError(e.status, e.code, e.message, e.method, e.path) from None
+            raise
+
+    async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                           order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
+        """Send one order; returns ``(exchange order id, update timestamp s)``."""
+        body = await self._order_payload(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
+        answer = await self._post_order(body)
+        return str(answer["id"]), self.current_timestamp
+
+    async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
+        """Send the order and apply the engine's answer (maybe already PartiallyFilled/Filled, or an Expired
+        post-only → FAILED). An unknown outcome (§6.3) or an unreadable answer keeps the order and reconciles it."""
+        body = await self._order_payload(order.client_order_id, order.trading_pair, order.amount, order.trade_type,
+                                         order.order_type, order.price, **kwargs)
+        try:
+            answer = await self._post_order(body)
+        except Exception as e:
+            if is_unknown_outcome(e):
+                self._unknown_outcomes.start(order, e)
+                return ""
+            raise
+        try:
+            self._apply_order_answer(order, answer)
+        except (KeyError, ValueError, TypeError) as e:  # accepted (2xx), but the answer is unreadable
+            self._unknown_outcomes.start(order, ValueError(f"unreadable answer {str(answer)[:200]!r}: {e}"))
+            return ""
+        return str(answer["id"])
+
+    def _apply_order_answer(self, order: InFlightOrder, answer: Order) -> None:
+        """Apply a placement answer (§5.5, §5.13); an ``executedQuantity`` above the fills seen fetches them."""
+        update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self.current_timestamp)
+        if update.new_state is OrderState.FAILED and update.misc_updates:
+            self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
+        self._process_order_update_keeping_progress(order, update)
+        self._fills.note_executed_quantity(order, answer.get("executedQuantity"))
+
+    def _process_order_update_keeping_progress(self, order: InFlightOrder, update: OrderUpdate) -> None:
+        """Apply ``update`` without moving an order back to OPEN from PARTIALLY_FILLED or PENDING_CANCEL (a REST
+        answer can be older than a WS fill or a 202 cancel). The exchange order id is set at once: Hummingbot
+        applies a FILLED update only after waiting for fills, and fetching missed fills needs that id."""
+        if update.new_state is OrderState.OPEN and order.current_state in (
+                OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL):
+            update = update._replace(new_state=order.current_state)
+        if order.exchange_order_id is None and update.exchange_order_id:
+            order.update_exchange_order_id(update.exchange_order_id)
+        self._order_tracker.process_order_update(update)
+
+    def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                          order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
+        """A post-only rejection is a warning (expected for a maker strategy); other failures as ExchangePyBase."""
+        if isinstance(exception, BackpackPostOnlyRejectedError):
+            self.logger().warning(f"{order_type.name} {trade_type.name} order {order_id} for {amount} {trading_pair} "
+                                  f"at {price} rejected: {exception}.")
+            self._update_order_after_failure(order_id=order_id, trading_pair=trading_pair, exception=exception)
+            return
+        super()._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount, trade_type=trade_type,
+                                  order_type=order_type, price=price, exception=exception, **kwargs)
+
+    def batch_order_create(self, orders_to_create: List[_NewOrder]) -> List[_NewOrder]:
+        """Create several orders with ``POST /api/v1/orders`` (§5.6) in chunks of ``BATCH_ORDER_MAX_SIZE``.
+
+        :param orders_to_create: ``LimitOrder``/``MarketOrder`` objects (ids may be blank).
+        :returns: the same orders with their client order ids; tracked at once, sent in the background. Each answer
+            element ``"Ok"`` → its state, ``"Err"`` → that order FAILED with the code/message.
+        """
+        with_ids = [order.copy_with_id(client_order_id=self._new_client_order_id()) for order in orders_to_create]
+        safe_ensure_future(self._execute_batch_order_create(with_ids))
+        return with_ids
+
+    async def _execute_batch_order_create(self, orders: List[_NewOrder]) -> None:
+        ready: List[Tuple[InFlightOrder, Dict[str, Any]]] = []
+        for order in orders:
+            tracked = self._track_batch_order(order)
+            if tracked is None:
                 continue
-            recent[candidate] = None
-            if len(recent) > self.RECENT_CLIENT_IDS_KEPT:
-                recent.popitem(last=False)
-            return candidate
+            try:
+                body = await self._order_payload(tracked.client_order_id, tracked.trading_pair, tracked.amount,
+                                                 tracked.trade_type, tracked.order_type, tracked.price)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self._update_order_after_failure(tracked.client_order_id, tracked.trading_pair, exception=e)
+                continue
+            ready.append((tracked, body))
+        size = max(1, int(self.BATCH_ORDER_MAX_SIZE))
+        for start in range(0, len(ready), size):
+            await self._send_batch_chunk(ready[start:start + size])
+
+    def _track_batch_order(self, order: _NewOrder) -> Optional[InFlightOrder]:
+        order_type = order.order_type()
+        trade_type = TradeType.BUY if order.is_buy else TradeType.SELL
+        trading_pair = order.trading_pair
+        client_order_id = order.client_order_id
+        price = order.price if order_type is not OrderType.MARKET else None
+        rule = self._trading_rules.get(trading_pair)
+        amount = Decimal(str(order.quantity))
+        if rule is not None:
+            amount = self.quantize_order_amount(trading_pair, amount)
+            if price is not None:
+                price = self.quantize_order_price(trading_pair, Decimal(str(price)))
+        self.start_tracking_order(order_id=client_order_id, exchange_order_id=None, trading_pair=trading_pair,
+                                  trade_type=trade_type, price=price, amount=amount, order_type=order_type)
+        if rule is None:
+            self._update_order_after_failure(client_order_id, trading_pair,
+                                             exception=ValueError(f"No trading rule for {trading_pair}"))
+            return None
+        if amount < rule.min_order_size:
+            self._update_order_after_failure(client_order_id, trading_pair, exception=ValueError(
+                f"Order amount {order.quantity} is lower than minimum order size {rule.min_order_size} for the pair "
+                f"{trading_pair}. The order will not be created."))
+            return None
+        return self._order_tracker.fetch_tracked_order(client_order_id)
+
+    async def _send_batch_chunk(self, chunk: List[Tuple[InFlightOrder, Dict[str, Any]]]) -> None:
+        try:
+            answer = await self._api_post(path_url=CONSTANTS.ORDERS_PATH_URL, data=[body for _, body in chunk],
+                                          is_auth_required=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            for order, _ in chunk:
+                if is_unknown_outcome(e):
+                    self._unknown_outcomes.start(order, e)
+                else:
+                    self.logger().network(f"Batch order request failed for {order.client_order_id}: {e}")
+                    self._update_order_after_failure(order.client_order_id, order.trading_pair, exception=e)
+            return
+        elements = answer if isinstance(answer, list) else []
+        for index, (order, _) in enumerate(chunk):
+            element = elements[index] if index < len(elements) else None
+            try:
+                self._apply_batch_element(order, element)
+            except Exception as e:
+                self.logger().error(f"Unexpected batch answer for order {order.client_order_id}: {element!r} ({e!r});"
+                                    " its state will be resolved by status polling.")
+
+    def _apply_batch_element(self, order: InFlightOrder, element: Optional[BatchOrderResult]) -> None:
+        if element is None:
+            self._unknown_outcomes.start(order, ValueError("no element for this order in the batch answer"))
+            return
+        if element.get("operation") == "Err":
+            error = BackpackAPIError(400, str(element.get("code") or ""), str(element.get("message") or ""),
+                                     "POST", CONSTANTS.ORDERS_PATH_URL)
+            if error.is_post_only_rejection:
+                error = BackpackPostOnlyRejectedError(400, error.code, error.message, "POST", CONSTANTS.ORDERS_PATH_URL)
+            self.logger().warning(f"Batch order {order.client_order_id} rejected: {error.code} {error.message}")
+            self._update_order_after_failure(order.client_order_id, order.trading_pair, exception=error)
+            return
+        self._apply_order_answer(order, element)
+
+    def _count_unknown_outcome(self) -> None:
+        self._rest.counters.unknown_outcome_orders += 1
+
+    # ======================================================================================= cancels
+    async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> str:
+        """``DELETE /api/v1/order`` (§5.7): ``"confirmed"`` or ``"accepted"`` (see ``BackpackCancelFlow``)."""
+        return await self._cancels.place_cancel(tracked_order)
+
+    async def _execute_order_cancel_and_process_update(self, order: InFlightOrder) -> bool:
+        """See ``BackpackCancelFlow.cancel``."""
+        return await self._cancels.cancel(order)
+
+    async def cancel_all_on_exchange(self, trading_pair: str) -> int:
+        """``DELETE /api/v1/orders`` for the pair (§5.8): cancels EVERY open order of the pair on the account,
+        including orders this bot did not place. :returns: number of tracked orders updated."""
+        return await self._cancels.cancel_all(trading_pair)
+
+    def batch_order_cancel(self, orders_to_cancel: List[LimitOrder]):
+        """Cancel several orders concurrently one by one (Backpack has no batch cancel by ids, §5.7–§5.8;
+        ``DELETE /api/v1/orders`` would also cancel orders this bot does not track)."""
+        safe_ensure_future(self._execute_batch_cancel(orders_to_cancel))
+
+    async def _execute_batch_cancel(self, orders_to_cancel: List[LimitOrder]) -> List[CancellationResult]:
+        """One ``CancellationResult`` per order (success = cancel request accepted)."""
+        results = await safe_gather(*[self._execute_cancel(order.trading_pair, order.client_order_id)
+                                      for order in orders_to_cancel], return_exceptions=True)
+        return [CancellationResult(order.client_order_id, result == order.client_order_id)
+                for order, result in zip(orders_to_cancel, results)]
+
+    # ================================================================================== order status / fills
+    async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
+        """Current state of one order: ``GET /api/v1/order`` by clientId (open orders only, §5.9); on "not found",
+        ``GET /wapi/v1/history/orders`` (§5.11; by ``orderId`` when known, else the latest rows by clientId).
+
+        :raises BackpackOrderNotFoundError: neither knows the order.
+        :raises ValueError: a 200 answer that is no order object.
+        :raises BackpackAPIError: other API errors.
+        """
+        symbol = await self._symbol_for(tracked_order.trading_pair)
+        answer: Optional[Order]
+        try:
+            answer = await self._api_get(path_url=CONSTANTS.ORDER_PATH_URL,
+                                         params={"symbol": symbol, **order_reference(
+                                             tracked_order.client_order_id, tracked_order.exchange_order_id)},
+                                         is_auth_required=True)
+        except BackpackAPIError as e:
+            if not e.is_order_not_found:
+                raise
+            answer = None
+        else:
+            if not isinstance(answer, dict):  # a 200 that is no order object: unreadable, not "not open"
+                raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDER_PATH_URL}: {str(answer)[:100]!r}")
+        if answer is None:
+            answer = await self._find_order_in_history(symbol, tracked_order)
+            if answer is None:
+                raise BackpackOrderNotFoundError(
+                    f"Order {tracked_order.client_order_id} is neither open nor in the {symbol} order history "
+                    "on Backpack.")
+        self._fills.note_executed_quantity(tracked_order, answer.get("executedQuantity"))
+        return order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
+                                       self.current_timestamp)
+
+    async def _find_order_in_history(self, symbol: str, order: InFlightOrder) -> Optional[Order]:
+        exchange_order_id = order.exchange_order_id
+        if exchange_order_id:
+            params = {"symbol": symbol, "orderId": exchange_order_id, "limit": 10}
+        else:
+            params = {"symbol": symbol, "limit": self.ORDER_HISTORY_SCAN_LIMIT, "sortDirection": "Desc"}
+        rows = await self._api_get(path_url=CONSTANTS.ORDER_HISTORY_PATH_URL, params=params, is_auth_required=True)
+        client_order_id = order.client_order_id
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict):
+                continue
+            if exchange_order_id and str(row.get("id")) == exchange_order_id:
+                return cast(Order, row)
+            if not exchange_order_id and str(row.get("clientId")) == client_order_id:
+                return cast(Order, row)
+        return None
+
+    async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
+        """Only "neither open nor in the history" counts toward the tracker's not-found limit; other errors (401,
+        429, 5xx) are logged and retried at the next poll."""
+        if self._is_order_not_found_during_status_update_error(error):
+            await self._order_tracker.process_order_not_found(order.client_order_id)
+            return
+        self.logger().warning(f"Error fetching status update for the active order {order.client_order_id}: {error}. "
+                              "The order stays tracked; retrying at the next poll.")
+
+    async def _update_orders_fills(self, orders: List[InFlightOrder]):
+        """One fills request per trading pair and poll (``BackpackFillsTracker.update_orders_fills``)."""
+        await self._fills.update_orders_fills(orders)
+
+    async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
+        """Fills of one order (``orderId`` filter, §5.12)."""
+        return await self._fills.all_trade_updates_for_order(order)
+
+    def _count_missed_fills_fetch(self) -> None:
+        self._rest.counters.missed_fills_fetches += 1
+
+    async def _cancel_lost_orders(self):
+        """ExchangePyBase's pass, at most once per ``LostOrdersPacer.LOST_ORDERS_CHECK_INTERVAL_S``."""
+        if self._lost_orders_pacer.due("cancel"):
+            await super()._cancel_lost_orders()
+
+    async def _update_lost_orders_status(self):
+        """ExchangePyBase's pass, at most once per ``LostOrdersPacer.LOST_ORDERS_CHECK_INTERVAL_S``."""
+        if self._lost_orders_pacer.due("status"):
+            await super()._update_lost_orders_status()
+
+    # ================================================================================== private stream
+    async def _user_stream_event_listener(self):
+        """Consume private messages ``{"stream", "data"}`` (§8.4–§8.5); a malformed one is logged and counted."""
+        async for event_message in self._iter_user_event_queue():
+            try:
+                self._process_user_stream_message(event_message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._user_event_counters["malformed"] += 1
+                self.logger().error("Unexpected error in user stream listener loop.", exc_info=True)
+
+    def _process_user_stream_message(self, message: Mapping[str, Any]) -> None:
+        stream = message["stream"]
+        data = message["data"]
+        if stream.startswith(CONSTANTS.ORDER_UPDATE_STREAM):
+            self._process_order_event(data)
+        elif stream.startswith(CONSTANTS.BALANCE_UPDATE_STREAM):
+            self._apply_balance_event(data)
+        else:
+            self._user_event_counters["ignored"] += 1
+            return
+        self._user_event_counters["processed"] += 1
+
+    def _process_order_event(self, data: OrderUpdateEvent) -> None:
+        """One ``account.orderUpdate`` event (§8.5): ``orderFill`` yields a ``TradeUpdate`` then the new state; other
+        events only the state. Events of untracked orders are counted and ignored. A cumulative ``z`` above the
+        fills seen fetches the missed fills over REST."""
+        event_type = data["e"]
+        if event_type not in _ORDER_EVENTS:
+            self._user_event_counters["ignored"] += 1
+            return
+        order = self._tracker.find_order(data.get("c"), data["i"])
+        if order is None:
+            self._user_event_counters["unknown_order"] += 1
+            return
+        if event_type == "orderFill":
+            self._balance_state.on_ws_fill()
+            self._order_tracker.process_trade_update(trade_update_from_ws(
+                data, order.client_order_id, order.trading_pair, order.trade_type, self.trade_fee_schema()))
+        update = order_update_from_ws(data, order.client_order_id, order.trading_pair)
+        if update.new_state is OrderState.FAILED and update.misc_updates:
+            self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
+        self._process_order_update_keeping_progress(order, update)
+        self._fills.note_executed_quantity(order, data.get("z"))
 
     # ================================================================================== observability
     def metrics_snapshot(self) -> Dict[str, Any]:
         """Counters for dashboards/logs: ``public_stream``/``private_stream`` (the data sources'
-        ``StreamMetrics.snapshot()``: messages per stream, reconnects, gaps, resyncs, dropped, auth failures, last
-        message ages in s), ``rest`` (requests, 429s, 5xx, 451s, 401/403s, unknown-outcome placements),
-        ``user_stream_events`` (processed, malformed, unknown_order, ignored, balance_updates) and
-        ``rate_limit_backoff_s``."""
+        ``StreamMetrics.snapshot()``), ``rest`` (requests, 429s, 5xx, 451s, 401/403s, unknown-outcome placements,
+        missed-fills fetches), ``user_stream_events`` (processed, malformed, unknown_order, ignored,
+        balance_updates) and ``rate_limit_backoff_s``."""
         return build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
                                       self._stream_metrics(self._user_stream_tracker.data_source),
-                                      self._rest_counters, self._user_event_counters, self._backoff_remaining_s())
+                                      self._rest.counters, self._user_event_counters,
+                                      self._rest.backoff_remaining_s())
 
     def health(self) -> BackpackHealth:
         """``BackpackHealth(status, reasons)``: ``down`` when the network check fails or Backpack refuses this region
@@ -300,9 +808,9 @@ class BackpackExchange(BackpackRestMixin,
             trading_required=self._trading_required,
             public_stream=self._stream_metrics(self._orderbook_ds),
             private_stream=self._stream_metrics(self._user_stream_tracker.data_source),
-            rest=self._rest_counters,
-            backoff_remaining_s=self._backoff_remaining_s(),
-            pending_unknown_outcome=len(self._unknown_outcome_orders))
+            rest=self._rest.counters,
+            backoff_remaining_s=self._rest.backoff_remaining_s(),
+            pending_unknown_outcome=len(self._unknown_outcomes.pending))
 
     def _is_network_connected(self) -> bool:
         return self.network_status is NetworkStatus.CONNECTED

@@ -8,9 +8,10 @@ table-tested with recorded payloads. Malformed payloads raise ``KeyError``/``Val
 """
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Optional
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
+from hummingbot.connector.exchange.backpack.backpack_types import Fill, Market, Order, OrderUpdateEvent
 from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import OrderState, OrderUpdate, TradeUpdate
@@ -108,7 +109,7 @@ def order_id_text(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------------------------- trading rules
-def trading_rule_from_market(market: Mapping[str, Any], trading_pair: str) -> TradingRule:
+def trading_rule_from_market(market: Market, trading_pair: str) -> TradingRule:
     """Market of ``GET /api/v1/markets`` (§4.4) → ``TradingRule``: tick = ``filters.price.tickSize``, step =
     ``filters.quantity.stepSize``, min size = ``filters.quantity.minQuantity``, max size = ``maxQuantity`` when set.
     Backpack has no min-notional filter (§4.4), so ``min_notional_size`` stays 0.
@@ -183,6 +184,19 @@ def build_order_payload(symbol: str, trade_type: TradeType, order_type: OrderTyp
     return payload
 
 
+def order_reference(client_order_id: str, exchange_order_id: Optional[str]) -> Dict[str, Any]:
+    """``{"clientId": int}`` when the client order id is a uint32 decimal (ours always are), else
+    ``{"orderId": ...}`` (orders restored from another connector's ids). Backpack takes exactly one (§5.7).
+
+    :raises ValueError: neither is usable.
+    """
+    if client_order_id.isdigit() and int(client_order_id) <= CONSTANTS.MAX_CLIENT_ID:
+        return {"clientId": int(client_order_id)}
+    if exchange_order_id:
+        return {"orderId": exchange_order_id}
+    raise ValueError(f"order {client_order_id} has neither a uint32 clientId nor an exchange order id")
+
+
 # ------------------------------------------------------------------------------------------- order states
 def is_post_only_taker_expiry(reason: Any) -> bool:
     """True when an expiry reason (REST ``expiryReason`` PascalCase, WS ``R`` format UNCONFIRMED, §8.5) says a
@@ -219,7 +233,7 @@ def _failure_misc(state: OrderState, status: str, reason: Any) -> Optional[Dict[
     return {"error_type": status, "error_message": f"Backpack reported the order as {status} ({reason or 'no reason'})"}
 
 
-def order_update_from_order(order: Mapping[str, Any], client_order_id: str, trading_pair: str,
+def order_update_from_order(order: Order, client_order_id: str, trading_pair: str,
                             timestamp: float) -> OrderUpdate:
     """Order object of §5.13 (placement, query, cancel answers) or an order-history row (§5.11) → ``OrderUpdate``.
 
@@ -239,7 +253,7 @@ def order_update_from_order(order: Mapping[str, Any], client_order_id: str, trad
     )
 
 
-def order_update_from_ws(event: Mapping[str, Any], client_order_id: str, trading_pair: str) -> OrderUpdate:
+def order_update_from_ws(event: OrderUpdateEvent, client_order_id: str, trading_pair: str) -> OrderUpdate:
     """``account.orderUpdate`` event (§8.5: ``X`` state, ``R`` expiry reason, ``i`` order id, ``E``/``T`` µs) →
     ``OrderUpdate`` with the engine time ``T`` (or ``E``) in seconds. ``triggerFailed`` maps to FAILED.
 
@@ -278,7 +292,7 @@ def _positive_fill(price: Any, quantity: Any):
     return price, quantity
 
 
-def trade_update_from_fill(fill: Mapping[str, Any], client_order_id: str, exchange_order_id: str,
+def trade_update_from_fill(fill: Fill, client_order_id: str, exchange_order_id: str,
                            trading_pair: str, trade_type: TradeType, fee_schema: TradeFeeSchema) -> TradeUpdate:
     """Element of ``GET /wapi/v1/history/fills`` (§5.12) → ``TradeUpdate`` (fee = flat ``fee`` in ``feeSymbol``,
     time = naive UTC ISO ``timestamp`` → seconds, Hummingbot trading pair — never the exchange symbol, §11.5).
@@ -302,7 +316,7 @@ def trade_update_from_fill(fill: Mapping[str, Any], client_order_id: str, exchan
     )
 
 
-def trade_update_from_ws(event: Mapping[str, Any], client_order_id: str, trading_pair: str,
+def trade_update_from_ws(event: OrderUpdateEvent, client_order_id: str, trading_pair: str,
                          trade_type: TradeType, fee_schema: TradeFeeSchema) -> TradeUpdate:
     """``orderFill`` event (§8.5: ``t`` trade id, ``l`` fill quantity, ``L`` fill price, ``n`` fee, ``N`` fee asset,
     ``m`` maker, ``T`` µs) → ``TradeUpdate`` whose ``trade_id`` equals the REST one for the same fill.

@@ -1,10 +1,8 @@
 """``BackpackThrottler``: Hummingbot's ``AsyncThrottler`` with the capacity check in float arithmetic, one pass.
 
-The base request context re-reads the whole shared task log on every request, twice (``flush`` and
-``within_capacity``), converting each entry's timestamp and interval through ``Decimal(str(...))``. With
-Backpack's 2000 requests/min pool (backpack-api.md §7) the log holds up to ~2 entries per request of the last
-minute (the route's limit and the linked pool), so a busy connector spent milliseconds per request here
-(``make bench`` round-trip profile: ~1.6 s of 8 s for 400 orders). Same rules, same FIFO lock, same shared log:
+The base request context re-reads the whole shared task log twice per request, converting each entry through
+``Decimal(str(...))``; with Backpack's 2000 requests/min pool (``docs/backpack-api.md`` §7) the log holds up to
+~2 entries per request of the last minute. Same rules, same FIFO lock, same shared log:
 
 - ``flush`` keeps an entry while ``now - timestamp <= interval × (1 + safety margin)``, like the base;
 - ``within_capacity``: the base counts entries with ``now - timestamp - interval × margin <= interval`` — after

@@ -5,13 +5,14 @@ Fees: Backpack's published fee table is an image; the fallback below (maker 8 bp
 until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connector refreshes it periodically).
 """
 from decimal import Decimal
-from typing import Any, Dict
+from typing import Any
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
 from hummingbot.connector.backpack_common.signing import BackpackKeyError, decode_api_key, decode_secret
+from hummingbot.connector.exchange.backpack.backpack_types import Market
 from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 
 CENTRALIZED = True
@@ -24,14 +25,15 @@ DEFAULT_FEES = TradeFeeSchema(
 )
 
 
-def is_exchange_information_valid(market: Dict[str, Any]) -> bool:
+def is_exchange_information_valid(market: Market) -> bool:
     """True for a tradable spot market: ``marketType == "SPOT"``, ``visible`` and ``orderBookState == "Open"``
-    (§4.4; upstream ignores ``orderBookState``, §11.7), with text ``symbol``/``baseSymbol``/``quoteSymbol`` (a
+    (§4.4, §11.7), with text ``symbol``/``baseSymbol``/``quoteSymbol`` (a
     list there would be unhashable in the symbol map, any other type a nonsense trading pair)."""
     return (market.get("marketType") == CONSTANTS.MARKET_TYPE_SPOT
             and market.get("visible") is True
             and market.get("orderBookState") == CONSTANTS.ORDER_BOOK_STATE_OPEN
-            and all(type(market.get(key)) is str and market[key] for key in ("symbol", "baseSymbol", "quoteSymbol")))
+            and all(type(value) is str and value
+                    for value in (market.get("symbol"), market.get("baseSymbol"), market.get("quoteSymbol"))))
 
 
 def _check_api_key(value: SecretStr) -> SecretStr:
@@ -54,7 +56,7 @@ def _key_field(prompt: str) -> Any:
     return Field(
         default=...,
         json_schema_extra={
-            "prompt": lambda cm: prompt,
+            "prompt": lambda cm: prompt,  # type: ignore[dict-item]  # Hummingbot calls prompts
             "is_secure": True,
             "is_connect_key": True,
             "prompt_on_new": True,

@@ -8,9 +8,9 @@ import os
 from typing import Callable, Optional
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
+from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.connector.time_synchronizer import TimeSynchronizer
 from hummingbot.connector.utils import TimeSynchronizerRESTPreProcessor
-from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
 from hummingbot.core.web_assistant.auth import AuthBase
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod

@@ -3,9 +3,9 @@ import asyncio
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
+from test import shared_fixtures
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from bidict import bidict
 
@@ -17,16 +17,18 @@ from hummingbot.core.data_type.in_flight_order import InFlightOrder
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 
-API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="     # backpack-api.md §2.6 throwaway pair
+API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="     # docs/backpack-api.md §2.6 throwaway pair
 API_SECRET = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
-REPO_ROOT = Path(__file__).resolve().parents[5]
-VECTORS_PATH = REPO_ROOT.parent / "shared" / "fixtures" / "bpx_official_vectors.json"
+#: How many payloads each official SDK test has in ``../shared/fixtures`` (for callers that do not say).
+OFFICIAL_VECTOR_COUNTS = {"test_order_update": 3, "test_market_order_book_state_and_visible_parse": 1,
+                          "test_market_rwa_market_type_parse": 1, "test_order_book_depth_last_update_id_as_string": 1,
+                          "test_order_book_depth_last_update_id_as_i64": 1}
 
 
-def official_vectors(test_name: str) -> List[Dict[str, Any]]:
-    """Payloads recorded from Backpack's official SDK tests (never copied into the repo)."""
-    vectors = json.loads(VECTORS_PATH.read_text())["vectors"]
-    return [v["json"] for v in vectors if v["test"] == test_name]
+def official_vectors(test_name: str, expected: Optional[int] = None) -> List[Any]:
+    """``test.shared_fixtures.official_vectors`` with ``expected`` defaulting to ``OFFICIAL_VECTOR_COUNTS``."""
+    return shared_fixtures.official_vectors(test_name, expected=OFFICIAL_VECTOR_COUNTS[test_name]
+                                            if expected is None else expected)
 
 
 def url_regex(path: str) -> re.Pattern:
@@ -79,8 +81,8 @@ class ExchangeTestCase(IsolatedAsyncioWrapperTestCase):
             self.exchange.add_listener(event, self.events[event])
 
     def tearDown(self):
-        for task in [*self.exchange._unknown_outcome_orders.values(), *self.exchange._missed_fill_fetches.values()]:
-            task.cancel()
+        self.exchange._unknown_outcomes.cancel_pending()
+        self.exchange._fills.cancel_pending()
         super().tearDown()
 
     def ev(self, event: MarketEvent) -> list:

@@ -1,5 +1,6 @@
 """Hypothesis strategies for the hostile-input tests (not a test module): arbitrary JSON-ish values and mutations
-of real payloads (official SDK vectors from ``../shared/fixtures`` and the realistic frames of ``backpack-api.md``).
+of real payloads (official SDK vectors from ``../shared/fixtures`` and the realistic frames of
+``docs/backpack-api.md``).
 
 A mutation picks a place inside the payload and drops it, replaces it with a hostile value (wrong type, ``None``,
 huge/negative/NaN/Infinity numbers or their strings, non-numeric text, nested junk) or adds a junk key; a few

@@ -1,4 +1,4 @@
-"""Tests for ``BackpackAuth`` on real Hummingbot ``RESTRequest`` objects, against ``shared/backpack-api.md`` §2.6."""
+"""Tests for ``BackpackAuth`` on real Hummingbot ``RESTRequest`` objects, against ``docs/backpack-api.md`` §2.6."""
 import base64
 import json
 import re

@@ -1,12 +1,20 @@
-"""BackpackClientOrderTracker.fetch_order answers exactly like the base ClientOrderTracker."""
+"""``BackpackClientOrderTracker``: ``fetch_order`` answers exactly like the base ``ClientOrderTracker``;
+``find_order`` matches WS/REST ids; through the exchange, a lost order found closed leaves the lost list."""
+import json
 from decimal import Decimal
 
 import pytest
+from aioresponses import aioresponses
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder
+
+from .exchange_test_support import ExchangeTestCase, error_body, url, url_regex, wait_for
+
+NOT_FOUND = error_body("RESOURCE_NOT_FOUND", "Not Found")
 
 
 class _Connector:
@@ -41,7 +49,39 @@ def test_fetch_order_matches_the_base():
 
 @pytest.mark.asyncio
 async def test_the_exchange_uses_it():  # the connector needs a running loop (as in Hummingbot)
-    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
     from test.hummingbot.connector.exchange.backpack.exchange_test_support import API_KEY, API_SECRET
+
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
     connector = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, trading_pairs=["SOL-USDC"])
     assert type(connector._order_tracker) is BackpackClientOrderTracker
+
+
+def test_find_order_by_client_id_or_exchange_id():
+    tracker = _fill(BackpackClientOrderTracker(connector=_Connector()))
+    tracker._lost_orders["4"] = _order("4", "E4")
+    assert tracker.find_order(1, "E1").client_order_id == "1"            # WS ``c`` is an int
+    assert tracker.find_order("3", None).client_order_id == "3"          # cached
+    assert tracker.find_order(4, "E4").client_order_id == "4"            # lost
+    assert tracker.find_order(1, "OTHER") is None                        # same uint32 clientId, another order
+    assert tracker.find_order(None, "E1").client_order_id == "1"
+    assert tracker.find_order(None, None) is None
+    assert tracker.find_order(99, "E1") is None
+
+
+class LostOrderRegressionTests(ExchangeTestCase):
+    async def test_a_lost_order_found_filled_leaves_the_lost_list(self):
+        """Regression (``make chaos``): a lost order (FAILED after repeated "not found") that a later lookup showed
+        FILLED or CANCELED stayed on the lost list — the base tracker's lookup found it among the cached orders
+        first — and was re-cancelled every few seconds for as long as the bot ran."""
+        order = self.track(client_order_id="42", exchange_order_id="7", amount="1", price="150")
+        tracker = self.exchange._order_tracker
+        for _ in range(tracker._lost_order_count_limit + 1):
+            await tracker.process_order_not_found("42")
+        await wait_for(lambda: "42" in tracker.lost_orders and order.is_failure)
+        with aioresponses() as mock_api:
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND)
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404, body=NOT_FOUND)
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL),
+                         body=json.dumps([self.order_json(order, "Cancelled", exchange_order_id="7")]))
+            await self.exchange._cancel_lost_orders()
+            await wait_for(lambda: "42" not in tracker.lost_orders)

@@ -1,22 +1,39 @@
-"""Conformance: Hummingbot's ``AbstractExchangeConnectorTests.ExchangeConnectorTests`` against ``BackpackExchange``,
-with payloads shaped like Backpack's API (``shared/backpack-api.md`` §4–§8; errors carry ``code``/``message``)."""
+"""``BackpackExchange``: Hummingbot's conformance suite (``AbstractExchangeConnectorTests.ExchangeConnectorTests``,
+payloads shaped like Backpack's API, ``docs/backpack-api.md`` §4–§8), then what the exchange class itself owns:
+construction, placement and batch creation, order status, the private stream listener and the network check
+(aioresponses only)."""
+import asyncio
 import json
 import re
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
+from unittest.mock import AsyncMock
 
 from aioresponses import aioresponses
 from aioresponses.core import CallbackResult, RequestCall
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from hummingbot.connector.backpack_common.signing import BackpackKeyError
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
+from hummingbot.connector.exchange.backpack.backpack_errors import (
+    BackpackCredentialsMissingError,
+    BackpackOrderNotFoundError,
+)
 from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+from hummingbot.connector.exchange.backpack.backpack_order_parsing import order_update_from_order
 from hummingbot.connector.test_support.exchange_connector_test import AbstractExchangeConnectorTests
 from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.core.data_type.common import OrderType, TradeType
-from hummingbot.core.data_type.in_flight_order import InFlightOrder
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
+from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase
+from hummingbot.core.event.events import MarketEvent
+from hummingbot.core.network_iterator import NetworkStatus
 
-# Throwaway key pair of backpack-api.md §2.6 (seed = 32 bytes of 0x01).
+from .exchange_test_support import ExchangeTestCase, official_vectors, url, wait_for
+from .hostile_payloads import json_values, mutated, wire_text
+
+# Throwaway key pair of docs/backpack-api.md §2.6 (seed = 32 bytes of 0x01).
 API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="
 API_SECRET = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
 
@@ -307,7 +324,7 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
             self, order: InFlightOrder, mock_api: aioresponses,
             callback: Optional[Callable] = lambda *args, **kwargs: None) -> str:
         # The harness's "request fails" must be a genuine "order not found" here: only that counts toward declaring
-        # an order lost (a 401/429/503 on a status query keeps the order as it is; test_hostile_input_rest).
+        # an order lost (a 401/429/503 on a status query keeps the order as it is: StatusErrorTests below).
         url = url_regex(CONSTANTS.ORDER_PATH_URL)
         mock_api.get(url, status=404, body=error_body("RESOURCE_NOT_FOUND", "Not Found"), callback=callback)
         mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
@@ -378,3 +395,411 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
         return self._order_event(
             order, "orderFill", "Filled", t=int(self.expected_fill_trade_id), l=str(order.amount), L=str(order.price),
             m=False, n="30", N=self.quote_asset, z=str(order.amount), Z=str(order.amount * order.price))
+
+
+class ConstructionTests(ExchangeTestCase):
+    def test_bad_key_fails_at_construction_without_leaking_the_secret(self):
+        secret = "Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg="   # valid base64 seed, not matching the key
+        with self.assertRaises(BackpackKeyError) as ctx:
+            BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=secret, trading_pairs=[])
+        self.assertNotIn(secret, str(ctx.exception))
+        with self.assertRaises(BackpackKeyError) as ctx:
+            BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret="not-a-key!!", trading_pairs=[])
+        self.assertNotIn("not-a-key!!", str(ctx.exception))
+
+    def test_secret_not_kept_on_the_instance(self):
+        self.assertNotIn(API_SECRET, repr(vars(self.exchange)))
+
+    async def test_empty_keys_build_a_public_instance(self):
+        exchange = BackpackExchange(backpack_api_key="", backpack_api_secret="", trading_pairs=[],
+                                    trading_required=False)
+        self.assertIsNone(exchange.authenticator)
+        self.assertFalse(exchange.real_time_balance_update)
+        with self.assertRaises(BackpackCredentialsMissingError) as ctx:
+            await exchange._update_balances()
+        self.assertIn("without an API key and secret", str(ctx.exception))
+
+    def test_sandbox_domain_name(self):
+        exchange = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, domain="sandbox")
+        self.assertEqual("backpack_sandbox", exchange.name)
+
+
+class PlacementTests(ExchangeTestCase):
+    async def test_limit_maker_buy_sends_post_only_and_time_in_force(self):
+        with aioresponses() as mock_api:
+            sent = asyncio.Event()
+            mock_api.post(url(CONSTANTS.ORDER_PATH_URL), callback=lambda *a, **k: sent.set(),
+                          body=json.dumps({"id": "77", "status": "New"}))
+            order_id = self.exchange.buy(self.pair, Decimal("1.234"), OrderType.LIMIT, Decimal("150.019"),
+                                         time_in_force="IOC")
+            await asyncio.wait_for(sent.wait(), 10)
+            await wait_for(lambda: order_id in self.exchange.in_flight_orders
+                           and self.exchange.in_flight_orders[order_id].exchange_order_id == "77")
+            body = json.loads(list(mock_api.requests.values())[0][0].kwargs["data"])
+        self.assertEqual({"symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit", "price": "150.01",
+                          "quantity": "1.23", "timeInForce": "IOC", "clientId": int(order_id)}, body)
+
+    async def test_post_only_rejection_fails_the_order_clearly(self):
+        with aioresponses() as mock_api:
+            mock_api.post(url(CONSTANTS.ORDER_PATH_URL), status=400,
+                          body=error_body("INVALID_ORDER", "Order would immediately match and take liquidity"))
+            order_id = self.exchange.sell(self.pair, Decimal("1"), OrderType.LIMIT_MAKER, Decimal("150"))
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderFailure)) == 1)
+            failures = self.ev(MarketEvent.OrderFailure)
+        self.assertEqual(order_id, failures[0].order_id)
+        self.assertIn("post-only order would have taken liquidity", failures[0].error_message)
+        self.assertNotIn(order_id, self.exchange.in_flight_orders)
+        self.assertTrue(self.logged("WARNING", "post-only order would have taken liquidity"))
+
+    async def test_answer_already_filled_is_applied(self):
+        with aioresponses() as mock_api:
+            mock_api.post(url(CONSTANTS.ORDER_PATH_URL), body=json.dumps({"id": "78", "status": "PartiallyFilled"}))
+            order_id = self.exchange.buy(self.pair, Decimal("1"), OrderType.LIMIT, Decimal("150"))
+            await wait_for(lambda: order_id in self.exchange.in_flight_orders
+                           and self.exchange.in_flight_orders[order_id].current_state is OrderState.PARTIALLY_FILLED)
+
+    async def test_accepted_post_only_expired_by_engine_fails(self):
+        with aioresponses() as mock_api:
+            mock_api.post(url(CONSTANTS.ORDER_PATH_URL),
+                          body=json.dumps({"id": "79", "status": "Expired", "expiryReason": "PostOnlyTaker"}))
+            self.exchange.sell(self.pair, Decimal("1"), OrderType.LIMIT_MAKER, Decimal("150"))
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderFailure)) == 1)
+            failures = self.ev(MarketEvent.OrderFailure)
+        self.assertIn("post-only", failures[0].error_message)
+        self.assertEqual(0, len(self.ev(MarketEvent.OrderCancelled)))
+
+
+class BatchCreateTests(ExchangeTestCase):
+    async def test_ok_and_err_elements(self):
+        orders = [LimitOrder("", self.pair, True, "SOL", "USDC", Decimal("141"), Decimal("12")),
+                  LimitOrder("", self.pair, False, "SOL", "USDC", Decimal("150"), Decimal("11"))]
+        with aioresponses() as mock_api:
+            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps([
+                {"operation": "Ok", "id": "111051090663277569", "status": "New", "symbol": "SOL_USDC"},
+                {"operation": "Err", "code": "INSUFFICIENT_FUNDS", "message": "Insufficient funds"}]))
+            created = self.exchange.batch_order_create(orders)
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderFailure)) == 1
+                           and len(self.ev(MarketEvent.BuyOrderCreated)) == 1)
+            failures = self.ev(MarketEvent.OrderFailure)
+            body = json.loads(list(mock_api.requests.values())[0][0].kwargs["data"])
+        self.assertEqual(2, len(created))
+        self.assertTrue(all(o.client_order_id.isdigit() for o in created))
+        self.assertEqual([int(o.client_order_id) for o in created], [element["clientId"] for element in body])
+        self.assertEqual(["Bid", "Ask"], [element["side"] for element in body])
+        first = self.exchange.in_flight_orders[created[0].client_order_id]
+        self.assertEqual("111051090663277569", first.exchange_order_id)
+        self.assertEqual(created[1].client_order_id, failures[0].order_id)
+        self.assertIn("INSUFFICIENT_FUNDS", failures[0].error_message)
+
+    async def test_chunks_of_batch_size(self):
+        self.exchange.BATCH_ORDER_MAX_SIZE = 2
+        orders = [LimitOrder("", self.pair, True, "SOL", "USDC", Decimal("141"), Decimal("1")) for _ in range(3)]
+        with aioresponses() as mock_api:
+            ok = [{"operation": "Ok", "id": str(i), "status": "New"} for i in (1, 2, 3)]
+            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps(ok[:2]))
+            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps(ok[2:]))
+            self.exchange.batch_order_create(orders)
+            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCreated)) == 3)
+            sizes = [len(json.loads(call.kwargs["data"])) for calls in mock_api.requests.values() for call in calls]
+        self.assertEqual([2, 1], sizes)
+
+
+class StatusTests(ExchangeTestCase):
+    async def test_closed_order_found_in_history_as_filled_and_cancelled(self):
+        for status, state in (("Filled", OrderState.FILLED), ("Cancelled", OrderState.CANCELED),
+                              ("Expired", OrderState.CANCELED)):
+            order = self.track(client_order_id="42", exchange_order_id="4239996998")
+            with aioresponses() as mock_api:
+                mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404,
+                             body=error_body("RESOURCE_NOT_FOUND", "Not Found"))
+                mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body=json.dumps([
+                    {"id": "4239996998", "clientId": 42, "status": status, "createdAt": "2025-07-27T18:05:40.897"}]))
+                update = await self.exchange._request_order_status(order)
+            self.assertEqual(state, update.new_state, status)
+            self.exchange.stop_tracking_order("42")
+
+    async def test_order_unknown_everywhere_is_not_found(self):
+        order = self.track(client_order_id="42", exchange_order_id="1")
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=400,
+                         body=error_body("INVALID_CLIENT_REQUEST", "Order not found"))
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
+            with self.assertRaises(BackpackOrderNotFoundError) as ctx:
+                await self.exchange._request_order_status(order)
+        self.assertTrue(self.exchange._is_order_not_found_during_status_update_error(ctx.exception))
+
+    async def test_other_errors_are_not_not_found(self):
+        order = self.track(client_order_id="42", exchange_order_id="1")
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=500, body="")
+            with self.assertRaises(IOError) as ctx:
+                await self.exchange._request_order_status(order)
+        self.assertFalse(self.exchange._is_order_not_found_during_status_update_error(ctx.exception))
+
+
+class OrderEventTests(ExchangeTestCase):
+    async def test_sdk_vectors_without_client_id_match_by_order_id(self):
+        expected = {"triggerPlaced": OrderState.OPEN, "orderAccepted": OrderState.OPEN,
+                    "orderCancelled": OrderState.CANCELED}
+        for index, event in enumerate(official_vectors("test_order_update", expected=3)):
+            self.assertNotIn("c", event)
+            order = self.track(client_order_id=str(index + 1), exchange_order_id=None,
+                               order_type=OrderType.MARKET if event["o"] == "MARKET" else OrderType.LIMIT,
+                               trade_type=TradeType.SELL)
+            order.update_exchange_order_id(event["i"])
+            self.exchange._process_user_stream_message(self.ws(event))
+            await wait_for(lambda: order.current_state is expected[event["e"]])
+        self.assertEqual(1, len(self.ev(MarketEvent.OrderCancelled)))
+
+    async def test_each_event_type(self):
+        cases = [
+            ("orderAccepted", "New", {}, OrderState.OPEN),
+            ("triggerPlaced", "TriggerPending", {}, OrderState.OPEN),
+            ("orderModified", "New", {"q": "0.5"}, OrderState.OPEN),
+            ("orderCancelled", "Cancelled", {}, OrderState.CANCELED),
+            ("orderExpired", "Expired", {"R": "ImmediateOrCancel", "f": "IOC"}, OrderState.CANCELED),
+            ("orderExpired", "Expired", {"R": "PostOnlyTaker", "y": True}, OrderState.FAILED),
+            ("triggerFailed", "TriggerFailed", {}, OrderState.FAILED),
+        ]
+        for index, (event_type, status, extra, state) in enumerate(cases):
+            order = self.track(client_order_id=str(1000 + index), exchange_order_id=f"x{index}")
+            if state is not OrderState.OPEN:  # final states need an order that was open
+                self.exchange._process_user_stream_message(self.order_event(order, "orderAccepted", "New"))
+                await wait_for(lambda: order.current_state is OrderState.OPEN)
+            self.exchange._process_user_stream_message(self.order_event(order, event_type, status, **extra))
+            await wait_for(lambda: order.current_state is state)
+        failures = self.ev(MarketEvent.OrderFailure)
+        self.assertIn("post-only order would have taken liquidity", failures[0].error_message)
+        self.assertTrue(self.logged("WARNING", "post-only order would have taken liquidity"))
+
+    async def test_partial_then_full_fill(self):
+        order = self.track(amount="1", price="150")
+        self.exchange._process_user_stream_message(self.fill_event(order, 1, "0.4", "150", "PartiallyFilled",
+                                                                   fee="0.06", fee_asset="USDC"))
+        await wait_for(lambda: order.current_state is OrderState.PARTIALLY_FILLED)
+        self.exchange._process_user_stream_message(self.fill_event(order, 2, "0.6", "149.5", "Filled"))
+        await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCompleted)) == 1)
+        fills = self.ev(MarketEvent.OrderFilled)
+        self.assertEqual([Decimal("0.4"), Decimal("0.6")], [f.amount for f in fills])
+        self.assertEqual(Decimal("0.06"), fills[0].trade_fee.flat_fees[0].amount)
+        self.assertEqual("USDC", fills[0].trade_fee.flat_fees[0].token)
+        self.assertEqual(["1", "2"], [f.exchange_trade_id for f in fills])
+        self.assertAlmostEqual(1754939110.174705, order.order_fills["1"].fill_timestamp, places=5)
+
+    async def test_fill_seen_on_ws_and_rest_is_counted_once(self):
+        order = self.track(client_order_id="42", exchange_order_id="4238907375", amount="1", price="150")
+        self.exchange._process_user_stream_message(self.fill_event(order, 9748827, "0.5", "150", "PartiallyFilled"))
+        await wait_for(lambda: len(self.ev(MarketEvent.OrderFilled)) == 1)
+        rest_fill = {"tradeId": 9748827, "orderId": "4238907375", "clientId": "42", "symbol": self.symbol,
+                     "side": "Bid", "price": "150", "quantity": "0.5", "fee": "0.01", "feeSymbol": "USDC",
+                     "isMaker": True, "timestamp": "2025-08-11T19:05:10.174"}
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body=json.dumps([rest_fill]))
+            await self.exchange._update_orders_fills([order])
+        self.assertEqual(Decimal("0.5"), order.executed_amount_base)
+        self.assertEqual(1, len(self.ev(MarketEvent.OrderFilled)))
+
+    async def test_fill_before_acceptance_is_not_lost(self):
+        order = self.track(client_order_id="77", exchange_order_id=None, amount="1", price="150")
+        self.assertTrue(order.is_pending_create)
+        self.exchange._process_user_stream_message(self.fill_event(order, 5, "0.3", "150", "PartiallyFilled",
+                                                                   exchange_order_id="e77"))
+        await wait_for(lambda: order.current_state is OrderState.PARTIALLY_FILLED)
+        self.assertEqual("e77", order.exchange_order_id)
+        self.assertEqual(Decimal("0.3"), order.executed_amount_base)
+        self.assertEqual(1, len(self.ev(MarketEvent.BuyOrderCreated)))
+        # the placement answer ("New", older than the fill) arrives afterwards: no step back to OPEN
+        self.exchange._apply_order_answer(order, {"id": "e77", "status": "New"})
+        self.exchange._process_user_stream_message(self.order_event(order, "orderAccepted", "New"))
+        await asyncio.sleep(0)
+        await wait_for(lambda: self.exchange._user_event_counters["processed"] == 2)
+        self.assertEqual(OrderState.PARTIALLY_FILLED, order.current_state)
+
+    async def test_events_of_unknown_orders_are_ignored(self):
+        mine = self.track(client_order_id="42", exchange_order_id="mine")
+        foreign = {"e": "orderFill", "E": 1, "s": self.symbol, "c": 42, "S": "Bid", "o": "LIMIT", "f": "GTC",
+                   "X": "Filled", "i": "someone-else", "t": 1, "l": "1", "L": "1", "m": False, "n": "0", "N": "USDC",
+                   "T": 1}
+        unknown = dict(foreign, c=999, i="other")
+        no_client_id = {k: v for k, v in unknown.items() if k != "c"}
+        for event in (foreign, unknown, no_client_id):
+            self.exchange._process_user_stream_message(self.ws(event))
+        self.assertEqual(3, self.exchange._user_event_counters["unknown_order"])
+        self.assertEqual(Decimal("0"), mine.executed_amount_base)
+        self.assertFalse(any(r.levelname == "ERROR" for r in self.log_records))
+
+    async def test_malformed_messages_are_logged_and_the_loop_goes_on(self):
+        order = self.track(client_order_id="42", exchange_order_id="e42")
+        queue = AsyncMock()
+        queue.get.side_effect = [
+            "garbage",
+            {"stream": CONSTANTS.ORDER_UPDATE_STREAM, "data": {"e": "orderAccepted"}},          # no i/X
+            {"stream": CONSTANTS.ORDER_UPDATE_STREAM, "data": dict(self.order_event(order, "orderAccepted", "New")[
+                "data"], X="Weird")},
+            {"stream": "account.somethingNew", "data": {}},
+            self.order_event(order, "orderAccepted", "New"),
+            asyncio.CancelledError,
+        ]
+        self.exchange._user_stream_tracker._user_stream = queue
+        with self.assertRaises(asyncio.CancelledError):
+            await self.exchange._user_stream_event_listener()
+        await wait_for(lambda: order.current_state is OrderState.OPEN)
+        counters = self.exchange.metrics_snapshot()["user_stream_events"]
+        self.assertEqual(3, counters["malformed"])
+        self.assertEqual(1, counters["ignored"])
+        self.assertEqual(3, sum(1 for r in self.log_records
+                                if r.getMessage() == "Unexpected error in user stream listener loop."))
+
+
+class PlacementErrorTests(ExchangeTestCase):
+    ANSWERS = {401: error_body("UNAUTHORIZED", "Unauthorized"), 451: "",
+               429: error_body("TOO_MANY_REQUESTS", "Too many requests")}
+
+    async def test_placement_refused_fails_clearly(self):
+        expected = {401: "HTTP 401", 451: "region", 429: "HTTP 429"}
+        for status, fragment in expected.items():
+            self.exchange._rest.backoff_until = 0.0
+            self.exchange._rest.backoff_s = 0.0
+            with aioresponses() as mock_api:
+                mock_api.post(url(CONSTANTS.ORDER_PATH_URL), status=status, body=self.ANSWERS[status])
+                order_id = self.exchange.buy(self.pair, Decimal("1"), OrderType.LIMIT, Decimal("150"))
+                await wait_for(lambda: any(e.order_id == order_id for e in self.ev(MarketEvent.OrderFailure)))
+            failure = [e for e in self.ev(MarketEvent.OrderFailure) if e.order_id == order_id][0]
+            self.assertIn(fragment, failure.error_message, status)
+            self.assertNotIn(order_id, self.exchange.in_flight_orders)
+        self.assertEqual(1, self.exchange.metrics_snapshot()["rest"]["rate_limited_429"])
+
+    async def test_expired_window_on_placement_is_retried_once_then_fails_clearly(self):
+        async def no_resync():
+            return None
+        self.exchange._update_time_synchronizer = no_resync
+        with aioresponses() as mock_api:
+            for _ in range(2):
+                mock_api.post(url(CONSTANTS.ORDER_PATH_URL), status=400,
+                              body=error_body("INVALID_CLIENT_REQUEST", "Request has expired"))
+            order_id = self.exchange.buy(self.pair, Decimal("1"), OrderType.LIMIT, Decimal("150"))
+            await wait_for(lambda: any(e.order_id == order_id for e in self.ev(MarketEvent.OrderFailure)))
+            posts = [call for (method, _), calls in mock_api.requests.items() if method == "POST" for call in calls]
+        self.assertEqual(2, len(posts))
+        failure = [e for e in self.ev(MarketEvent.OrderFailure) if e.order_id == order_id][0]
+        self.assertIn("clock", failure.error_message)
+
+
+class StatusErrorTests(ExchangeTestCase):
+    ANSWERS = {401: error_body("UNAUTHORIZED", "Unauthorized"), 451: "",
+               429: error_body("TOO_MANY_REQUESTS", "Too many requests"),
+               503: error_body("SERVICE_UNAVAILABLE", "Unknown error, please check your request or try again later.")}
+
+    def test_an_unreadable_status_answer_never_loses_the_order(self):
+        """A 200 status answer: readable → the order takes its state; unreadable → the order stays tracked and
+        nothing counts toward "not found" (no OrderFailure)."""
+        self.exchange._order_tracker.TRADE_FILLS_WAIT_TIMEOUT = 0.01
+
+        @settings(max_examples=40, deadline=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @given(text=st.one_of(st.sampled_from([json.dumps({"id": "4239996998", "status": s}) for s in
+                                               ("New", "PartiallyFilled", "Filled", "Cancelled", "TriggerFailed")]),
+                              wire_text(st.one_of(mutated({"id": "4239996998", "clientId": 42, "status": "New",
+                                                           "symbol": "SOL_USDC"}), json_values))))
+        def check(text):
+            self.run_async_with_timeout(self._one_status_answer(text), timeout=30)
+        check()
+
+    async def _one_status_answer(self, text: str):
+        tracker = self.exchange._order_tracker
+        for client_order_id in list(self.exchange.in_flight_orders):
+            self.exchange.stop_tracking_order(client_order_id)
+        tracker._cached_orders.clear()
+        tracker._lost_orders.clear()
+        tracker._order_not_found_records.clear()
+        failures_before = len(self.ev(MarketEvent.OrderFailure))
+        order = self.track("42", "4239996998")
+        try:
+            readable = order_update_from_order(json.loads(text), "42", self.pair, 0)
+        except Exception:
+            readable = None
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]", repeat=True)
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), body=text, repeat=True)
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]", repeat=True)
+            for _ in range(tracker.lost_order_count_limit + 2):
+                await self.exchange._update_order_status()
+            if readable is not None:
+                await wait_for(lambda: tracker.fetch_order("42") is not None
+                               and tracker.fetch_order("42").current_state is readable.new_state)
+            self.exchange._fills.cancel_pending()
+        self.assertEqual(0, tracker._order_not_found_records.get("42", 0))
+        if readable is None:
+            self.assertIn("42", self.exchange.in_flight_orders)
+            self.assertIs(OrderState.PENDING_CREATE, order.current_state)
+            self.assertEqual(failures_before, len(self.ev(MarketEvent.OrderFailure)))
+        else:
+            expected_failures = failures_before + (readable.new_state is OrderState.FAILED)
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderFailure)) == expected_failures)
+
+    async def test_status_answer_that_is_no_order_is_not_order_not_found(self):
+        """Regression: a 200 status answer that was not an order object (``[]``, ``null``...) fell through to the
+        history lookup and, not found there, counted toward declaring the (open) order lost."""
+        order = self.track("42", "4239996998")
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), body="[]")
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
+            with self.assertRaises(ValueError) as ctx:
+                await self.exchange._request_order_status(order)
+        self.assertFalse(self.exchange._is_order_not_found_during_status_update_error(ctx.exception))
+        self.assertIn(f"unexpected answer of GET {CONSTANTS.ORDER_PATH_URL}", str(ctx.exception))
+
+    async def test_status_errors_are_not_order_not_found(self):
+        """Regression: any failed status query (a 401 during a key rotation, 429s, a 503 maintenance) counted as "order
+        not found"; after four polls every open order was declared FAILED (lost) although it was still open on the
+        exchange. Only "neither open nor in the history" counts now; other errors are logged and retried."""
+        order = self.track("42", "4239996998")
+        order.current_state = OrderState.OPEN
+        for status in (401, 451, 429, 503):
+            with aioresponses() as mock_api:
+                mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]", repeat=True)
+                mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=status, body=self.ANSWERS[status],
+                             repeat=True)
+                for _ in range(self.exchange._order_tracker.lost_order_count_limit + 2):
+                    self.exchange._rest.backoff_until = 0.0
+                    self.exchange._rest.backoff_s = 0.0
+                    await self.exchange._update_order_status()
+            self.assertIn("42", self.exchange.in_flight_orders, status)
+            self.assertIs(OrderState.OPEN, order.current_state)
+            self.assertEqual(0, self.exchange._order_tracker._order_not_found_records.get("42", 0))
+            self.assertTrue(self.logged("WARNING", "Error fetching status update for the active order 42"))
+        self.assertEqual(0, len(self.ev(MarketEvent.OrderFailure)))
+        # a genuine "not found anywhere" still counts
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]")
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404,
+                         body=error_body("RESOURCE_NOT_FOUND", "Not Found"))
+            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
+            await self.exchange._update_order_status()
+        self.assertEqual(1, self.exchange._order_tracker._order_not_found_records["42"])
+
+
+class ConnectivityTests(ExchangeTestCase):
+    async def test_a_rate_limited_network_check_still_means_connected(self):
+        """Regression (``make chaos``): a 429 on the network check (``GET /api/v1/status``) marked the network down,
+        which stopped the streams and the order book; a rate-limiting Backpack is up."""
+        too_many = error_body("TOO_MANY_REQUESTS", "Too many requests")
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.STATUS_PATH_URL), status=429, body=too_many)
+            self.assertEqual(NetworkStatus.CONNECTED, await self.exchange.check_network())
+            self.assertEqual(NetworkStatus.CONNECTED, await self.exchange.check_network())  # pause: no request
+            self.assertEqual(1, sum(len(calls) for calls in mock_api.requests.values()))
+            self.exchange._rest.backoff_until = 0.0  # the pause is over
+            mock_api.get(url(CONSTANTS.STATUS_PATH_URL), status=503, body="")
+            self.assertEqual(NetworkStatus.NOT_CONNECTED, await self.exchange.check_network())
+            mock_api.get(url(CONSTANTS.STATUS_PATH_URL), body=json.dumps({"status": "Maintenance"}))
+            self.assertEqual(NetworkStatus.NOT_CONNECTED, await self.exchange.check_network())
+            mock_api.get(url(CONSTANTS.STATUS_PATH_URL), body=json.dumps({"status": "Ok"}))
+            self.assertEqual(NetworkStatus.CONNECTED, await self.exchange.check_network())
+
+    def test_a_private_resubscription_triggers_the_status_poll(self):
+        """Regression (``make chaos``): events sent while the private stream was down are not replayed, and the
+        status poll only ran at its next interval; every (re)subscription now triggers it at once."""
+        self.assertFalse(self.exchange._poll_notifier.is_set())
+        self.exchange._on_private_stream_subscribed()
+        self.assertTrue(self.exchange._poll_notifier.is_set())

@@ -24,7 +24,7 @@ class HealthTests(ExchangeTestCase):
         self.public.connected = self.private.connected = True
         self.exchange._orderbook_ds.metrics = self.public
         self.exchange._user_stream_tracker.data_source.metrics = self.private
-        self.exchange._rest_counters.clock = self.clock
+        self.exchange._rest.counters.clock = self.clock
         self.connected = patch.object(type(self.exchange), "_is_network_connected", return_value=True)
         self.connected.start()
 
@@ -41,8 +41,8 @@ class HealthTests(ExchangeTestCase):
         self.private.auth_failures = 2
         self.public.on_dropped("malformed")
         self.clock.now += 4.0
-        self.exchange._rest_counters.on_status(200)
-        self.exchange._rest_counters.on_status(503)
+        self.exchange._rest.counters.on_status(200)
+        self.exchange._rest.counters.on_status(503)
         snapshot = self.exchange.metrics_snapshot()
         self.assertEqual({"depth": 3}, snapshot["public_stream"]["messages"])
         self.assertEqual((1, 1, 1), (snapshot["public_stream"]["gaps"], snapshot["public_stream"]["resyncs"],

@@ -1,0 +1,118 @@
+"""Balances: pure functions from ``GET /api/v1/capital`` (§5.1), ``GET /api/v1/borrowLend/positions`` (§5.3) and
+``account.balanceUpdate`` events (§8.4) to Hummingbot balances, and ``BalanceStreamState``, the lent amounts and
+timing facts the exchange keeps between polls."""
+import logging
+import time
+from decimal import Decimal
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from hummingbot.connector.backpack_common.stream_metrics import LogThrottle
+from hummingbot.connector.exchange.backpack.backpack_order_parsing import to_decimal, us_to_s
+from hummingbot.connector.exchange.backpack.backpack_types import BalanceEntry, BalanceUpdateEvent, BorrowLendPosition
+
+_ZERO = Decimal("0")
+
+
+def check_non_negative(free: Decimal, held: Decimal) -> None:
+    """:raises ValueError: a negative amount (spot balances are never negative, §5.1)."""
+    if free < _ZERO or held < _ZERO:
+        raise ValueError(f"negative balance (available {free}, locked + staked {held})")
+
+
+def lent_amounts(positions: Any, logger: logging.Logger) -> Dict[str, Decimal]:
+    """Positive ``netQuantity`` per asset of ``/api/v1/borrowLend/positions`` (§5.3; negative = borrowed, ignored).
+    Malformed positions are logged and skipped."""
+    lent: Dict[str, Decimal] = {}
+    rows: List[BorrowLendPosition] = positions if isinstance(positions, list) else []
+    for position in rows:
+        try:
+            quantity = to_decimal(position["netQuantity"])
+            asset = position["symbol"]
+            if type(asset) is not str:
+                raise ValueError(f"asset is not a string: {str(asset)[:32]!r}")
+        except (KeyError, ValueError, TypeError) as e:
+            logger.warning(f"Skipping malformed Backpack lend position {position!r}: {e!r}")
+            continue
+        if quantity > _ZERO:
+            lent[asset] = lent.get(asset, _ZERO) + quantity
+    return lent
+
+
+def balances_from_capital(capital: Mapping[str, BalanceEntry], lent: Mapping[str, Decimal],
+                          logger: logging.Logger) -> Tuple[Dict[str, Decimal], Dict[str, Decimal]]:
+    """``(available, total)`` per asset: total = available + locked + staked + lent; available = ``available`` only
+    (whether a spot order redeems lent funds is UNCONFIRMED, §11.10). A lent asset absent from ``capital`` gets
+    available 0. Malformed entries are logged and skipped."""
+    available: Dict[str, Decimal] = {}
+    total: Dict[str, Decimal] = {}
+    for asset, entry in capital.items():
+        try:
+            free = to_decimal(entry["available"])
+            held = to_decimal(entry.get("locked") or 0) + to_decimal(entry.get("staked") or 0)
+            check_non_negative(free, held)
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            logger.warning(f"Skipping malformed Backpack balance entry {asset!r}: {e!r}")
+            continue
+        available[asset] = free
+        total[asset] = free + held
+    for asset, amount in lent.items():
+        total[asset] = total.get(asset, _ZERO) + amount
+        available.setdefault(asset, _ZERO)
+    return available, total
+
+
+def balance_from_event(data: BalanceUpdateEvent, lent: Mapping[str, Decimal]) -> Tuple[str, Decimal, Decimal]:
+    """``(asset, available, total)`` of an ``account.balanceUpdate`` (§8.4: ``a`` asset, ``A`` available, ``L``
+    locked, ``S`` staked; absolute values), total including ``lent``.
+
+    :raises KeyError/ValueError/TypeError: a missing or malformed field, a negative amount.
+    """
+    asset = data["a"]
+    if type(asset) is not str:
+        raise ValueError(f"balance event asset is not a string: {str(asset)[:32]!r}")
+    free = to_decimal(data["A"])
+    held = to_decimal(data.get("L") or 0) + to_decimal(data.get("S") or 0)
+    check_non_negative(free, held)
+    return asset, free, free + held + lent.get(asset, _ZERO)
+
+
+class BalanceStreamState:
+    """Lent amounts and the timing facts behind WS balance handling.
+
+    :param clock: monotonic seconds (fill and balance-event times).
+    """
+
+    #: After WS fills with no ``account.balanceUpdate`` for this long (s), the balance stream is deemed absent.
+    BALANCE_STREAM_GRACE_S = 30.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        #: Lent amount per asset from the last readable positions answer.
+        self.lent: Dict[str, Decimal] = {}
+        #: Server time (s) of the last REST balance request; older WS events are stale.
+        self.requested_at_s = 0.0
+        self.last_ws_fill_at: Optional[float] = None
+        self.last_balance_event_at: Optional[float] = None
+        self._log_throttle = LogThrottle(interval_s=60.0, clock=clock)
+
+    def is_stale(self, data: BalanceUpdateEvent) -> bool:
+        """True when the event's ``E`` (µs) is older than the last REST balance request."""
+        event_time = data.get("E")
+        return event_time is not None and us_to_s(event_time) < self.requested_at_s
+
+    def should_log_lend_failure(self) -> bool:
+        """True at most once a minute: a failed positions query is logged, its repeats are not."""
+        return self._log_throttle.check("lend") is not None
+
+    def on_ws_fill(self) -> None:
+        self.last_ws_fill_at = self._clock()
+
+    def on_balance_event(self) -> None:
+        self.last_balance_event_at = self._clock()
+
+    def stream_looks_absent(self) -> bool:
+        """True when WS fills were seen ``BALANCE_STREAM_GRACE_S`` ago or more and no balance event followed."""
+        fill_at = self.last_ws_fill_at
+        if fill_at is None or self._clock() - fill_at < self.BALANCE_STREAM_GRACE_S:
+            return False
+        return self.last_balance_event_at is None or self.last_balance_event_at < fill_at

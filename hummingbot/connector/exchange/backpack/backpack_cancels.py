@@ -1,0 +1,206 @@
+"""``BackpackCancelFlow``: cancel one order (``DELETE /api/v1/order``, §5.7) or all orders of a pair
+(``DELETE /api/v1/orders``, §5.8), and what a cancel answer means.
+
+- A cancel of an order whose placement request is unanswered waits for that answer (at most
+  ``CANCEL_WAITS_FOR_PLACEMENT_S``): sent first, it would be "not found" and the order placed a moment later lost.
+- A 200 with a final status confirms; a 202 (or a non-final 200) is only "accepted": PENDING_CANCEL.
+- "Not found" means no longer open (§5.7): the order's state (and missed fills) is looked up at once, one lookup
+  per order at a time.
+- A 429 is a warning; the order stays open and the caller cancels again.
+"""
+import asyncio
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, Set, Tuple, cast
+
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
+from hummingbot.connector.exchange.backpack.backpack_errors import BackpackAPIError, BackpackRateLimitError
+from hummingbot.connector.exchange.backpack.backpack_order_parsing import order_reference, order_update_from_order
+from hummingbot.connector.exchange.backpack.backpack_types import Order
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+
+CANCEL_CONFIRMED = "confirmed"   # 200 with a final status: the order is cancelled
+CANCEL_ACCEPTED = "accepted"     # 202 (or a non-final 200): wait for WS / polling (§5.7)
+
+
+class CancelOrderTracker(Protocol):
+    """The part of ``BackpackClientOrderTracker`` the cancel flow uses."""
+
+    @property
+    def active_orders(self) -> Dict[str, InFlightOrder]: ...
+
+    def process_order_update(self, order_update: OrderUpdate) -> None: ...
+
+    def find_order(self, client_id: Any, exchange_order_id: Any) -> Optional[InFlightOrder]: ...
+
+
+class BackpackCancelFlow:
+    """Cancels orders and applies the answers.
+
+    :param private_call: async ``(path, method, body) → (HTTP status, JSON or None)`` of a signed request.
+    :param symbol_for: async ``trading pair → exchange symbol``.
+    :param tracker: the order tracker.
+    :param request_order_status: async ``order → OrderUpdate`` (open orders, then history).
+    :param apply_update: ``(order, update)`` that never moves an order back to OPEN.
+    :param note_executed_quantity: ``(order, executed)``: fetches fills the connector missed.
+    :param placement_reconciling: ``client order id → bool``: its placement outcome is being reconciled.
+    :param current_timestamp: ``() → s`` of the connector's clock (may be NaN before the first tick).
+    :param wall_time: ``() → s``, used while ``current_timestamp`` is NaN.
+    :param logger: ``() → logging.Logger``.
+    """
+
+    #: Longest wait (s) for the placement answer: the longest 429 pause plus a margin; then the cancel goes anyway.
+    CANCEL_WAITS_FOR_PLACEMENT_S = CONSTANTS.RATE_LIMIT_BACKOFF_MAX_S + 5.0
+    PLACEMENT_POLL_S = 0.02
+
+    def __init__(self,
+                 private_call: Callable[[str, RESTMethod, Dict[str, Any]], Awaitable[Tuple[int, Any]]],
+                 symbol_for: Callable[[str], Awaitable[str]],
+                 tracker: CancelOrderTracker,
+                 request_order_status: Callable[[InFlightOrder], Awaitable[OrderUpdate]],
+                 apply_update: Callable[[InFlightOrder, OrderUpdate], None],
+                 note_executed_quantity: Callable[[InFlightOrder, Any], None],
+                 placement_reconciling: Callable[[str], bool],
+                 current_timestamp: Callable[[], float],
+                 wall_time: Callable[[], float],
+                 logger: Callable[[], logging.Logger]):
+        self._private_call = private_call
+        self._symbol_for = symbol_for
+        self._tracker = tracker
+        self._request_order_status = request_order_status
+        self._apply_update = apply_update
+        self._note_executed_quantity = note_executed_quantity
+        self._placement_reconciling = placement_reconciling
+        self._current_timestamp = current_timestamp
+        self._wall_time = wall_time
+        self._logger = logger
+        #: Client order ids whose "not found" lookup is running.
+        self.closed_order_lookups: Set[str] = set()
+
+    async def place_cancel(self, order: InFlightOrder) -> str:
+        """``DELETE /api/v1/order`` with ``symbol`` + ``clientId`` (or ``orderId``), §5.7.
+
+        :returns: ``"confirmed"`` (200 with ``Cancelled``/``Expired``) or ``"accepted"`` (202 or a non-final 200).
+        :raises BackpackAPIError: on errors (``is_order_not_found`` for an order that is no longer open).
+        """
+        symbol = await self._symbol_for(order.trading_pair)
+        body = {"symbol": symbol, **order_reference(order.client_order_id, order.exchange_order_id)}
+        status, answer = await self._private_call(CONSTANTS.ORDER_PATH_URL, RESTMethod.DELETE, body)
+        if status == 202 or not isinstance(answer, dict):
+            return CANCEL_ACCEPTED
+        self._note_executed_quantity(order, answer.get("executedQuantity"))
+        if answer.get("status") in ("Cancelled", "Expired"):
+            return CANCEL_CONFIRMED
+        return CANCEL_ACCEPTED
+
+    async def cancel(self, order: InFlightOrder) -> bool:
+        """Cancel one order: confirmed → CANCELED, accepted → PENDING_CANCEL (stays tracked); both True. False when
+        nothing was cancelled: the placement failed meanwhile, a 429 refused the cancel, or "not found" turned out
+        to be an order that closed (its state and fills are applied).
+
+        :raises BackpackAPIError: other errors, and "not found" when the history does not know the order either.
+        """
+        if not await self.wait_for_placement_answer(order):
+            return False
+        try:
+            outcome = await self.place_cancel(order)
+        except BackpackRateLimitError:
+            self._logger().warning(f"Cancel of order {order.client_order_id} refused by Backpack's rate limit (HTTP "
+                                   "429); the order stays open until cancelled again.")
+            return False
+        except BackpackAPIError as e:
+            if e.is_order_not_found and await self.resolve_order_no_longer_open(order):
+                return False
+            raise
+        if outcome == CANCEL_CONFIRMED:
+            new_state = OrderState.CANCELED
+        else:
+            new_state = OrderState.PENDING_CANCEL
+            self._logger().info(f"Cancel of order {order.client_order_id} accepted by Backpack, awaiting "
+                                "confirmation.")
+        timestamp = self._current_timestamp()
+        if timestamp is None or timestamp != timestamp:
+            timestamp = self._wall_time()
+        self._tracker.process_order_update(OrderUpdate(
+            client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=timestamp,
+            new_state=new_state))
+        return True
+
+    async def wait_for_placement_answer(self, order: InFlightOrder) -> bool:
+        """Wait while the placement request is unanswered (PENDING_CREATE, no exchange order id, not being
+        reconciled), at most ``CANCEL_WAITS_FOR_PLACEMENT_S``.
+
+        :returns: False when the order failed meanwhile (nothing to cancel), else True (lost orders included).
+        """
+        if not self._placement_unanswered(order):
+            return True
+        deadline = time.monotonic() + self.CANCEL_WAITS_FOR_PLACEMENT_S
+        while self._placement_unanswered(order) and time.monotonic() < deadline:
+            await asyncio.sleep(self.PLACEMENT_POLL_S)
+        return not order.is_failure
+
+    def _placement_unanswered(self, order: InFlightOrder) -> bool:
+        return (order.current_state is OrderState.PENDING_CREATE and order.exchange_order_id is None
+                and not self._placement_reconciling(order.client_order_id))
+
+    async def resolve_order_no_longer_open(self, order: InFlightOrder) -> bool:
+        """After a "not found" cancel: apply the order's state from the open orders or the history (§5.9, §5.11);
+        its missed fills are fetched by ``note_executed_quantity`` inside the status request. A repeated cancel
+        while a lookup runs returns at once (each lookup costs history requests, §7).
+
+        :returns: True when the state is now known or a lookup is already running; False when the lookup failed
+            or neither endpoint knows the order.
+        """
+        client_order_id = order.client_order_id
+        if client_order_id in self.closed_order_lookups:
+            return True
+        self.closed_order_lookups.add(client_order_id)
+        try:
+            update = await self._request_order_status(order)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self._logger().debug(f"Lookup of order {client_order_id} after a 'not found' cancel failed: {e!r}")
+            return False
+        finally:
+            self.closed_order_lookups.discard(client_order_id)
+        self._apply_update(order, update)
+        self._logger().info(f"Order {client_order_id} was no longer open when cancelled: Backpack reports it "
+                            f"{update.new_state.name}.")
+        return True
+
+    async def cancel_all(self, trading_pair: str) -> int:
+        """``DELETE /api/v1/orders`` {"symbol"} (§5.8): cancels EVERY open order of the pair on the account. 200 →
+        tracked orders in the answer get their state; 202 → the tracked open orders of the pair go PENDING_CANCEL.
+
+        :returns: number of tracked orders updated.
+        """
+        symbol = await self._symbol_for(trading_pair)
+        status, answer = await self._private_call(CONSTANTS.ORDERS_PATH_URL, RESTMethod.DELETE, {"symbol": symbol})
+        timestamp = self._current_timestamp()
+        count = 0
+        if status == 202 or not isinstance(answer, list):
+            for order in list(self._tracker.active_orders.values()):
+                if order.trading_pair == trading_pair and not order.is_done:
+                    self._tracker.process_order_update(OrderUpdate(
+                        client_order_id=order.client_order_id, trading_pair=trading_pair,
+                        update_timestamp=timestamp, new_state=OrderState.PENDING_CANCEL))
+                    count += 1
+            return count
+        for element in answer:
+            if not isinstance(element, dict):  # junk must not stop the loop over the others
+                continue
+            tracked = self._tracker.find_order(element.get("clientId"), element.get("id"))
+            if tracked is None:
+                continue
+            try:
+                update = order_update_from_order(cast(Order, element), tracked.client_order_id, tracked.trading_pair,
+                                                 timestamp)
+            except (KeyError, ValueError) as e:
+                self._logger().warning(f"Unexpected cancel-all element {element!r}: {e!r}")
+                continue
+            self._note_executed_quantity(tracked, element.get("executedQuantity"))
+            self._tracker.process_order_update(update)
+            count += 1
+        return count

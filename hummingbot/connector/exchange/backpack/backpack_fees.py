@@ -1,0 +1,33 @@
+"""``BackpackFeeSchedule``: the account's spot fee tier from ``GET /api/v1/account`` (§5.4)."""
+from decimal import Decimal
+from typing import Optional
+
+from hummingbot.connector.exchange.backpack import backpack_utils
+from hummingbot.connector.exchange.backpack.backpack_order_parsing import bps_to_fraction
+from hummingbot.connector.exchange.backpack.backpack_types import AccountSummary
+from hummingbot.core.data_type.common import OrderType
+
+
+class BackpackFeeSchedule:
+    """Maker/taker rates as fractions (negative = rebate); ``backpack_utils.DEFAULT_FEES`` until an account answer."""
+
+    def __init__(self) -> None:
+        self.maker: Optional[Decimal] = None
+        self.taker: Optional[Decimal] = None
+        self.auto_lend: Optional[bool] = None
+
+    def update(self, account: AccountSummary) -> None:
+        """Read ``spotMakerFee``/``spotTakerFee`` (basis points) and ``autoLend``.
+
+        :raises KeyError/ValueError: a missing or non-numeric fee.
+        """
+        self.maker = bps_to_fraction(account["spotMakerFee"])
+        self.taker = bps_to_fraction(account["spotTakerFee"])
+        self.auto_lend = account.get("autoLend")
+
+    def percent(self, order_type: OrderType, is_maker: Optional[bool]) -> Decimal:
+        """Maker rate for ``is_maker`` or LIMIT_MAKER (post-only never takes), else taker."""
+        defaults = backpack_utils.DEFAULT_FEES
+        if order_type is OrderType.LIMIT_MAKER or is_maker:
+            return self.maker if self.maker is not None else defaults.maker_percent_fee_decimal
+        return self.taker if self.taker is not None else defaults.taker_percent_fee_decimal

@@ -1,0 +1,173 @@
+"""``BackpackFillsTracker``: fills polling over ``GET /wapi/v1/history/fills`` (§5.12; one request per trading pair
+and poll, §11.6) and recovery of fills Backpack reports executed but the connector has not seen."""
+import asyncio
+import logging
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Tuple, cast
+
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
+from hummingbot.connector.exchange.backpack.backpack_order_parsing import trade_update_from_fill
+from hummingbot.connector.exchange.backpack.backpack_types import Fill
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, TradeUpdate
+from hummingbot.core.data_type.trade_fee import TradeFeeSchema
+from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
+
+
+class FillsOrderTracker(Protocol):
+    """The part of ``BackpackClientOrderTracker`` the fills tracker uses."""
+
+    def process_trade_update(self, trade_update: TradeUpdate) -> None: ...
+
+    def complete_if_fully_filled(self, client_order_id: str, timestamp: float) -> bool: ...
+
+
+class BackpackFillsTracker:
+    """Polls fills and fetches missed ones; fills are de-duplicated by trade id in the order tracker.
+
+    :param private_get: async ``(path, params) → JSON`` of a signed GET.
+    :param symbol_for: async ``trading pair → exchange symbol``.
+    :param tracker: the order tracker.
+    :param fee_schema: ``() → TradeFeeSchema`` of the connector.
+    :param server_time_s: ``() → server time in s`` (fills cursor).
+    :param on_missed_fills_fetched: called once per completed missed-fills fetch (a counter).
+    :param logger: ``() → logging.Logger``.
+    """
+
+    #: Page size and page budget of one fills poll per pair (§5.12: max limit 1000).
+    FILLS_PAGE_LIMIT = 1000
+    FILLS_MAX_PAGES = 5
+    #: Fills are polled from (last poll start − overlap) in ms: covers history indexing lag and clock skew.
+    FILLS_OVERLAP_MS = 5 * 60 * 1000
+    #: Wait (s) before fetching missed fills: a late WS ``orderFill`` usually lands meanwhile and saves the request.
+    MISSED_FILLS_DELAY_S = 1.0
+
+    def __init__(self,
+                 private_get: Callable[[str, Dict[str, Any]], Awaitable[Any]],
+                 symbol_for: Callable[[str], Awaitable[str]],
+                 tracker: FillsOrderTracker,
+                 fee_schema: Callable[[], TradeFeeSchema],
+                 server_time_s: Callable[[], float],
+                 on_missed_fills_fetched: Callable[[], None],
+                 logger: Callable[[], logging.Logger]):
+        self._private_get = private_get
+        self._symbol_for = symbol_for
+        self._tracker = tracker
+        self._fee_schema = fee_schema
+        self._server_time_s = server_time_s
+        self._on_missed_fills_fetched = on_missed_fills_fetched
+        self._logger = logger
+        #: Per trading pair: ``from`` (ms) of the next poll, before the overlap.
+        self.cursor_ms: Dict[str, int] = {}
+        #: Running missed-fills fetches by client order id (one per order at a time).
+        self.missed_fill_fetches: Dict[str, asyncio.Task] = {}
+
+    # ------------------------------------------------------------------------------------------- polling
+    async def update_orders_fills(self, orders: List[InFlightOrder]) -> None:
+        """One fills request per trading pair (more pages only past ``FILLS_PAGE_LIMIT`` fills), ``fillType=User``,
+        ``from`` = max(oldest order creation, last poll start) − ``FILLS_OVERLAP_MS``; fills are matched to
+        ``orders`` by ``orderId`` or ``clientId``. A failed request is logged; the next poll covers it."""
+        by_pair: Dict[str, List[InFlightOrder]] = defaultdict(list)
+        for order in orders:
+            by_pair[order.trading_pair].append(order)
+        if by_pair:
+            await safe_gather(*[self._update_pair(pair, pair_orders) for pair, pair_orders in by_pair.items()],
+                              return_exceptions=False)
+
+    async def _update_pair(self, trading_pair: str, orders: List[InFlightOrder]) -> None:
+        started_ms = int(self._server_time_s() * 1e3)
+        oldest_ms = int(min(order.creation_timestamp for order in orders) * 1e3)
+        from_ms = max(oldest_ms, self.cursor_ms.get(trading_pair, 0)) - self.FILLS_OVERLAP_MS
+        try:
+            fills, complete = await self.fetch(trading_pair, {"from": max(0, from_ms)})
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self._logger().warning(f"Failed to fetch trade updates for {trading_pair}. Error: {e}", exc_info=e)
+            return
+        by_exchange_id = {order.exchange_order_id: order for order in orders if order.exchange_order_id}
+        by_client_id = {order.client_order_id: order for order in orders}
+        newest_ms = 0
+        for fill in fills:
+            order = by_exchange_id.get(str(fill.get("orderId"))) or by_client_id.get(str(fill.get("clientId")))
+            if order is None:
+                continue
+            update = self._trade_update(fill, order)
+            if update is not None:
+                self._tracker.process_trade_update(update)
+                newest_ms = max(newest_ms, int(update.fill_timestamp * 1e3))
+        self.cursor_ms[trading_pair] = started_ms if complete else max(newest_ms, from_ms)
+
+    async def fetch(self, trading_pair: str, filters: Dict[str, Any]) -> Tuple[List[Fill], bool]:
+        """``(fills oldest first, complete)`` of ``trading_pair`` matching ``filters``, following pages up to
+        ``FILLS_MAX_PAGES``; ``complete`` is False when the page budget ran out."""
+        symbol = await self._symbol_for(trading_pair)
+        fills: List[Fill] = []
+        for page in range(self.FILLS_MAX_PAGES):
+            params = {"symbol": symbol, "fillType": CONSTANTS.FILL_TYPE_USER, "limit": self.FILLS_PAGE_LIMIT,
+                      "sortDirection": "Asc", **filters}
+            if page:
+                params["offset"] = page * self.FILLS_PAGE_LIMIT
+            rows = await self._private_get(CONSTANTS.FILL_HISTORY_PATH_URL, params)
+            rows = rows if isinstance(rows, list) else []
+            fills.extend(cast(Fill, row) for row in rows if isinstance(row, dict))
+            if len(rows) < self.FILLS_PAGE_LIMIT:
+                return fills, True
+        return fills, False
+
+    def _trade_update(self, fill: Fill, order: InFlightOrder) -> Optional[TradeUpdate]:
+        try:
+            return trade_update_from_fill(fill, order.client_order_id, order.exchange_order_id, order.trading_pair,
+                                          order.trade_type, self._fee_schema())
+        except (KeyError, ValueError, TypeError) as e:
+            self._logger().warning(f"Skipping malformed Backpack fill {fill!r}: {e!r}")
+            return None
+
+    async def all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
+        """Fills of one order (``orderId`` filter, §5.12); none before its exchange order id is known."""
+        if not order.exchange_order_id:
+            return []
+        fills, _ = await self.fetch(order.trading_pair, {"orderId": order.exchange_order_id})
+        updates = (self._trade_update(fill, order) for fill in fills
+                   if str(fill.get("orderId")) == order.exchange_order_id)
+        return [update for update in updates if update is not None]
+
+    # -------------------------------------------------------------------------------------- missed fills
+    def note_executed_quantity(self, order: InFlightOrder, executed: Any) -> None:
+        """Compare Backpack's executed quantity of ``order`` (REST ``executedQuantity`` §5.13, WS ``z`` §8.5; base
+        units) with the fills seen. More on Backpack's side starts a fetch of the order's fills after
+        ``MISSED_FILLS_DELAY_S`` (one per order at a time). Unparseable quantities are ignored."""
+        try:
+            quantity = Decimal(str(executed))
+        except (ArithmeticError, ValueError, TypeError):
+            return
+        if not quantity > order.executed_amount_base or order.client_order_id in self.missed_fill_fetches:
+            return
+        self._logger().info(f"Order {order.client_order_id}: Backpack reports {quantity} executed, the connector has "
+                            f"seen {order.executed_amount_base}; fetching its fills.")
+        self.missed_fill_fetches[order.client_order_id] = safe_ensure_future(self._fetch_missed(order, quantity))
+
+    async def _fetch_missed(self, order: InFlightOrder, quantity: Decimal) -> None:
+        try:
+            await asyncio.sleep(self.MISSED_FILLS_DELAY_S)
+            if order.executed_amount_base >= quantity:
+                return
+            trade_updates = await self.all_trade_updates_for_order(order)
+            self._logger().debug(f"Order {order.client_order_id}: {len(trade_updates)} fills fetched.")
+            for trade_update in trade_updates:
+                self._tracker.process_trade_update(trade_update)
+            if trade_updates:
+                self._tracker.complete_if_fully_filled(order.client_order_id, trade_updates[-1].fill_timestamp)
+            self._on_missed_fills_fetched()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self._logger().warning(f"Fetching the missed fills of order {order.client_order_id} failed ({e!r}); "
+                                   "the next fills poll retries.")
+        finally:
+            self.missed_fill_fetches.pop(order.client_order_id, None)
+
+    def cancel_pending(self) -> None:
+        """Cancel every running missed-fills fetch."""
+        for task in list(self.missed_fill_fetches.values()):
+            task.cancel()

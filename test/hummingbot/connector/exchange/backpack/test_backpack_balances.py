@@ -1,0 +1,265 @@
+"""``backpack_balances`` pure functions and ``BalanceStreamState`` alone, then REST balances and WS balance events
+through the exchange (aioresponses, including generated hostile bodies)."""
+import json
+import logging
+import unittest
+from decimal import Decimal
+
+from aioresponses import aioresponses
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from hummingbot.connector.exchange.backpack import backpack_balances as balances, backpack_constants as CONSTANTS
+from hummingbot.connector.exchange.backpack.backpack_errors import (
+    BackpackAPIError,
+    BackpackRateLimitError,
+    BackpackRegionBlockedError,
+)
+
+from .exchange_test_support import ExchangeTestCase, error_body, url, url_regex
+from .hostile_payloads import json_values, mutated, wire_text
+
+REST_SETTINGS = settings(max_examples=60, deadline=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+CLEAR_ERRORS = (ValueError, IOError)
+LOG = logging.getLogger("test_backpack_balances")
+CAPITAL = {"SOL": {"available": "10", "locked": "1.5", "staked": "0"},
+           "USDC": {"available": "2000.25", "locked": "0", "staked": "0"},
+           "BTC": {"available": "0.1", "locked": "0", "staked": "0.05"}}
+POSITIONS = [{"symbol": "USDC", "netQuantity": "100", "netExposureQuantity": "100"},
+             {"symbol": "SOL", "netQuantity": "-2", "netExposureQuantity": "-2"}]
+
+
+class PureFunctionTests(unittest.TestCase):
+    def test_balances_from_capital_add_lent_funds_to_total_only(self):
+        with self.assertLogs(LOG, "WARNING") as logs:
+            available, total = balances.balances_from_capital(
+                dict(CAPITAL, BAD={"available": "x"}), {"USDC": Decimal("100"), "ETH": Decimal("2")}, LOG)
+        self.assertEqual({"SOL": Decimal("10"), "USDC": Decimal("2000.25"), "BTC": Decimal("0.1"),
+                          "ETH": Decimal("0")}, available)
+        self.assertEqual({"SOL": Decimal("11.5"), "USDC": Decimal("2100.25"), "BTC": Decimal("0.15"),
+                          "ETH": Decimal("2")}, total)
+        self.assertIn("Skipping malformed Backpack balance entry 'BAD'", logs.output[0])
+
+    def test_lent_amounts_keep_positive_positions_only(self):
+        positions = POSITIONS + [{"symbol": "USDC", "netQuantity": "5"}, {"symbol": 7, "netQuantity": "1"}]
+        with self.assertLogs(LOG, "WARNING"):
+            self.assertEqual({"USDC": Decimal("105")}, balances.lent_amounts(positions, LOG))
+        self.assertEqual({}, balances.lent_amounts({"not": "a list"}, LOG))
+
+    def test_balance_from_event(self):
+        event = {"e": "balanceUpdate", "a": "SOL", "A": "5", "L": "1", "S": "0.5"}
+        self.assertEqual(("SOL", Decimal("5"), Decimal("8.5")),
+                         balances.balance_from_event(event, {"SOL": Decimal("2")}))
+        for bad in (dict(event, a=7), dict(event, A="-1"), dict(event, L="x")):
+            with self.assertRaises(ValueError):
+                balances.balance_from_event(bad, {})
+        with self.assertRaises(KeyError):
+            balances.balance_from_event({"a": "SOL"}, {})
+
+
+class BalanceStreamStateTests(unittest.TestCase):
+    def setUp(self):
+        self.now = 100.0
+        self.state = balances.BalanceStreamState(clock=lambda: self.now)
+
+    def test_stale_events_are_older_than_the_last_rest_request(self):
+        self.state.requested_at_s = 1754939200.0
+        self.assertTrue(self.state.is_stale({"E": 1754939110175879}))
+        self.assertFalse(self.state.is_stale({"E": 1754939300000000}))
+        self.assertFalse(self.state.is_stale({}))
+
+    def test_stream_looks_absent_only_after_the_grace_without_balance_events(self):
+        self.assertFalse(self.state.stream_looks_absent())          # no fill yet
+        self.state.on_ws_fill()
+        self.now += self.state.BALANCE_STREAM_GRACE_S - 1
+        self.assertFalse(self.state.stream_looks_absent())          # within the grace
+        self.now += 1
+        self.assertTrue(self.state.stream_looks_absent())
+        self.state.on_balance_event()
+        self.assertFalse(self.state.stream_looks_absent())          # a balance event followed the fill
+
+    def test_lend_failures_are_logged_once_a_minute(self):
+        self.assertTrue(self.state.should_log_lend_failure())
+        self.assertFalse(self.state.should_log_lend_failure())
+        self.now += 61
+        self.assertTrue(self.state.should_log_lend_failure())
+
+
+class BalancesThroughExchangeTests(ExchangeTestCase):
+    ANSWERS = {401: error_body("UNAUTHORIZED", "Unauthorized"), 451: "",
+               429: error_body("TOO_MANY_REQUESTS", "Too many requests"),
+               503: error_body("SERVICE_UNAVAILABLE", "Unknown error, please check your request or try again later.")}
+
+    def run_examples(self, test, strategy, max_examples=60):
+        @settings(REST_SETTINGS, max_examples=max_examples)
+        @given(example=strategy)
+        def check(example):
+            self.run_async_with_timeout(test(example), timeout=30)
+        check()
+
+    async def _balances(self, capital_text: str, positions_text: str):
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.BALANCE_PATH_URL), body=capital_text)
+            mock_api.get(url_regex(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body=positions_text)
+            await self.exchange._update_balances()
+
+    def _set_known_balances(self):
+        self.exchange._account_balances.clear()
+        self.exchange._account_available_balances.clear()
+        self.exchange._balance_state.lent = {}
+        self.exchange._account_balances.update({"OLD": Decimal("7")})
+        self.exchange._account_available_balances.update({"OLD": Decimal("7")})
+
+    async def test_lent_funds_in_total_not_available_and_gone_assets_removed(self):
+        capital = {"SOL": {"available": "10.5", "locked": "2", "staked": "1"},
+                   "USDC": {"available": "100", "locked": "0", "staked": "0"}}
+        positions = [{"id": "1", "symbol": "USDC", "netQuantity": "950"}, {"id": "2", "symbol": "SOL",
+                                                                           "netQuantity": "-1"}]
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.BALANCE_PATH_URL), body=json.dumps(capital))
+            mock_api.get(url(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body=json.dumps(positions))
+            await self.exchange._update_balances()
+            self.assertEqual(Decimal("13.5"), self.exchange.get_balance("SOL"))
+            self.assertEqual(Decimal("10.5"), self.exchange.available_balances["SOL"])
+            self.assertEqual(Decimal("1050"), self.exchange.get_balance("USDC"))
+            self.assertEqual(Decimal("100"), self.exchange.available_balances["USDC"])
+
+            mock_api.get(url(CONSTANTS.BALANCE_PATH_URL), body=json.dumps({"SOL": capital["SOL"]}))
+            mock_api.get(url(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), status=500)
+            await self.exchange._update_balances()
+        # USDC left /capital but is still lent (last known lend amounts kept when the positions query fails)
+        self.assertEqual(Decimal("950"), self.exchange.get_balance("USDC"))
+        self.assertEqual(Decimal("0"), self.exchange.available_balances["USDC"])
+        self.assertTrue(self.logged("WARNING", "Could not read Backpack lend positions"))
+
+    async def test_asset_removed_when_it_disappears(self):
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.BALANCE_PATH_URL),
+                         body=json.dumps({"ETH": {"available": "1", "locked": "0", "staked": "0"}}))
+            mock_api.get(url(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body="[]")
+            await self.exchange._update_balances()
+            mock_api.get(url(CONSTANTS.BALANCE_PATH_URL), body="{}")
+            mock_api.get(url(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body="[]")
+            await self.exchange._update_balances()
+        self.assertNotIn("ETH", self.exchange.get_all_balances())
+
+    def test_a_bad_balance_entry_only_skips_that_entry(self):
+        async def one(capital):
+            self._set_known_balances()
+            await self._balances(json.dumps(capital), "[]")
+            for asset, entry in capital.items():
+                if asset in CAPITAL and entry == CAPITAL[asset]:
+                    expected = sum(Decimal(entry[k]) for k in ("available", "locked", "staked"))
+                    self.assertEqual(expected, self.exchange.get_balance(asset))
+                    self.assertEqual(Decimal(entry["available"]), self.exchange.get_available_balance(asset))
+            for asset, total in self.exchange.get_all_balances().items():
+                self.assertTrue(total.is_finite(), asset)
+                self.assertGreaterEqual(total, self.exchange.get_available_balance(asset))
+        self.run_examples(one, mutated(CAPITAL).filter(lambda c: isinstance(c, dict)))
+
+    def test_a_bad_capital_body_is_a_clear_error_and_keeps_the_balances(self):
+        """An empty, truncated or non-object 200 answer of ``/api/v1/capital`` must not wipe the balances."""
+        async def one(text):
+            self._set_known_balances()
+            try:
+                await self._balances(text, "[]")
+            except CLEAR_ERRORS:
+                self.assertEqual(Decimal("7"), self.exchange.get_balance("OLD"))
+                return
+            body = json.loads(text)
+            self.assertIsInstance(body, dict)  # only an object may replace the balances
+        self.run_examples(one, st.one_of(st.sampled_from(["", " ", "null", "[]", "0", '""', "[1]"]),
+                                         wire_text(st.one_of(json_values, mutated(CAPITAL)))))
+
+    def test_bad_lend_positions_never_break_the_balance_update(self):
+        async def one(positions_text):
+            self._set_known_balances()
+            await self._balances(json.dumps(CAPITAL), positions_text)
+            self.assertEqual(Decimal("10"), self.exchange.get_available_balance("SOL"))
+            for asset, total in self.exchange.get_all_balances().items():
+                self.assertTrue(total.is_finite(), asset)
+                self.assertGreaterEqual(total, self.exchange.get_available_balance(asset))
+        self.run_examples(one, wire_text(st.one_of(mutated(POSITIONS), json_values)))
+
+    async def test_an_empty_capital_answer_keeps_the_balances(self):
+        """Regression: an empty or ``null`` 200 answer of ``/api/v1/capital`` (``capital or {}``) removed every
+        balance; a list raised ``AttributeError``. Now it is a clear error and the balances stay."""
+        for body in ("", "null", "[]"):
+            self._set_known_balances()
+            with self.assertRaises(ValueError) as ctx:
+                await self._balances(body, "[]")
+            self.assertIn(f"unexpected answer of GET {CONSTANTS.BALANCE_PATH_URL}", str(ctx.exception))
+            self.assertEqual(Decimal("7"), self.exchange.get_balance("OLD"))
+
+    async def test_negative_balance_amounts_are_skipped(self):
+        """Regression: ``"locked": "-1"`` was accepted (a total below the available amount); spot balances are never
+        negative (§5.1), so such an entry (REST or WS) is malformed."""
+        self._set_known_balances()
+        capital = dict(CAPITAL, SOL={"available": "10", "locked": "-1", "staked": "0"})
+        await self._balances(json.dumps(capital), "[]")
+        self.assertNotIn("SOL", self.exchange.get_all_balances())
+        self.assertEqual(Decimal("2000.25"), self.exchange.get_balance("USDC"))
+        with self.assertRaises(ValueError):
+            self.exchange._apply_balance_event({"e": "balanceUpdate", "a": "SOL", "A": "-3"})
+
+    async def test_lend_positions_and_balance_events_with_non_text_assets_are_skipped(self):
+        """Regression: a lend position whose ``symbol`` was a list raised ``TypeError: unhashable`` out of the whole
+        balance update; a number became a balance keyed by an int."""
+        self._set_known_balances()
+        positions = [{"symbol": ["USDC"], "netQuantity": "5"}, {"symbol": 7, "netQuantity": "5"},
+                     {"symbol": "USDC", "netQuantity": "100"}]
+        await self._balances(json.dumps(CAPITAL), json.dumps(positions))
+        self.assertEqual(Decimal("2100.25"), self.exchange.get_balance("USDC"))
+        self.assertTrue(all(type(asset) is str for asset in self.exchange.get_all_balances()))
+        with self.assertRaises(ValueError):
+            self.exchange._apply_balance_event({"e": "balanceUpdate", "a": 7, "A": "1"})
+
+    async def test_balance_errors_raise_clearly_and_keep_the_balances(self):
+        self.exchange._account_balances["SOL"] = Decimal("3")
+        self.exchange._account_available_balances["SOL"] = Decimal("2")
+        expected = {401: BackpackAPIError, 451: BackpackRegionBlockedError, 429: BackpackRateLimitError,
+                    503: BackpackAPIError}
+        for status, error_type in expected.items():
+            self.exchange._rest.backoff_until = 0.0
+            self.exchange._rest.backoff_s = 0.0
+            with aioresponses() as mock_api:
+                mock_api.get(url_regex(CONSTANTS.BALANCE_PATH_URL), status=status, body=self.ANSWERS[status])
+                mock_api.get(url_regex(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body="[]")
+                with self.assertRaises(error_type) as ctx:
+                    await self.exchange._update_balances()
+            self.assertIn(str(status), str(ctx.exception))
+            self.assertIn(CONSTANTS.BALANCE_PATH_URL, str(ctx.exception))
+            self.assertEqual(Decimal("3"), self.exchange.get_balance("SOL"))
+            self.assertEqual(Decimal("2"), self.exchange.get_available_balance("SOL"))
+
+
+class BalanceEventTests(ExchangeTestCase):
+    def balance_event(self, asset, available, locked="0", staked="0", event_time_us=1754939110175879):
+        return self.ws({"e": "balanceUpdate", "E": event_time_us, "a": asset, "A": available, "L": locked,
+                        "S": staked}, stream=CONSTANTS.BALANCE_UPDATE_STREAM)
+
+    def test_absolute_values_applied_with_lent_funds(self):
+        self.exchange._balance_state.lent = {"USDC": Decimal("100")}
+        self.exchange._process_user_stream_message(self.balance_event("USDC", "50", "25", "5"))
+        self.assertEqual(Decimal("50"), self.exchange.available_balances["USDC"])
+        self.assertEqual(Decimal("180"), self.exchange.get_balance("USDC"))
+        self.assertTrue(self.exchange.real_time_balance_update)
+
+    def test_event_older_than_rest_snapshot_ignored(self):
+        self.exchange._balance_state.requested_at_s = 1754939200.0
+        self.exchange._account_available_balances["SOL"] = Decimal("7")
+        self.exchange._process_user_stream_message(self.balance_event("SOL", "1", event_time_us=1754939110175879))
+        self.assertEqual(Decimal("7"), self.exchange.available_balances["SOL"])
+
+    async def test_missing_balance_stream_detected(self):
+        order = self.track(amount="1")
+        self.exchange._balance_state.BALANCE_STREAM_GRACE_S = 0.0
+        self.exchange._process_user_stream_message(self.fill_event(order, 1, "0.5", "150", "PartiallyFilled"))
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.BALANCE_PATH_URL), body="{}")
+            mock_api.get(url_regex(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body="[]")
+            await self.exchange._update_balances()
+        self.assertFalse(self.exchange.real_time_balance_update)
+        self.assertTrue(self.logged("WARNING", "balance stream looks unavailable"))
+        self.exchange._process_user_stream_message(self.balance_event("SOL", "1"))
+        self.assertTrue(self.exchange.real_time_balance_update)
