@@ -70,7 +70,7 @@ async def test_text_frames_from_a_real_socket_are_decoded_once_by_the_data_sourc
     assert received == frames
     assert ds.metrics.messages == {"depth": 2}
     assert ds.metrics.dropped_by_reason == {"malformed": 1, "error_frame": 1}
-    assert [m.update_id for m in ds._pairs[PAIR].buffer] == [1001, 1002]
+    assert [last for _, last, _ in ds._pairs[PAIR].sync.buffer] == [1001, 1002]
 
 
 def test_decoded_and_text_frames_give_the_same_message():
