@@ -25,7 +25,6 @@ from aiohttp import WSMsgType
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
 from hummingbot.connector.exchange.backpack.backpack_depth_sync import APPLY, GAP, DepthSync, Join
 from hummingbot.connector.exchange.backpack.backpack_order_book import (
-    BackpackOrderBookMessage,
     as_int,
     diff_message_fast,
     snapshot_message,
@@ -225,7 +224,7 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
         """Swap Hummingbot's ``WSConnection`` for ``ws_connection_class`` (same aiohttp session); other transports
         are left as they are."""
         connection = getattr(ws, "_connection", None)
-        if type(connection) is WSConnection:
+        if connection is not None and type(connection) is WSConnection:
             ws._connection = self.ws_connection_class(connection._client_session)
         return ws
 
