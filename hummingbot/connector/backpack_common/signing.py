@@ -1,8 +1,7 @@
 """Backpack Exchange request signing: key parsing, signing strings and an ED25519 signer.
 
-Pure functions plus one small signer class on PyNaCl. Shared by the spot connector and a future perpetual
-connector, so this module imports nothing from ``hummingbot.connector.exchange``. Section numbers refer to
-``shared/backpack-api.md``.
+Pure functions plus one small signer class on PyNaCl; imports nothing from ``hummingbot.connector.exchange``.
+Sections: docs/backpack-api.md.
 
 Signing string (§2.3)::
 
