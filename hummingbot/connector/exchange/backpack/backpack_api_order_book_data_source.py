@@ -282,13 +282,14 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
         return str(message)[:200]
 
     # ---------------------------------------------------------------------------------------- hot path
-    def _on_depth(self, state: _PairStream, data: Dict[str, Any]) -> None:
+    def _on_depth(self, trading_pair: str, on_diff: Callable[[int, int, Any], int], state: _PairStream,
+                  data: Dict[str, Any]) -> None:
         first = data["U"]
         last = data["u"]
         if type(first) is not int or type(last) is not int:
             first, last = as_int(first), as_int(last)
-        message = diff_message_fast(data, state.trading_pair, first, last)
-        action = state.sync.on_diff(first, last, message)
+        message = diff_message_fast(data, trading_pair, first, last)
+        action = on_diff(first, last, message)
         if action == APPLY:
             self._diff_output.put_nowait(message)
         elif action == GAP:
@@ -367,7 +368,8 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
             if state is None:
                 state = _PairStream(trading_pair, symbol, self.MAX_BUFFERED_DIFFS)
                 self._pairs[trading_pair] = state
-                self._routes[f"{_DEPTH}.{symbol}"] = functools.partial(self._on_depth, state)
+                self._routes[f"{_DEPTH}.{symbol}"] = functools.partial(self._on_depth, trading_pair,
+                                                                       state.sync.on_diff, state)
                 self._routes[f"{_TRADE}.{symbol}"] = functools.partial(self._on_trade, state)
         return state
 
