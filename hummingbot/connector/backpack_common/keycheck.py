@@ -215,14 +215,15 @@ def main(argv: Optional[List[str]] = None, out: Callable[[str], None] = print,
     if report.signer is not None:
         for line in sample_request_lines(report.signer, args.timestamp, args.window):
             out(line)
-    if report.problems:
+    signer = report.signer
+    if report.problems or signer is None:  # no signer implies a problem with the secret
         out("keys: NOT usable")
         return 1
     out("keys: OK (the API key matches the secret)")
     if not args.check:
         return 0
     base_url = args.url.rstrip("/") if args.url else domain_url(args.domain)
-    lines = asyncio.run(check_balance(base_url, report.signer, args.window))
+    lines = asyncio.run(check_balance(base_url, signer, args.window))
     for line in lines:
         out(line)
     return 0 if lines[0].startswith("OK") else 1

@@ -1,8 +1,7 @@
 """Backpack Exchange request signing: key parsing, signing strings and an ED25519 signer.
 
-Pure functions plus one small signer class on PyNaCl. Shared by the spot connector and a future perpetual
-connector, so this module imports nothing from ``hummingbot.connector.exchange``. Section numbers refer to
-``shared/backpack-api.md``.
+Pure functions plus one small signer class on PyNaCl; imports nothing from ``hummingbot.connector.exchange``.
+Sections: docs/backpack-api.md.
 
 Signing string (§2.3)::
 
@@ -306,9 +305,8 @@ class Ed25519Signer:
 
     def sign(self, message: Union[str, bytes]) -> str:
         """Base64 of the 64-byte ED25519 signature of ``message`` (UTF-8 encoded when a str) — ``X-Signature``."""
-        if type(message) is str:
-            message = message.encode()
-        return binascii.b2a_base64(crypto_sign(message, self._sk)[:crypto_sign_BYTES], newline=False).decode("ascii")
+        data = message.encode() if isinstance(message, str) else message
+        return binascii.b2a_base64(crypto_sign(data, self._sk)[:crypto_sign_BYTES], newline=False).decode("ascii")
 
     def __repr__(self) -> str:
         return f"Ed25519Signer(api_key={mask_key(self._api_key)!r})"

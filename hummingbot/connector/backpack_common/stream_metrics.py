@@ -1,12 +1,6 @@
-"""Counters of one WebSocket stream (public or private): messages per stream kind, reconnects, sequence gaps,
-resyncs, dropped (malformed / unknown) messages and auth failures, plus the age of the last message.
-
-Shared by the spot data sources (and a future perpetual connector); imports nothing from ``exchange/backpack``.
-Everything is plain Python numbers so ``snapshot()`` is JSON-able. Times come from an injectable monotonic clock
-(seconds); ``last_message_age_s`` is therefore in **seconds**.
-
-Also here: ``LogThrottle``, the rate limiter the data sources use so that a flood of bad frames yields one log
-line per reason per interval (with the count of suppressed lines), never one line per frame.
+"""Counters of one WebSocket stream: messages per stream kind, reconnects, gaps, resyncs, dropped messages (per
+reason), auth failures and the age (s, injectable monotonic clock) of the last message; ``snapshot()`` is JSON-able.
+Also ``LogThrottle``: one log line per key per interval. Imports nothing from ``exchange/backpack``.
 """
 import time
 from typing import Any, Callable, Dict, Optional

@@ -1,35 +1,17 @@
-"""Reconnect policy and stale-connection watchdog for Backpack WebSocket streams (``backpack-api.md`` §8.1).
+"""Reconnect policy and stale-connection watchdog for Backpack WebSocket streams (docs/backpack-api.md §8.1).
 
-Shared by the public and private data sources of the spot connector (and a future perpetual one); it imports
-nothing from ``exchange/backpack``: the data sources pass the numbers in (``WS_STALE_TIMEOUT_S``,
-``WS_WATCHDOG_CHECK_S``, ``WS_BACKOFF_*`` of ``backpack_constants``).
+Imports nothing from ``exchange/backpack``: callers pass the numbers in.
 
-**Backoff** (``BackoffPolicy``): after a session ends, wait ``initial * 2**(n-1)`` seconds (1 s, 2 s, 4 s, ...)
-capped at ``max_s`` (60 s), where ``n`` is the number of consecutive failures, shortened by a random jitter of up
-to ``jitter_ratio`` (so many clients dropped at once do not reconnect in lock-step; the result never exceeds the
-cap). A session that was healthy for at least ``reset_after_s`` resets ``n``, so its reconnect waits 1 s again.
+- Backoff (``BackoffPolicy``): after a session ends wait ``initial * 2**(n-1)`` s capped at ``max_s``, ``n`` the
+  consecutive failures, shortened by a jitter of up to ``jitter_ratio``; a session healthy for ``reset_after_s``
+  resets ``n``.
+- Watchdog: every ``watchdog_check_s`` the silence of the session is measured; at ``stale_timeout_s`` the session
+  is cancelled (its ``finally`` closes the socket) and a backed-off reconnect follows. Silence is the minimum of
+  the time since ``connected()`` (or the session start), ``metrics.last_message_age_s()`` and the session's
+  ``probe()`` (seconds since the transport received any frame, pings included: Hummingbot's ``WSConnection``
+  answers server pings itself and never surfaces them, so a quiet socket that is pinged stays alive).
 
-**Watchdog**: while a session runs, every ``watchdog_check_s`` (30 s) the supervisor measures the silence of the
-connection, i.e. the time since *anything* was last received; when it reaches ``stale_timeout_s`` (120 s) the
-session is cancelled (its ``finally`` closes the socket) and a backed-off reconnect follows.
-
-**How pings count as liveness.** Backpack sends a protocol Ping every 60 s and closes a socket that does not Pong
-within 120 s (§8.1). Hummingbot's ``WSConnection`` connects with ``autoping=False``, so aiohttp hands every PING
-frame to ``WSConnection.receive()``, which answers it with a PONG, stamps ``last_recv_time`` (wall clock) and keeps
-reading: pings (and the PONGs answering aiohttp's own heartbeat pings) never surface as messages. A receive
-timeout would therefore wrongly kill a quiet but healthy socket (the private stream can be silent for hours).
-Instead the silence is the minimum of three ages:
-
-- time since the session started (or since ``connected()``), so a hung connect is caught too;
-- ``metrics.last_message_age_s()`` -- data messages, stamped by the data source's ``metrics.on_message`` on the
-  hot path (no extra call per frame);
-- the session's ``probe()`` (passed to ``connected()``): seconds since the transport last received any frame,
-  including pings/pongs; the data sources compute it from ``WSAssistant.last_recv_time``.
-
-So a socket that only carries the server's pings stays alive; one that carries nothing for 120 s is replaced.
-
-Time is injectable: ``clock`` (monotonic seconds) and ``sleep`` (an ``async`` function) drive both the watchdog
-and the backoff, so tests run in milliseconds.
+``clock`` (monotonic s) and ``sleep`` are injectable.
 """
 import asyncio
 import logging

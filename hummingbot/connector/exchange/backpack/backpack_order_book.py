@@ -1,27 +1,14 @@
 """Backpack payloads → Hummingbot ``OrderBookMessage`` (snapshot / diff / trade). Pure functions, no I/O.
 
-- Snapshot: REST ``GET /api/v1/depth`` (§4.6): ``lastUpdateId`` is a string holding an int64 (older payloads: a
-  number; both accepted), ``bids`` and ``asks`` are ``[[price, qty], ...]`` strings in **ascending** price order
-  (best bid LAST), ``timestamp`` in **µs**.
-- Diff: WS ``depth.<symbol>`` data (§8.2): ``U`` first / ``u`` last update id, ``a``/``b`` absolute quantities
-  (``"0"``/``"0.000"`` deletes), ``T`` engine time / ``E`` event time in **µs**.
-- Trade: WS ``trade.<symbol>`` data (§8.2): ``t`` trade id, ``p`` price, ``q`` size, ``m`` (buyer is maker ⇒ the
-  taker SOLD), ``T`` (fallback ``E``) in **µs**. Message timestamps are in **seconds**.
+- Snapshot, REST ``GET /api/v1/depth`` (§4.6): ``lastUpdateId`` an int64 as string (or number), ``bids``/``asks``
+  ``[[price, qty], ...]`` strings in ascending price order, ``timestamp`` in µs.
+- Diff, WS ``depth.<symbol>`` (§8.2): ``U`` first / ``u`` last update id, ``a``/``b`` absolute quantities (zero
+  deletes), ``T`` engine / ``E`` event time in µs.
+- Trade, WS ``trade.<symbol>`` (§8.2): ``t`` id, ``p`` price, ``q`` size, ``m`` buyer is maker (⇒ the taker sold),
+  ``T`` (fallback ``E``) in µs.
 
-How levels reach the C++ book: Hummingbot's ``OrderBookTracker`` calls
-``order_book.apply_diffs(message.bids, message.asks, message.update_id)`` and the Cython ``OrderBook`` builds one
-C++ ``OrderBookEntry(price, amount, update_id)`` per row, kept in a ``std::set`` ordered by the **double** price.
-Levels are therefore keyed by numeric price: REST ``"86700"`` and WS ``"86700.0"`` both become ``86700.0`` and are
-the same level (§4.6); a zero amount erases the level. Level order inside a payload does not matter.
-
-``BackpackOrderBookMessage`` (a drop-in ``OrderBookMessage``) stores the rows already converted, once, as
-``OrderBookRow(float price, float amount, update_id)`` in ``content["bids"]``/``content["asks"]``: its
-``bids``/``asks`` return those lists instead of re-parsing strings into new rows on every access (the base class
-builds a fresh list of rows per access). It also fixes ordering: the base ``__lt__`` answers True for any two
-update-id messages once their update ids are not increasing, so ``OrderBook.restore_from_snapshot_and_diffs``
-(which bisects the tracker's window of past diffs with it) would replay *every* past diff, stale ones included, on
-top of a newer snapshot. Ours compares update ids (then trade ids, then timestamps), so a snapshot newer than
-every past diff replays none.
+Message timestamps are in seconds. Rows are ``OrderBookRow(float price, float amount, update_id)``: the C++ book
+keys levels by the double price, so REST ``"86700"`` and WS ``"86700.0"`` are one level (§4.6).
 """
 from typing import Any, List, Mapping, Optional, Sequence
 
@@ -42,10 +29,13 @@ _tuple_new = tuple.__new__
 
 
 class BackpackOrderBookMessage(OrderBookMessage):
-    """``OrderBookMessage`` whose ``bids``/``asks`` are ready ``OrderBookRow`` lists and whose ordering compares
-    update ids (see module docstring). ``content`` keys: ``trading_pair``, ``update_id``, ``first_update_id``
-    (diffs), ``bids``, ``asks`` (rows) for book messages; ``trading_pair``, ``trade_id``, ``price``, ``amount``,
-    ``trade_type`` (``float(TradeType.value)``) for trades."""
+    """``OrderBookMessage`` whose ``bids``/``asks`` are the rows converted once (the base class re-parses per
+    access) and whose ordering compares update ids, then trade ids, then timestamps: the tracker's
+    ``restore_from_snapshot_and_diffs`` then replays only diffs newer than the snapshot.
+
+    ``content`` keys: ``trading_pair``, ``update_id``, ``first_update_id`` (diffs), ``bids``, ``asks`` (rows) for
+    book messages; ``trading_pair``, ``trade_id``, ``price``, ``amount``, ``trade_type``
+    (``float(TradeType.value)``) for trades."""
 
     __slots__ = ()
 

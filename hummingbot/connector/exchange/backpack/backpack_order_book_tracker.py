@@ -1,20 +1,14 @@
 """``BackpackOrderBookTracker``: Hummingbot's ``OrderBookTracker`` with two shortcuts our data source makes safe.
 
-1. Diffs are applied where they are produced. Our data source emits a gap-free, in-order stream per pair (sequence
-   guard, resync snapshots in line with the diffs; see ``backpack_api_order_book_data_source``), so the base
-   tracker's two queue hops per diff (diff router task → per-pair queue → ``_track_single_book`` task) only add two
-   event-loop turns to every message. The tracker hands the data source a ``_DirectDiffSink`` instead of its diff
-   queue: ``put_nowait(message)`` applies the message to the pair's C++ book at once, exactly as
-   ``_track_single_book`` would (DIFF → ``apply_diffs`` + past-diffs window; SNAPSHOT →
-   ``restore_from_snapshot_and_diffs``), after first applying any diffs the base tracker saved before the book
-   existed, so the order is the order of emission. Until the pair's book exists, messages are saved like the base
-   router saves them. The base router's ``snapshot_uid > update_id`` filter is kept.
-2. Initial books are built concurrently (the base builds them one by one with a 1 s pause after each: 20 pairs
-   took 20 s to become ready). Snapshot requests still go through the connector's throttler (backpack-api.md §7).
+1. Diffs are applied where they are produced: the data source's stream is gap-free and in order per pair, so the
+   tracker hands it a ``_DirectDiffSink`` instead of its diff queue. ``put_nowait`` applies a message to the pair's
+   C++ book at once, as ``_track_single_book`` would (DIFF → ``apply_diffs`` + past-diffs window; SNAPSHOT →
+   ``restore_from_snapshot_and_diffs``), after any diffs saved before the book existed. Until the book exists,
+   messages are saved as the base router saves them; its ``snapshot_uid > update_id`` filter is kept.
+2. Initial books are built concurrently (the base builds them one by one with a 1 s pause each); snapshot
+   requests still go through the connector's throttler (docs/backpack-api.md §7).
 
-Measured by ``make bench`` (depth pipeline and ready-time rows). Tracker metrics: diff counts and per-pair
-``last_diff_timestamp`` are kept; per-diff latency sampling (the base router's) is not, it would cost more than
-the apply.
+Tracker metrics keep diff counts and per-pair ``last_diff_timestamp``, not per-diff latency samples.
 """
 import asyncio
 import time

@@ -1,12 +1,12 @@
-"""Tests for ``hummingbot.connector.backpack_common.signing`` against ``shared/backpack-api.md`` §2."""
+"""``backpack_common.signing`` against docs/backpack-api.md §2: vectors, key parsing (mutated keys included)."""
 import base64
+import binascii
 import pickle
 from decimal import Decimal
 from enum import Enum, IntEnum
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
@@ -414,3 +414,74 @@ def test_signing_string_matches_reference_and_verifies(params, ts, window):
     assert message == _reference("orderExecute", params, ts, window)
     signature = Ed25519Signer(SECRET_B64).sign(message)
     VerifyKey(base64.b64decode(API_KEY_B64)).verify(message.encode("utf-8"), base64.b64decode(signature))
+
+
+# ------------------------------------------------------------------------------------------ hostile key texts
+# Key parsing returns 32 bytes or raises BackpackKeyError, whose text never contains the secret.
+SECRET_RAW = binascii.a2b_base64(SECRET_B64)
+FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+    | st.sampled_from([10 ** 400, float("nan"), "", " ", "\x00", "\ud800", "1" * 5000]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12)
+
+
+@st.composite
+def mutated_key_text(draw, text: str) -> str:
+    operation = draw(st.integers(0, 5))
+    if operation == 0:
+        return text[:draw(st.integers(0, len(text) - 1))]
+    if operation == 1:
+        index = draw(st.integers(0, len(text) - 1))
+        return text[:index] + draw(st.characters()) + text[index + 1:]
+    if operation == 2:
+        return text + draw(st.text(min_size=1, max_size=8))
+    if operation == 3:
+        return draw(st.binary(max_size=70)).hex()
+    if operation == 4:
+        return binascii.b2a_base64(draw(st.binary(max_size=70)), newline=False).decode()
+    return draw(st.text(max_size=90))
+
+
+@FAST
+@given(secret=st.one_of(mutated_key_text(SECRET_B64), mutated_key_text(SECRET_RAW.hex()), json_values))
+def test_decode_secret_returns_a_seed_or_a_key_error_without_the_secret(secret):
+    try:
+        seed = decode_secret(secret)
+    except BackpackKeyError as e:
+        if isinstance(secret, str) and len(secret.strip()) >= 8:
+            assert secret.strip() not in str(e)
+        return
+    assert isinstance(seed, bytes) and len(seed) == 32
+
+
+@FAST
+@given(api_key=st.one_of(mutated_key_text(API_KEY_B64), json_values))
+def test_decode_api_key_returns_32_bytes_or_a_key_error(api_key):
+    try:
+        raw = decode_api_key(api_key)
+    except BackpackKeyError:
+        return
+    assert isinstance(raw, bytes) and len(raw) == 32
+
+
+@settings(max_examples=120, deadline=None)
+@given(secret=mutated_key_text(SECRET_B64), api_key=st.one_of(st.just(API_KEY_B64), mutated_key_text(API_KEY_B64)))
+def test_signer_with_mutated_keys_fails_clearly_without_leaking_the_secret(secret, api_key):
+    try:
+        signer = Ed25519Signer(secret, api_key)
+    except BackpackKeyError as e:
+        text = str(e)
+        assert text  # says what is wrong
+        forms = {secret.strip(), SECRET_B64, SECRET_RAW.hex()}
+        try:
+            raw = decode_secret(secret)
+            forms |= {binascii.b2a_base64(raw, newline=False).decode(), raw.hex()}
+        except BackpackKeyError:
+            pass
+        for form in forms:
+            if len(form) >= 8:
+                assert form not in text
+        return
+    assert decode_api_key(api_key) == signer.verify_key_bytes

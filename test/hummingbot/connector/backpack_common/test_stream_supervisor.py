@@ -1,11 +1,11 @@
 import asyncio
 import random
+from test.hummingbot.connector.backpack_common.manual_clock import ManualClock
 
 import pytest
 
 from hummingbot.connector.backpack_common.stream_metrics import StreamMetrics
 from hummingbot.connector.backpack_common.stream_supervisor import BackoffPolicy, StreamSupervisor
-from test.hummingbot.connector.backpack_common.manual_clock import ManualClock
 
 
 def make_supervisor(clock: ManualClock, **kwargs) -> StreamSupervisor:

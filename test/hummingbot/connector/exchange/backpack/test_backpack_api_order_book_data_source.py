@@ -1,18 +1,17 @@
+"""``BackpackAPIOrderBookDataSource`` with Hummingbot's real ``OrderBookTracker`` over the in-process fake socket
+(``stream_fakes``) and over a real loopback WebSocket: sequence guard, resync, supervision, text hand-over, and
+hostile frames (truncated JSON, garbage, wrong streams and types, bogus ids) that must be counted once each and
+never stop the loop."""
 import asyncio
 import json
 import random
 import re
-
-import pytest
-from aioresponses import aioresponses
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-from hummingbot.connector.exchange.backpack import backpack_web_utils as web_utils
-from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import BackpackAPIOrderBookDataSource
-from hummingbot.core.data_type.common import TradeType
-from hummingbot.core.data_type.order_book_message import OrderBookMessageType
-from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 from test.hummingbot.connector.backpack_common.manual_clock import ManualClock
+from test.hummingbot.connector.exchange.backpack.hostile_payloads import (
+    json_values as hostile_json_values,
+    junk,
+    mutated,
+)
 from test.hummingbot.connector.exchange.backpack.stream_fakes import (
     FakeConnector,
     FakeExchangeBook,
@@ -20,6 +19,23 @@ from test.hummingbot.connector.exchange.backpack.stream_fakes import (
     book_levels,
     wait_for,
 )
+
+import pytest
+from aiohttp import WSMessage, WSMsgType, web
+from aioresponses import aioresponses
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from hummingbot.connector.exchange.backpack import backpack_web_utils as web_utils
+from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import (
+    BackpackAPIOrderBookDataSource,
+    BackpackTextWSConnection,
+)
+from hummingbot.connector.exchange.backpack.backpack_order_book import diff_message
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.order_book_message import OrderBookMessageType
+from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
+from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
+from hummingbot.core.web_assistant.connections.ws_connection import WSConnection
 
 PAIR = "SOL-USDC"
 
@@ -399,5 +415,203 @@ async def test_hourly_safety_resync_keeps_the_book_exact_without_counting_a_gap(
         await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected())
         assert ds.metrics.gaps == 0 and ds.metrics.reconnects == 0
         assert len(factory.rest_calls) == 2
+    finally:
+        await stop(tracker)
+
+
+# ------------------------------------------------------------------------------- text frames, decoded once
+def test_text_frames_are_handed_over_undecoded_everything_else_as_hummingbot_does():
+    text = json.dumps(FakeExchangeBook().step())
+    assert BackpackTextWSConnection._build_resp(WSMessage(WSMsgType.TEXT, text, None)).data == text
+    assert WSConnection._build_resp(WSMessage(WSMsgType.TEXT, text, None)).data == json.loads(text)
+    assert BackpackTextWSConnection._build_resp(WSMessage(WSMsgType.BINARY, b"\x01", None)).data == b"\x01"
+
+
+def _source_with_real_factory():
+    factory = web_utils.build_api_factory_without_time_synchronizer_pre_processor(web_utils.create_throttler())
+    return BackpackAPIOrderBookDataSource([PAIR], FakeConnector(), factory, domain="exchange")
+
+
+@pytest.mark.asyncio
+async def test_text_frames_from_a_real_socket_are_decoded_once_by_the_data_source(monkeypatch):
+    ex = FakeExchangeBook()
+    frames = [json.dumps(ex.step()), json.dumps(ex.step()), "not json {",
+              json.dumps({"id": None, "error": {"code": 1}})]
+
+    async def handler(request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        for frame in frames:
+            await ws.send_str(frame)
+        await ws.close()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(web_utils, "wss_url", lambda domain="exchange": f"ws://127.0.0.1:{port}/ws")
+    connections = ConnectionsFactory()  # a process-wide singleton: its shared session may belong to a closed loop
+    monkeypatch.setattr(connections, "_shared_client", None)
+    monkeypatch.setattr(connections, "_ws_independent_session", None)
+    ds = _source_with_real_factory()
+    await ds._pair_state(PAIR)       # routes for depth.SOL_USDC; no book yet, so diffs are buffered
+    ws = await ds._connected_websocket_assistant()
+    received = []
+    try:
+        assert type(ws._connection) is BackpackTextWSConnection
+        with pytest.raises(ConnectionError):  # the server closes after the frames
+            async for response in ws.iter_messages():
+                received.append(response.data)
+                ds._on_frame(response.data)
+    finally:
+        await ws.disconnect()
+        await connections._shared_client.close()
+        await runner.cleanup()
+    assert received == frames
+    assert ds.metrics.messages == {"depth": 2}
+    assert ds.metrics.dropped_by_reason == {"malformed": 1, "error_frame": 1}
+    assert [last for _, last, _ in ds._pairs[PAIR].sync.buffer] == [1001, 1002]
+
+
+def test_decoded_and_text_frames_give_the_same_message():
+    frame = FakeExchangeBook().step()
+    messages = []
+    for handover in (frame, json.dumps(frame)):
+        ds = _source_with_real_factory()
+        ds._routes["depth.SOL_USDC"] = lambda data, out=messages: out.append(data)
+        ds._on_frame(handover)
+    assert messages[0] == messages[1] == frame["data"]
+
+
+@pytest.mark.asyncio
+async def test_a_foreign_assistant_is_left_as_it_is():
+    """A factory whose assistant has no Hummingbot ``WSConnection`` (a test fake, another transport) is not touched;
+    the data source still takes decoded frames from it."""
+    class Other:
+        _connection = object()
+
+        async def connect(self, **kwargs):
+            return None
+
+    class Factory:
+        async def get_ws_assistant(self):
+            return Other()
+
+    ds = BackpackAPIOrderBookDataSource([PAIR], FakeConnector(), Factory(), domain="exchange")
+    ws = await ds._connected_websocket_assistant()
+    assert type(ws) is Other and type(ws._connection) is object
+
+
+# ---------------------------------------------------------------------------------------------- hostile frames
+LOOP_SETTINGS = settings(max_examples=40, deadline=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+NEXT = "<next id>"  # placeholder replaced by the next real update id when the frame is pushed
+
+DEPTH_FRAME = {"stream": "depth.SOL_USDC", "data": {
+    "e": "depth", "E": 1694687965941000, "s": "SOL_USDC", "a": [["100.05", "0.000"], ["100.07", "1.500"]],
+    "b": [["99.97", "0.832"]], "U": NEXT, "u": NEXT, "T": 1694687965940999}}
+TRADE_FRAME = {"stream": "trade.SOL_USDC", "data": {
+    "e": "trade", "E": 1694688638091000, "s": "SOL_USDC", "p": "100.01", "q": "0.122", "b": "111063114377265150",
+    "a": "111063114585735170", "t": 12345, "T": 1694688638089000, "m": True}}
+WRONG_STREAMS = ["depth.ETH_USDC", "depth.", "depth.SOL_USDC.x", "depth", "DEPTH.SOL_USDC", "depth.200ms.SOL_USDC",
+                 "trade.SOL-USDC", "bookTicker.SOL_USDC", "", " ", "account.orderUpdate", None, 5, ["depth.SOL_USDC"]]
+
+public_frames = st.one_of(
+    mutated(DEPTH_FRAME), mutated(DEPTH_FRAME), mutated(TRADE_FRAME), hostile_json_values,
+    st.builds(lambda stream, data: {"stream": stream, "data": data}, st.sampled_from(WRONG_STREAMS),
+              st.sampled_from([DEPTH_FRAME["data"], TRADE_FRAME["data"]])),
+    st.builds(lambda data: {"stream": "depth.SOL_USDC", "data": data},
+              st.fixed_dictionaries({"U": st.integers(-5, 10 ** 15) | junk, "u": st.integers(-5, 10 ** 15) | junk,
+                                     "a": st.just([]), "b": st.just([]), "T": st.just(1)})),
+)
+
+
+def _resolve(frame, next_id: int):
+    """Replace the NEXT placeholders (wherever mutations left them) with the next real update id."""
+    if isinstance(frame, dict):
+        return {k: _resolve(v, next_id) for k, v in frame.items()}
+    if isinstance(frame, list):
+        return [_resolve(v, next_id) for v in frame]
+    return next_id if frame == NEXT else frame
+
+
+def _valid_but_wrong(frame, next_id: int) -> bool:
+    """A well-formed diff of our stream that would be applied in sequence: indistinguishable from a real one, so
+    no connector can reject it; such frames are not pushed (everything else is)."""
+    if not (isinstance(frame, dict) and frame.get("stream") == "depth.SOL_USDC"
+            and isinstance(frame.get("data"), dict)):
+        return False
+    try:
+        message = diff_message(frame["data"], PAIR)
+    except Exception:
+        return False
+    return message.first_update_id <= next_id <= message.update_id
+
+
+@LOOP_SETTINGS
+@given(plan=st.lists(st.tuples(public_frames, st.integers(0, 9), st.integers(0, 10 ** 6)), min_size=1, max_size=6))
+def test_public_loop_counts_hostile_frames_and_the_book_heals(plan):
+    async def run():
+        ds, factory, _ = make_source()
+        ds.RESYNC_RETRY_DELAY_S = 0.001
+        ex = FakeExchangeBook(seed=5)
+        serve(factory, ex)
+        tracker = await started_tracker(ds)
+        try:
+            await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
+            ws = factory.sockets[0]
+            pushed = 0
+            for frame, how, cut in plan:
+                frame = _resolve(frame, ex.update_id + 1)
+                if _valid_but_wrong(frame, ex.update_id + 1):
+                    continue
+                text = json.dumps(frame)
+                if how == 0 and len(text) > 1:
+                    text = text[:1 + cut % (len(text) - 1)]           # truncated JSON
+                elif how == 1:
+                    text = random.Random(cut).randbytes(1 + cut % 40).decode("latin-1")   # binary garbage
+                ws.push_raw(text)
+                pushed += 1
+                if how == 2:
+                    ws.push(ex.step())                                  # interleave a real frame
+                    pushed += 1
+            for _ in range(10):
+                ws.push(ex.step())
+            pushed += 10
+            await wait_for(lambda: sum(ds.metrics.messages.values()) + ds.metrics.dropped == pushed,
+                           message="every frame is counted once")
+            await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected(),
+                           message="the book heals after hostile frames")
+            assert sum(ds.metrics.dropped_by_reason.values()) == ds.metrics.dropped
+            assert len(factory.sockets) == 1 and ds.metrics.reconnects == 0 and ws.connected
+        finally:
+            await stop(tracker)
+    asyncio.run(run())
+
+
+@pytest.mark.asyncio
+async def test_a_bogus_future_sequence_id_does_not_freeze_the_book():
+    """Regression: one frame with a far-future ``U`` (a corrupt id) is a gap; it was then kept at the head of the
+    resync buffer, where it made every snapshot look like it had a hole after it, so the book stayed frozen until
+    5000 further diffs pushed it out of the buffer. Now the join starts at the buffered diff that continues the
+    snapshot."""
+    ds, factory, _ = make_source()
+    ds.RESYNC_RETRY_DELAY_S = 0.001
+    ex = FakeExchangeBook(seed=6)
+    serve(factory, ex)
+    tracker = await started_tracker(ds)
+    try:
+        await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
+        ws = factory.sockets[0]
+        ws.push({"stream": "depth.SOL_USDC", "data": dict(DEPTH_FRAME["data"], U=10 ** 15, u=10 ** 15)})
+        for _ in range(20):
+            ws.push(ex.step())
+        await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected(), timeout=10,
+                       message="book frozen behind a bogus sequence id")
+        assert ds.metrics.gaps >= 1 and ds.metrics.resyncs >= 1
     finally:
         await stop(tracker)

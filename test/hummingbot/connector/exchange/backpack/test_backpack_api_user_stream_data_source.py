@@ -1,18 +1,29 @@
+"""``BackpackAPIUserStreamDataSource`` over the in-process fake socket (``stream_fakes``): signed subscription,
+auth failures, supervision, and hostile frames fed through the running loop into the exchange's real user-stream
+listener (every frame counted once, the loop never stops, nothing wrong reaches a tracked order)."""
 import asyncio
 import base64
+import json
 import logging
 import random
+from decimal import Decimal
+from test.hummingbot.connector.backpack_common.manual_clock import ManualClock
+from test.hummingbot.connector.exchange.backpack.exchange_test_support import ExchangeTestCase
+from test.hummingbot.connector.exchange.backpack.hostile_payloads import (
+    json_values as hostile_json_values,
+    mutated,
+    wire_text,
+)
+from test.hummingbot.connector.exchange.backpack.stream_fakes import FakeConnector, FakeFactory, wait_for
+from test.shared_fixtures import official_vectors
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from nacl.signing import SigningKey, VerifyKey
 
-from hummingbot.connector.exchange.backpack.backpack_api_user_stream_data_source import (
-    BackpackAPIUserStreamDataSource,
-)
+from hummingbot.connector.exchange.backpack.backpack_api_user_stream_data_source import BackpackAPIUserStreamDataSource
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
-from test.hummingbot.connector.backpack_common.manual_clock import ManualClock
-from test.hummingbot.connector.exchange.backpack.stream_fakes import FakeConnector, FakeFactory, wait_for
+from hummingbot.core.data_type.in_flight_order import OrderState
 
 SEED = bytes(range(32))
 SIGNING_KEY = SigningKey(SEED)
@@ -221,3 +232,124 @@ async def test_every_subscription_calls_on_subscribed_so_the_connector_re_polls(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+# ---------------------------------------------------------------------------------------------- hostile frames
+ORDER_ID, OTHER_ID = "42", "31337"
+HOSTILE_LOOP_SETTINGS = settings(max_examples=40, deadline=None,
+                                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+OWN_FILL = {"e": "orderFill", "E": 1754939110175879, "s": "SOL_USDC", "c": int(ORDER_ID), "S": "Bid",
+            "o": "LIMIT", "f": "GTC", "q": "1", "p": "150", "X": "PartiallyFilled", "i": "e42", "t": 2888471,
+            "l": "0.25", "L": "150", "m": True, "n": "0.01", "N": "USDC", "z": "0.25", "Z": "37.5",
+            "V": "RejectTaker", "T": 1754939110174705, "O": "USER"}
+BALANCE_EVENT = {"e": "balanceUpdate", "E": 1754939110175879, "a": "USDC", "A": "100.5", "L": "3", "S": "0"}
+
+
+def order_events():
+    """The official ``orderUpdate`` events (client id 42) and one fill of ours: a fill is index 3."""
+    return [dict(v, c=int(ORDER_ID)) for v in official_vectors("test_order_update", expected=3)] + [OWN_FILL]
+
+
+def private_frames(events):
+    return st.one_of(
+        st.sampled_from(events).flatmap(lambda e: mutated({"stream": "account.orderUpdate", "data": e})),
+        st.sampled_from(events).flatmap(lambda e: mutated(e)).map(
+            lambda data: {"stream": "account.orderUpdate", "data": data}),
+        mutated({"stream": "account.balanceUpdate", "data": BALANCE_EVENT}),
+        st.builds(lambda stream, data: {"stream": stream, "data": data},
+                  st.sampled_from(["account.orderUpdate.SOL_USDC", "account.orderUpdateX", "account.positionUpdate",
+                                   "account.balanceUpdate.x", "depth.SOL_USDC", "", None, 7]),
+                  st.sampled_from(events)),
+        hostile_json_values,
+    )
+
+
+def _is_error_frame(frame) -> bool:
+    return isinstance(frame, dict) and frame.get("stream") is None and frame.get("error") is not None
+
+
+class PrivateLoopTests(ExchangeTestCase):
+    """The private data source loop (fake socket) feeding the exchange's real user-stream listener."""
+
+    def test_private_loop_counts_hostile_frames_and_keeps_processing(self):
+        frames = private_frames(order_events())
+
+        @HOSTILE_LOOP_SETTINGS
+        @given(plan=st.lists(st.tuples(st.one_of(frames, wire_text(frames)), st.booleans()),
+                             min_size=1, max_size=6))
+        def check(plan):
+            self.run_async_with_timeout(self._private_loop(plan), timeout=30)
+        check()
+
+    async def _private_loop(self, plan):
+        exchange = self.exchange
+        for client_order_id in list(exchange.in_flight_orders):
+            exchange.stop_tracking_order(client_order_id)
+        exchange._order_tracker._cached_orders.clear()  # ids are reused across examples; a cached order would win
+        exchange._order_tracker._lost_orders.clear()
+        mine = self.track(client_order_id=ORDER_ID, exchange_order_id="e42", amount="1", price="150")
+        other = self.track(client_order_id=OTHER_ID, exchange_order_id="e31337", amount="1", price="150")
+        counters = exchange._user_event_counters
+        for key in counters:
+            counters[key] = 0
+        clock = ManualClock()
+        factory = FakeFactory()
+        ds = BackpackAPIUserStreamDataSource(exchange._auth, [self.pair], FakeConnector(), factory)
+        ds.configure_time(clock=clock, sleep=clock.sleep, rng=random.Random(1))
+        queue: asyncio.Queue = asyncio.Queue()
+        exchange._user_stream_tracker._user_stream = queue
+        reader = asyncio.ensure_future(ds.listen_for_user_stream(queue))
+        listener = asyncio.ensure_future(exchange._user_stream_event_listener())
+        try:
+            await wait_for(lambda: factory.sockets and ds.metrics.connected)
+            ws = factory.sockets[0]
+            pushed = 0
+            for frame, as_text in plan:
+                if isinstance(frame, str) and not as_text:
+                    ws.push_raw(frame)
+                else:
+                    if _is_error_frame(frame):
+                        continue  # ends the connection by design (auth failure): covered by the data source tests
+                    ws.push_raw(frame if isinstance(frame, str) else json.dumps(frame))
+                pushed += 1
+            good = {"stream": "account.orderUpdate", "data": dict(order_events()[1], c=int(OTHER_ID), i="e31337")}
+            ws.push(good)
+            pushed += 1
+            await wait_for(lambda: other.current_state is OrderState.OPEN, message="good event not applied")
+            forwarded = sum(ds.metrics.messages.values())
+            assert forwarded + ds.metrics.dropped == pushed
+            # every forwarded message is accounted for by the exchange: processed, malformed or ignored
+            await wait_for(lambda: queue.empty())
+            assert counters["processed"] + counters["malformed"] + counters["ignored"] >= forwarded
+            assert len(factory.sockets) == 1 and ds.metrics.reconnects == 0
+            assert not reader.done() and not listener.done()
+            for order in (mine, other):
+                assert order.executed_amount_base >= 0 and order.executed_amount_base.is_finite()
+        finally:
+            reader.cancel()
+            listener.cancel()
+            await asyncio.gather(reader, listener, return_exceptions=True)
+
+
+class UserStreamMessageTests(ExchangeTestCase):
+    """``_process_user_stream_message`` straight (the listener's body): an exception is counted as malformed by the
+    listener, so what matters here is that nothing *wrong* is applied to the tracked order."""
+
+    def test_mutated_fills_never_apply_non_positive_or_non_finite_amounts(self):
+        order = self.track(client_order_id=ORDER_ID, exchange_order_id="e42", amount="1", price="150")
+
+        @settings(max_examples=150, deadline=None)
+        @given(data=mutated(order_events()[3]))
+        def check(data):
+            before = order.executed_amount_base
+            try:
+                self.exchange._process_user_stream_message({"stream": "account.orderUpdate", "data": data})
+            except Exception:
+                pass
+            after = order.executed_amount_base
+            assert after.is_finite() and after >= before
+            assert order.cumulative_fee_paid(token="USDC").is_finite()
+            for trade in order.order_fills.values():
+                assert trade.fill_base_amount > 0 and trade.fill_price > 0
+        check()
+        self.assertLessEqual(order.executed_amount_base, Decimal("1000000"))

@@ -1,16 +1,21 @@
+"""``backpack_order_book``: snapshot / diff / trade messages from official SDK vectors, documented frames and
+mutated (hostile) payloads; level keys and message ordering in the C++ book."""
 import bisect
-import json
-from pathlib import Path
+import math
+from test.hummingbot.connector.exchange.backpack.hostile_payloads import mutated
+from test.shared_fixtures import official_vectors
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hummingbot.connector.exchange.backpack import backpack_order_book as bob
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 
-REPO_ROOT = Path(__file__).resolve().parents[5]
-VECTORS = json.loads((REPO_ROOT.parent / "shared" / "fixtures" / "bpx_official_vectors.json").read_text())["vectors"]
+SNAPSHOT_VECTORS = ["test_order_book_depth_last_update_id_as_string", "test_order_book_depth_last_update_id_as_i64"]
+PARSE_ERRORS = (KeyError, ValueError, TypeError)
+FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 DEPTH = {"e": "depth", "E": 1694687965941000, "s": "SOL_USDC", "a": [["18.70", "0.000"]],
          "b": [["18.67", "0.832"], ["18.68", "0.000"]], "U": 94978271, "u": 94978273, "T": 1694687965940999}
@@ -18,14 +23,14 @@ TRADE = {"e": "trade", "E": 1694688638091000, "s": "SOL_USDC", "p": "18.68", "q"
          "b": "111063114377265150", "a": "111063114585735170", "t": 12345, "T": 1694688638089000, "m": True}
 
 
-def vector(test_name: str):
-    return [v["json"] for v in VECTORS if v["test"] == test_name][0]
+def snapshot_vectors():
+    return [payload for name in SNAPSHOT_VECTORS for payload in official_vectors(name, expected=1)]
 
 
-@pytest.mark.parametrize("name", ["test_order_book_depth_last_update_id_as_string",
-                                  "test_order_book_depth_last_update_id_as_i64"])
+@pytest.mark.parametrize("name", SNAPSHOT_VECTORS)
 def test_snapshot_from_official_vectors_accepts_string_and_int_ids(name):
-    msg = bob.snapshot_message(vector(name), "SOL-USDC")
+    (payload,) = official_vectors(name, expected=1)
+    msg = bob.snapshot_message(payload, "SOL-USDC")
     assert msg.type is OrderBookMessageType.SNAPSHOT
     assert msg.update_id == 94978271
     assert msg.trading_pair == "SOL-USDC"
@@ -122,7 +127,7 @@ def test_restore_from_snapshot_replays_only_newer_diffs():
     """The base OrderBookMessage ordering makes restore_from_snapshot_and_diffs replay every past diff; ours
     replays only those newer than the snapshot."""
     snapshot = bob.snapshot_message({"bids": [["10", "1"]], "asks": [["11", "1"]], "lastUpdateId": "100"}, "X-Y",
-                                 default_timestamp=2.0)
+                                    default_timestamp=2.0)
     past = [bob.diff_message({"U": i, "u": i, "T": 1, "a": [], "b": [["9", "5"]]}, "X-Y") for i in (98, 99, 100)]
     assert bisect.bisect_right(past, snapshot) == 3
     base_snapshot = OrderBookMessage(OrderBookMessageType.SNAPSHOT, snapshot.content, snapshot.timestamp)
@@ -145,3 +150,55 @@ def test_messages_order_by_update_id_then_trade_id():
     t1 = bob.trade_message(dict(TRADE, t=1), "X-Y")
     t2 = bob.trade_message(dict(TRADE, t=2), "X-Y")
     assert t1 < t2 and not t2 < t1
+
+
+# ------------------------------------------------------------------------------------------ hostile payloads
+# Each parser returns a valid message or raises KeyError/ValueError/TypeError, never another exception.
+@FAST
+@given(payload=st.deferred(lambda: st.sampled_from(snapshot_vectors()).flatmap(mutated)))
+def test_snapshot_from_mutated_depth(payload):
+    try:
+        message = bob.snapshot_message(payload, "SOL-USDC", default_timestamp=1.0)
+    except PARSE_ERRORS:
+        return
+    assert message.type is OrderBookMessageType.SNAPSHOT and type(message.update_id) is int
+    assert math.isfinite(message.timestamp)
+    for row in message.bids + message.asks:
+        assert isinstance(row.price, float) and isinstance(row.amount, float)
+
+
+@FAST
+@given(data=mutated(DEPTH))
+def test_diff_from_mutated_depth_frame(data):
+    try:
+        message = bob.diff_message(data, "SOL-USDC")
+    except PARSE_ERRORS:
+        return
+    assert message.type is OrderBookMessageType.DIFF
+    assert type(message.update_id) is int and type(message.first_update_id) is int
+    assert math.isfinite(message.timestamp)
+
+
+@FAST
+@given(data=mutated(TRADE))
+def test_trade_from_mutated_trade_frame(data):
+    try:
+        message = bob.trade_message(data, "SOL-USDC")
+    except PARSE_ERRORS:
+        return
+    assert message.type is OrderBookMessageType.TRADE and type(message.trade_id) is int
+    assert math.isfinite(message.timestamp)
+    float(message.content["price"]), float(message.content["amount"])
+
+
+def test_book_parsers_raise_documented_errors_for_non_objects_and_huge_times():
+    """Regression: ``trade_message`` of a list raised ``AttributeError`` (``data.get``), and a timestamp beyond
+    float range (``10**400`` µs) raised ``OverflowError``; both are documented as KeyError/TypeError/ValueError."""
+    with pytest.raises(PARSE_ERRORS):
+        bob.trade_message(["p", "q"], "SOL-USDC")
+    with pytest.raises(PARSE_ERRORS):
+        bob.trade_message(dict(TRADE, T=10 ** 400), "SOL-USDC")
+    with pytest.raises(PARSE_ERRORS):
+        bob.diff_message(dict(DEPTH, T=10 ** 400), "SOL-USDC")
+    with pytest.raises(PARSE_ERRORS):
+        bob.snapshot_message(dict(snapshot_vectors()[0], timestamp=10 ** 400), "SOL-USDC")

@@ -137,8 +137,9 @@ async def test_initial_books_are_built_concurrently():
 
 
 async def test_the_exchange_uses_it():
-    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
     from test.hummingbot.connector.exchange.backpack.exchange_test_support import API_KEY, API_SECRET
+
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
     connector = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, trading_pairs=[PAIR])
     assert type(connector.order_book_tracker) is BackpackOrderBookTracker
     assert connector.order_book_tracker.data_source is connector._orderbook_ds
