@@ -27,6 +27,7 @@ from hummingbot.client.config.client_config_map import ClientConfigMap
 from hummingbot.client.config.config_helpers import ClientConfigAdapter
 from hummingbot.client.hummingbot_application import HummingbotApplication
 from hummingbot.client.settings import AllConnectorSettings
+from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 
 #: One market at twice the default pace of the sandbox's background traders: several fills even in a short run.
 SANDBOX_ARGS = ["--markets", "SOL_USDC", "--flow-pace", "2"]
@@ -53,6 +54,7 @@ class SandboxTradingSession:
     connector: Any = None
     recorder: Optional[EventRecorder] = None
     balances_start: Dict[str, Decimal] = field(default_factory=dict)
+    _previous_sandbox_url: Optional[str] = field(default=None, repr=False)
 
     async def __aenter__(self) -> "SandboxTradingSession":
         isolate_hummingbot_data_dir()
@@ -62,6 +64,7 @@ class SandboxTradingSession:
                                       extra_args=list(self.sandbox_args))
         await self.sandbox.start()
         try:
+            self._previous_sandbox_url = os.environ.get(CONSTANTS.SANDBOX_URL_ENV)
             os.environ[CONSTANTS.SANDBOX_URL_ENV] = self.sandbox.rest_url
             if self.paper_trade_exchanges:
                 AllConnectorSettings.initialize_paper_trade_settings(self.paper_trade_exchanges)
@@ -90,6 +93,13 @@ class SandboxTradingSession:
                 for connector in list(self.core.connector_manager.connectors.values()):
                     await connector.stop_network()
         finally:
+            # Hummingbot keeps one aiohttp session per process, bound to this event loop: close it so that a later
+            # loop in the same process (the next run or test) opens its own.
+            await ConnectionsFactory().close()
+            if self._previous_sandbox_url is None:
+                os.environ.pop(CONSTANTS.SANDBOX_URL_ENV, None)
+            else:
+                os.environ[CONSTANTS.SANDBOX_URL_ENV] = self._previous_sandbox_url
             if self.sandbox is not None:
                 await self.sandbox.stop()
 

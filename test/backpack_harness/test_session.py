@@ -1,10 +1,13 @@
 """The sandbox session: a real sandbox child, Hummingbot's headless application and our connector; ``run_for``."""
 import asyncio
+import os
 from decimal import Decimal
 
 import pytest
 
+import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_harness.session import SandboxTradingSession
+from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 
 
 def test_run_for_prints_progress_every_interval_and_stops_early_when_until_holds(tmp_path):
@@ -38,7 +41,12 @@ def test_a_session_connects_our_connector_to_its_sandbox_and_settles_with_nothin
             process = session.sandbox._process
         return settlement, process
 
+    os.environ.pop(CONSTANTS.SANDBOX_URL_ENV, None)
     settlement, process = asyncio.run(scenario())
+    assert CONSTANTS.SANDBOX_URL_ENV not in os.environ
+    # Hummingbot's per-process aiohttp session was bound to the finished loop; the session closed it, so a
+    # connector on the next loop opens its own (left open, every later in-process test's connector hung).
+    assert ConnectionsFactory()._shared_client is None
     report = settlement.report()
     assert report["orders_created"] == 0 and report["fills"] == 0 == report["exchange_fills"]
     assert report["ledger_match"] is True and report["open_orders_at_exit"] == 0
