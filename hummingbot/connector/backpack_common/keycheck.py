@@ -1,20 +1,8 @@
 """Backpack API credential checker: ``python -m hummingbot.connector.backpack_common.keycheck``.
 
-Checks an API key / secret pair offline — encoding (base64 or hex), decoded length, whether the key is the one
-derived from the secret (§2.1) — prints the derived public key and a sample signed request (``GET /api/v1/capital``,
-instruction ``balanceQuery``, §2.3, §3), and with ``--check`` calls the balance endpoint (§5.1) to confirm the
-exchange accepts the key.
-
-Usage::
-
-    python -m hummingbot.connector.backpack_common.keycheck --api-key KEY --secret SECRET [--check]
-        [--domain exchange|sandbox | --url http://127.0.0.1:8765] [--window 5000] [--timestamp MS]
-
-Without ``--secret`` the secret is read from ``BACKPACK_API_SECRET`` or asked for without echo. The secret is never
-printed: only facts about it (encoding, decoded length) and what it derives (the public key, signatures).
-Exit status: 0 all checks passed, 1 a check failed, 2 bad usage.
-
-Shared with a future perpetual connector, so nothing here imports ``hummingbot.connector.exchange``.
+Checks a key / secret pair offline (encoding, length, key derived from the secret, §2.1), prints a sample signed
+``GET /api/v1/capital`` (§2.3), and with ``--check`` calls it (§5.1). The secret is never printed; without
+``--secret`` it comes from ``BACKPACK_API_SECRET`` or a no-echo prompt. Exit status: 0 ok, 1 check failed, 2 usage.
 """
 import argparse
 import asyncio
@@ -39,23 +27,19 @@ from hummingbot.connector.backpack_common.signing import (
     validate_window,
 )
 
-#: REST base per domain (§1). The sandbox URL follows the connector's ``BACKPACK_SANDBOX_URL`` convention.
+#: REST base per domain (§1).
 SANDBOX_URL_ENV = "BACKPACK_SANDBOX_URL"
 DOMAIN_URLS = {"exchange": "https://api.backpack.exchange", "sandbox": "http://127.0.0.1:8765"}
 SECRET_ENV = "BACKPACK_API_SECRET"
 #: The sample request: balances (§5.1), instruction ``balanceQuery`` (§3).
 SAMPLE_METHOD, SAMPLE_PATH, SAMPLE_INSTRUCTION = "GET", "/api/v1/capital", "balanceQuery"
-#: Default timestamp of the sample signature: the §2.6 test vectors' ``X-Timestamp`` (ms), so the preview can be
-#: compared with the documented vectors and is long expired (no usable credential is printed).
+#: Sample signature timestamp (ms): that of the §2.6 test vectors, long expired.
 SAMPLE_TIMESTAMP_MS = 1700000000000
 CHECK_TIMEOUT_S = 15.0
 
 
 def domain_url(domain: str) -> str:
-    """REST base URL of ``domain`` (``exchange`` or ``sandbox``; the latter honours ``BACKPACK_SANDBOX_URL``).
-
-    :raises ValueError: unknown domain.
-    """
+    """REST base URL of ``domain`` (sandbox honours ``BACKPACK_SANDBOX_URL``); ``ValueError`` if unknown."""
     if domain == "sandbox":
         return os.environ.get(SANDBOX_URL_ENV, DOMAIN_URLS["sandbox"]).rstrip("/")
     try:
@@ -65,7 +49,6 @@ def domain_url(domain: str) -> str:
 
 
 def _encoding(text: str) -> str:
-    """Which text encoding a key looks like: ``hex`` for 64/128 hex digits, else ``base64`` (as the parser)."""
     compact = "".join(text.split())
     if len(compact) in (64, 128) and all(c in "0123456789abcdefABCDEF" for c in compact):
         return "hex"
@@ -82,10 +65,7 @@ class KeyReport:
 
 
 def inspect_keys(api_key: str, secret: str) -> KeyReport:
-    """Decode both keys and check that the API key is the public key derived from the secret (§2.1).
-
-    Never raises for bad input and never puts the secret (or any encoding of it) in the report.
-    """
+    """Decode both keys and check the API key derives from the secret (§2.1); never raises, never holds the secret."""
     report = KeyReport()
     key_ok = secret_ok = False
     try:
@@ -132,10 +112,9 @@ def sample_request_lines(signer: Ed25519Signer, timestamp_ms: int, window_ms: in
 
 async def check_balance(base_url: str, signer: Ed25519Signer, window_ms: int,
                         timeout_s: float = CHECK_TIMEOUT_S) -> List[str]:
-    """Call ``GET /api/v1/capital`` signed now; return report lines, the first being ``OK ...`` or ``FAILED ...``.
+    """Signed ``GET /api/v1/capital`` plus clock offset (§2.7); report lines, the first ``OK ...`` or ``FAILED ...``.
 
-    Also reads ``GET /api/v1/time`` (§2.7) to report the clock offset, a common cause of "Request has expired".
-    Network errors are reported as a ``FAILED`` line, never raised.
+    Network errors become a ``FAILED`` line.
     """
     lines: List[str] = []
     timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -216,7 +195,7 @@ def main(argv: Optional[List[str]] = None, out: Callable[[str], None] = print,
         for line in sample_request_lines(report.signer, args.timestamp, args.window):
             out(line)
     signer = report.signer
-    if report.problems or signer is None:  # no signer implies a problem with the secret
+    if report.problems or signer is None:
         out("keys: NOT usable")
         return 1
     out("keys: OK (the API key matches the secret)")

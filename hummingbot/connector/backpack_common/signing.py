@@ -1,17 +1,6 @@
-"""Backpack Exchange request signing: key parsing, signing strings and an ED25519 signer.
+"""Backpack request signing (§2): key parsing, signing strings (§2.3–§2.5) and an ED25519 signer.
 
-Pure functions plus one small signer class on PyNaCl; imports nothing from ``hummingbot.connector.exchange``.
-Sections: docs/backpack-api.md.
-
-Signing string (§2.3)::
-
-    instruction=<ins>&<k1>=<v1>&...(keys sorted)...&timestamp=<ms>&window=<ms>
-
-Batch (§2.4): one ``instruction=<ins>&<sorted k=v>`` block per array item, joined with ``&``, then
-``&timestamp=..&window=..`` once. WS private subscribe (§2.5): ``instruction=subscribe&timestamp=..&window=..``.
-
-Secrets never appear in exception texts, reprs or logs: errors name what is wrong (length, alphabet, mismatch),
-and :func:`mask_key` gives a log-safe form of a public API key.
+Secrets never appear in exception texts, reprs or logs.
 """
 import binascii
 import re
@@ -38,8 +27,7 @@ __all__ = [
     "ws_subscribe_signing_string",
 ]
 
-#: Validity window bounds in ms (§2.2). Repeated here (not imported from the spot constants) because this
-#: module is shared with the perpetual connector; both sides cite the same section.
+#: Validity window bounds in ms (§2.2).
 DEFAULT_WINDOW_MS = 5000
 MIN_WINDOW_MS = 1
 MAX_WINDOW_MS = 60000
@@ -54,20 +42,15 @@ _URLSAFE_TO_STD = bytes.maketrans(b"-_", b"+/")
 
 
 class BackpackKeyError(ValueError):
-    """An API key or secret that cannot be used: wrong length, wrong encoding, or key/secret mismatch.
-
-    The message says what is wrong and never contains the secret (nor any encoding of it).
-    """
+    """Unusable API key or secret (length, encoding, mismatch); the message never contains the secret."""
 
 
 # ------------------------------------------------------------------------------------------- key parsing (§2.1)
 
 def _decode_key_text(text: Any, what: str) -> bytes:
-    """Decode base64 (standard or URL-safe, padding optional) or hex text to bytes.
+    """Decode base64 (standard or URL-safe, padding optional) or hex text, ignoring whitespace.
 
-    :param text: the key as pasted by a user; all whitespace is ignored.
-    :param what: "API secret" / "API key", used in error messages.
-    :raises BackpackKeyError: not a str, empty, or neither valid base64 nor hex. The text is never echoed.
+    :raises BackpackKeyError: not a str, empty, or neither base64 nor hex.
     """
     if not isinstance(text, str):
         raise BackpackKeyError(f"{what} must be a str (base64 or hex text), got {type(text).__name__}")
@@ -75,8 +58,7 @@ def _decode_key_text(text: Any, what: str) -> bytes:
     if not compact:
         raise BackpackKeyError(f"{what} is empty")
     is_hex = _HEX_RE.fullmatch(compact) is not None and len(compact) % 2 == 0
-    # 64 or 128 hex digits are 32 or 64 bytes. The same text is also valid base64 of 48 or 96 bytes, which is
-    # never a valid key, so hex wins for exactly these lengths.
+    # 64/128 hex digits also parse as base64 of 48/96 bytes (never a key length): hex wins.
     if is_hex and len(compact) in (2 * _SEED_BYTES, 4 * _SEED_BYTES):
         return bytes.fromhex(compact)
     if _B64_RE.fullmatch(compact) is not None:
@@ -96,13 +78,9 @@ def _decode_key_text(text: Any, what: str) -> bytes:
 
 
 def decode_secret(secret: str) -> bytes:
-    """Return the 32-byte ED25519 seed encoded in ``secret`` (§2.1).
+    """32-byte ED25519 seed from base64/hex ``secret`` (§2.1); a 64-byte seed ‖ public key yields its seed.
 
-    Accepts base64 (standard or URL-safe, with or without ``=`` padding) or hex; whitespace anywhere is
-    ignored. A 64-byte value (seed ‖ public key, as some SDKs export it) yields its first 32 bytes.
-
-    :raises BackpackKeyError: not base64/hex, or decodes to a length other than 32 or 64 bytes (the message
-        names the decoded length, never the secret).
+    :raises BackpackKeyError: not base64/hex, or not 32 or 64 bytes once decoded.
     """
     raw = _decode_key_text(secret, "API secret")
     if len(raw) == _SEED_BYTES:
@@ -116,10 +94,7 @@ def decode_secret(secret: str) -> bytes:
 
 
 def decode_api_key(api_key: str) -> bytes:
-    """Return the 32-byte ED25519 public key encoded in ``api_key`` (base64 or hex, §2.1).
-
-    :raises BackpackKeyError: not base64/hex, or not 32 bytes once decoded (the message names the length).
-    """
+    """32-byte ED25519 public key from base64/hex ``api_key`` (§2.1); raises ``BackpackKeyError``."""
     raw = _decode_key_text(api_key, "API key")
     if len(raw) != _PUBLIC_KEY_BYTES:
         raise BackpackKeyError(f"API key decodes to {len(raw)} bytes; expected a 32-byte ED25519 public key")
@@ -127,10 +102,7 @@ def decode_api_key(api_key: str) -> bytes:
 
 
 def mask_key(api_key: str) -> str:
-    """Log-safe form of a (public) API key: first 4 + ``…`` + last 4 characters, e.g. ``"iojj…b1w="``.
-
-    Keys of 12 characters or fewer are masked entirely (``"…"``) so that nothing short is revealed whole.
-    """
+    """Log-safe API key: first 4 + ``…`` + last 4 characters; ``"…"`` for 12 characters or fewer."""
     if not isinstance(api_key, str) or len(api_key) <= 12:
         return "…"
     return f"{api_key[:4]}…{api_key[-4:]}"
@@ -148,15 +120,8 @@ def validate_window(window_ms: int) -> int:
 # --------------------------------------------------------------------------------------- signing strings (§2.3)
 
 def render_value(value: Any) -> str:
-    """Render one parameter value as the signing string shows it (§2.3).
-
-    - ``bool`` → ``"true"`` / ``"false"`` (never Python's ``"True"``; §11.13),
-    - ``int`` → decimal text (``123456789``),
-    - ``str`` → verbatim: no quotes, no URL-encoding (``"150.25"``, ``"SOL_USDC"``),
-    - ``Decimal`` → plain decimal text without exponent (``Decimal("1E-7")`` → ``"0.0000001"``).
-
-    ``None`` is not a value: callers drop such keys. ``float`` (ambiguous text, §2.3), containers and any
-    other type raise ``TypeError``.
+    """One parameter value as signed (§2.3): bool → ``"true"``/``"false"`` (§11.13), int → decimal, str
+    verbatim, Decimal → plain text without exponent. Other types (float, containers) raise ``TypeError``.
     """
     t = type(value)
     if t is str:
@@ -165,7 +130,7 @@ def render_value(value: Any) -> str:
         return "true" if value else "false"
     if t is int:
         return str(value)
-    # Subclasses (str/int enums) and Decimal: the slower, general path.
+    # Subclasses (str/int enums) and Decimal.
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -189,10 +154,7 @@ def _int_text(value: int, name: str) -> str:
 
 
 def _pairs(params: Mapping[str, Any]) -> list:
-    """``key=value`` for each non-None item of ``params``, in sorted key order (the hot path of §2.3).
-
-    str/bool/int are rendered inline (same rules as :func:`render_value`, which handles everything else).
-    """
+    """``key=value`` for each non-None item, sorted by key; rendering as :func:`render_value`."""
     return [
         f"{key}={value}" if (t := type(value)) is str
         else (f"{key}=true" if value else f"{key}=false") if t is bool
@@ -204,15 +166,10 @@ def _pairs(params: Mapping[str, Any]) -> list:
 
 
 def signing_string(instruction: str, params: Optional[Mapping[str, Any]], timestamp_ms: int, window_ms: int) -> str:
-    """Signing string of one request (§2.3).
+    """Signing string of one request (§2.3): ``instruction=<ins>&<sorted k=v>&timestamp=<ms>&window=<ms>``.
 
-    :param instruction: the endpoint's instruction (§3), e.g. ``"orderExecute"``.
-    :param params: body (POST/DELETE/PATCH) or query (GET) key/values; ``None`` or empty for none. Keys are
-        sorted; ``None`` values are dropped; values rendered by :func:`render_value`.
-    :param timestamp_ms: the ``X-Timestamp`` value (Unix ms).
-    :param window_ms: the ``X-Window`` value (ms). Not range-checked here (see :func:`validate_window`).
-    :returns: e.g. ``instruction=orderCancel&orderId=28&symbol=BTC_USDT&timestamp=1614550000000&window=5000``.
-    :raises TypeError: a value of an unsupported type, or a non-int timestamp/window.
+    ``params`` (body or query) may be None; None values are dropped; the window is not range-checked here.
+    :raises TypeError: unsupported value type, or a non-int timestamp/window.
     """
     if type(timestamp_ms) is not int or type(window_ms) is not int:
         _int_text(timestamp_ms, "timestamp_ms")
@@ -228,13 +185,10 @@ def signing_string(instruction: str, params: Optional[Mapping[str, Any]], timest
 
 def batch_signing_string(instruction: str, items: Sequence[Mapping[str, Any]], timestamp_ms: int,
                          window_ms: int) -> str:
-    """Signing string of a batch request such as ``POST /api/v1/orders`` (§2.4).
-
-    Each item contributes ``instruction=<instruction>`` followed by its sorted ``key=value`` pairs; blocks are
-    joined with ``&`` in array order; ``timestamp``/``window`` are appended once.
+    """Signing string of a batch request (§2.4): one instruction block per item, then timestamp/window once.
 
     :raises ValueError: ``items`` is empty or an item is not a mapping.
-    :raises TypeError: a value of an unsupported type, or a non-int timestamp/window.
+    :raises TypeError: unsupported value type, or a non-int timestamp/window.
     """
     if not items:
         raise ValueError("a batch request needs at least one item (§2.4)")
@@ -251,10 +205,7 @@ def batch_signing_string(instruction: str, items: Sequence[Mapping[str, Any]], t
 
 
 def ws_subscribe_signing_string(timestamp_ms: int, window_ms: int) -> str:
-    """Signing string of a private WS subscription: ``instruction=subscribe&timestamp=<ms>&window=<ms>`` (§2.5).
-
-    Stream names are not signed.
-    """
+    """``instruction=subscribe&timestamp=<ms>&window=<ms>`` (§2.5); stream names are not signed."""
     return (f"instruction={WS_SUBSCRIBE_INSTRUCTION}&timestamp={_int_text(timestamp_ms, 'timestamp_ms')}"
             f"&window={_int_text(window_ms, 'window_ms')}")
 
@@ -262,15 +213,9 @@ def ws_subscribe_signing_string(timestamp_ms: int, window_ms: int) -> str:
 # ----------------------------------------------------------------------------------------------------- signer
 
 class Ed25519Signer:
-    """ED25519 signer for Backpack requests (§2.1, §2.3), built once per key pair.
+    """ED25519 signer (§2.1, §2.3); ``repr`` shows only the masked API key.
 
-    :param secret: the API secret (32-byte seed, or 64-byte seed ‖ public key) as base64 or hex text.
-    :param api_key: optional API key (base64/hex public key). When given it must be the key derived from the
-        secret, else ``BackpackKeyError``.
-    :raises BackpackKeyError: malformed secret/key, or a key that does not belong to the secret.
-
-    The seed is held only inside PyNaCl's ``SigningKey`` and libsodium's 64-byte secret key (bytes, in a slot);
-    ``repr``/``str`` show the masked API key only and instances have no ``__dict__``.
+    :raises BackpackKeyError: malformed secret/key, or an ``api_key`` not derived from the secret.
     """
 
     __slots__ = ("_signing_key", "_sk", "_api_key")
@@ -288,8 +233,7 @@ class Ed25519Signer:
                     f"API key does not match the secret: the secret derives {mask_key(derived)}{hint}"
                 )
         self._signing_key = signing_key
-        # libsodium's secret key is seed ‖ public key; signing with it directly skips PyNaCl's per-call
-        # SignedMessage/encoder objects (same bytes as SigningKey.sign(...).signature, RFC 8032 deterministic).
+        # libsodium secret key (seed ‖ public); crypto_sign on it avoids PyNaCl's per-call wrappers.
         self._sk = seed + public
         self._api_key = derived
 
@@ -300,7 +244,6 @@ class Ed25519Signer:
 
     @property
     def verify_key_bytes(self) -> bytes:
-        """The derived 32-byte public key."""
         return bytes(self._signing_key.verify_key)
 
     def sign(self, message: Union[str, bytes]) -> str:

@@ -1,22 +1,10 @@
-"""Counters of one WebSocket stream: messages per stream kind, reconnects, gaps, resyncs, dropped messages (per
-reason), auth failures and the age (s, injectable monotonic clock) of the last message; ``snapshot()`` is JSON-able.
-Also ``LogThrottle``: one log line per key per interval. Imports nothing from ``exchange/backpack``.
-"""
+"""Per-stream WebSocket counters (``StreamMetrics``) and a per-key log rate limiter (``LogThrottle``)."""
 import time
 from typing import Any, Callable, Dict, Optional
 
 
 class StreamMetrics:
-    """Counters of one stream connection (see module docstring).
-
-    :param name: label used in logs and in ``snapshot()["name"]``, e.g. ``"backpack.public"``.
-    :param clock: monotonic clock in seconds (injectable for tests).
-
-    Public attributes (read them, the data sources and the supervisor write them):
-    ``messages`` (per stream kind, e.g. ``{"depth": 120, "trade": 4, "account.orderUpdate": 3}``),
-    ``reconnects``, ``gaps``, ``resyncs``, ``dropped``, ``auth_failures``, ``connected``, ``consecutive_failures``,
-    ``dropped_by_reason``.
-    """
+    """Counters of one stream connection; ``clock`` is monotonic seconds. ``messages`` counts per stream kind."""
 
     __slots__ = ("name", "_clock", "messages", "reconnects", "gaps", "resyncs", "dropped", "auth_failures",
                  "connected", "consecutive_failures", "dropped_by_reason", "_last_message_at", "_last_by_stream")
@@ -37,10 +25,7 @@ class StreamMetrics:
         self._last_by_stream: Dict[str, float] = {}
 
     def on_message(self, stream: str) -> None:
-        """Count one message of kind ``stream`` and stamp the time of the last message (overall and per kind).
-
-        Hot path (every depth frame): two dict writes and one clock read.
-        """
+        """Count one message of kind ``stream`` and stamp its time (hot path)."""
         messages = self.messages
         messages[stream] = messages.get(stream, 0) + 1
         now = self._clock()
@@ -48,7 +33,7 @@ class StreamMetrics:
         self._last_by_stream[stream] = now
 
     def on_dropped(self, reason: str) -> None:
-        """Count one skipped message (malformed, unknown stream, error frame...), also per ``reason``."""
+        """Count one skipped message, also per ``reason``."""
         self.dropped += 1
         by_reason = self.dropped_by_reason
         by_reason[reason] = by_reason.get(reason, 0) + 1
@@ -61,7 +46,7 @@ class StreamMetrics:
         return max(0.0, self._clock() - stamp)
 
     def snapshot(self) -> Dict[str, Any]:
-        """Plain JSON-able dict of every counter, with ``last_message_age_s`` overall and ``per_stream``."""
+        """JSON-able dict of every counter and the last-message ages (s)."""
         return {
             "name": self.name,
             "messages": dict(self.messages),
@@ -82,10 +67,9 @@ class StreamMetrics:
 
 
 class LogThrottle:
-    """Allows one log line per key per ``interval_s`` seconds and counts what it suppressed in between.
+    """One log line per key per ``interval_s`` seconds.
 
-    ``check(key)`` returns ``None`` when the caller must stay silent, else the number of lines suppressed for
-    that key since the last allowed one (``0`` the first time), to be mentioned in the line.
+    ``check(key)`` returns ``None`` to stay silent, else the count suppressed since the last allowed line.
     """
 
     __slots__ = ("_interval_s", "_clock", "_next_allowed", "_suppressed")

@@ -1,18 +1,4 @@
-"""Reconnect policy and stale-connection watchdog for Backpack WebSocket streams (docs/backpack-api.md §8.1).
-
-Imports nothing from ``exchange/backpack``: callers pass the numbers in.
-
-- Backoff (``BackoffPolicy``): after a session ends wait ``initial * 2**(n-1)`` s capped at ``max_s``, ``n`` the
-  consecutive failures, shortened by a jitter of up to ``jitter_ratio``; a session healthy for ``reset_after_s``
-  resets ``n``.
-- Watchdog: every ``watchdog_check_s`` the silence of the session is measured; at ``stale_timeout_s`` the session
-  is cancelled (its ``finally`` closes the socket) and a backed-off reconnect follows. Silence is the minimum of
-  the time since ``connected()`` (or the session start), ``metrics.last_message_age_s()`` and the session's
-  ``probe()`` (seconds since the transport received any frame, pings included: Hummingbot's ``WSConnection``
-  answers server pings itself and never surfaces them, so a quiet socket that is pinged stays alive).
-
-``clock`` (monotonic s) and ``sleep`` are injectable.
-"""
+"""Reconnect backoff and stale-connection watchdog for Backpack WebSocket streams (§8.1). Times in seconds."""
 import asyncio
 import logging
 import random
@@ -25,18 +11,14 @@ Probe = Callable[[], Optional[float]]
 
 
 class StaleConnectionError(ConnectionError):
-    """Raised (and handled) by the supervisor when the watchdog found a connection silent for too long."""
+    """The watchdog found the connection silent for ``stale_timeout_s`` (handled by the supervisor)."""
 
 
 class BackoffPolicy:
-    """Exponential backoff with jitter and reset (see module docstring). Pure: no sleeping, no clock.
+    """Delay ``initial_s * 2**(n-1)`` capped at ``max_s``, times ``1 - jitter_ratio * rng.random()``.
 
-    :param initial_s: first delay (s).
-    :param max_s: cap (s).
-    :param reset_after_s: a session healthy at least this long resets the failure count.
-    :param jitter_ratio: 0 ≤ r < 1; each delay is multiplied by ``1 - r * rng.random()``.
-    :param rng: ``random.Random`` (seed it in tests); default a private instance.
-    :raises ValueError: on non-positive delays or a jitter ratio outside [0, 1).
+    A session healthy for ``reset_after_s`` resets ``n``.
+    :raises ValueError: non-positive delays or ``jitter_ratio`` outside [0, 1).
     """
 
     def __init__(self, initial_s: float = 1.0, max_s: float = 60.0, reset_after_s: float = 30.0,
@@ -53,13 +35,12 @@ class BackoffPolicy:
         self.consecutive_failures = 0
 
     def base_delay(self, failures: int) -> float:
-        """Delay without jitter after ``failures`` consecutive failures (≥ 1): 1, 2, 4, ... capped."""
+        """Delay without jitter after ``failures`` (≥ 1) consecutive failures."""
         exponent = min(max(failures, 1) - 1, 32)
         return min(self.max_s, self.initial_s * (2 ** exponent))
 
     def on_session_end(self, healthy_for_s: Optional[float]) -> float:
-        """Record the end of a session (``healthy_for_s``: how long it was healthy, ``None`` if it never
-        connected) and return the delay (s) to wait before the next attempt."""
+        """Delay (s) before the next attempt; ``healthy_for_s`` is ``None`` if the session never connected."""
         if healthy_for_s is not None and healthy_for_s >= self.reset_after_s:
             self.consecutive_failures = 0
         self.consecutive_failures += 1
@@ -70,20 +51,10 @@ class BackoffPolicy:
 
 
 class StreamSupervisor:
-    """Runs a stream session forever: watchdog while it runs, backed-off reconnect when it ends.
+    """Runs a session forever: watchdog while it runs, backed-off reconnect when it ends.
 
-    :param name: label for logs.
-    :param stale_timeout_s: silence (s) after which the connection is replaced (Backpack: 120).
-    :param watchdog_check_s: how often (s) the watchdog looks (Backpack: 30).
-    :param metrics: the stream's ``StreamMetrics``; the supervisor maintains ``connected``, ``reconnects`` and
-        ``consecutive_failures`` and reads ``last_message_age_s()`` for liveness.
-    :param clock: monotonic seconds; must be the clock ``metrics`` uses.
-    :param sleep: ``async def sleep(seconds)`` used by the watchdog and the backoff.
-    Remaining parameters: see ``BackoffPolicy``.
-
-    A *session* is ``async def session() -> None``: connect, subscribe, call ``supervisor.connected(probe)``, then
-    read until the connection ends (return or raise). Its ``finally`` must close the socket: on a stale
-    connection the supervisor cancels it.
+    A session connects, subscribes, calls ``connected(probe)`` and reads until the connection ends; its
+    ``finally`` must close the socket (a stale session is cancelled). ``clock`` must be the one ``metrics`` uses.
     """
 
     def __init__(self, name: str, *, stale_timeout_s: float, watchdog_check_s: float,
@@ -108,21 +79,18 @@ class StreamSupervisor:
         self._probe: Optional[Probe] = None
         self.last_delay_s: Optional[float] = None
 
-    # --------------------------------------------------------------------------------------------- state
     @property
     def consecutive_failures(self) -> int:
-        """Sessions ended in a row without one being healthy for ``backoff_reset_after_s``."""
         return self.backoff.consecutive_failures
 
     def connected(self, probe: Optional[Probe] = None) -> None:
-        """Called by the session once the socket is open and subscribed. ``probe()`` returns the seconds since
-        the transport last received any frame (pings included), or ``None`` when unknown."""
+        """Session is subscribed; ``probe()`` gives seconds since the transport got any frame (pings too) or None."""
         self._connected_at = self._clock()
         self._probe = probe
         self.metrics.connected = True
 
     def silence_s(self) -> float:
-        """Seconds since anything was last received on the current session (see module docstring)."""
+        """Seconds since anything (data or transport frame) was received on the current session."""
         now = self._clock()
         start = self._connected_at if self._connected_at is not None else self._session_started_at
         silence = now - start if start is not None else 0.0
@@ -139,9 +107,8 @@ class StreamSupervisor:
                 silence = max(0.0, transport_age)
         return silence
 
-    # ----------------------------------------------------------------------------------------------- run
     async def run(self, session: Callable[[], Awaitable[None]]) -> None:
-        """Run ``session`` forever (until cancelled), reconnecting with backoff. Never returns."""
+        """Run ``session`` until cancelled, reconnecting with backoff."""
         while True:
             self._session_started_at = self._clock()
             self._connected_at = None
@@ -196,7 +163,6 @@ class StreamSupervisor:
                     pass
 
     async def _watchdog(self) -> float:
-        """Returns the silence (s) once it reaches ``stale_timeout_s``."""
         while True:
             await self._sleep(self.watchdog_check_s)
             silence = self.silence_s()

@@ -1,8 +1,4 @@
-"""``BackpackAuth``: signs Hummingbot REST requests and WS subscriptions for Backpack (``docs/backpack-api.md`` §2).
-
-The instruction is derived from the request's method and URL path through ``backpack_constants.INSTRUCTIONS``
-(callers never pass one). The signing itself lives in ``hummingbot.connector.backpack_common.signing``.
-"""
+"""``BackpackAuth``: signs REST requests and WS subscriptions (§2); the instruction comes from ``INSTRUCTIONS``."""
 import json
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -33,9 +29,7 @@ _raw_decode = json.JSONDecoder().raw_decode
 
 
 def _parse_body(text: str) -> Any:
-    """``json.loads(text)`` without its two whitespace regex scans in the common case (a body as
-    ``json.dumps`` writes it); any other input (surrounding whitespace, trailing data, errors) goes through
-    ``json.loads`` itself, so results and error messages are exactly stdlib's."""
+    """``json.loads(text)``, faster for a body as ``json.dumps`` writes it; same results and errors."""
     try:
         obj, end = _raw_decode(text)
     except ValueError:
@@ -47,24 +41,18 @@ def _parse_body(text: str) -> Any:
 
 @lru_cache(maxsize=512)
 def _split_url(url: str) -> Tuple[str, str]:
-    """``url`` → (path, raw query string). Cached: a connector uses a handful of distinct URLs."""
+    """``url`` → (path, raw query string)."""
     parts = urlsplit(url)
     return parts.path or "/", parts.query
 
 
 class BackpackAuth(AuthBase):
-    """Signs Backpack private REST requests (§2.2–§2.4) and builds the WS subscribe signature (§2.5, §8.4).
+    """Signs private REST requests (§2.2–§2.4) and the WS subscribe (§2.5, §8.4); ``repr`` masks the key.
 
-    :param api_key: the API key (base64 of the ED25519 public key; hex accepted).
-    :param secret_key: the API secret (base64 or hex of the 32-byte seed; a 64-byte seed ‖ public key works).
-    :param time_provider: object whose ``time()`` returns the (server-synchronised) Unix time in **seconds**,
-        e.g. Hummingbot's ``TimeSynchronizer``.
-    :param window_ms: ``X-Window`` in ms, 1..60000 (§2.2); default 5000.
+    :param time_provider: ``time()`` returns server-synchronised Unix time in seconds.
+    :param window_ms: ``X-Window`` in ms, 1..60000 (§2.2).
     :raises BackpackKeyError: malformed key/secret, or an API key that does not belong to the secret.
     :raises ValueError: ``window_ms`` outside 1..60000.
-
-    Stateless apart from the signer, which is built once. No secret is kept in an attribute, ``repr`` shows
-    only the masked API key.
     """
 
     def __init__(self, api_key: str, secret_key: str, time_provider, window_ms: int = CONSTANTS.DEFAULT_WINDOW_MS):
@@ -75,30 +63,23 @@ class BackpackAuth(AuthBase):
         self._api_key = self._signer.api_key
         self._time_provider = time_provider
 
-    # ------------------------------------------------------------------------------------------------ accessors
     @property
     def api_key(self) -> str:
-        """The API key as sent in ``X-API-Key`` (standard base64 of the public key derived from the secret)."""
+        """``X-API-Key``: standard base64 of the public key derived from the secret."""
         return self._api_key
 
     @property
     def window_ms(self) -> int:
-        """The ``X-Window`` value in ms."""
         return self._window_ms
 
     def _now_ms(self) -> int:
         return int(self._time_provider.time() * 1e3)
 
-    # ---------------------------------------------------------------------------------------------- pure part
     def headers_for(self, method: str, path: str, payload: Any, timestamp_ms: int) -> Dict[str, str]:
-        """The four signed headers (``X-API-Key``, ``X-Signature``, ``X-Timestamp``, ``X-Window``) of one request.
+        """The four ``X-*`` signed headers of one request.
 
-        :param method: HTTP method (``"GET"``, ``"POST"``, ...; case-insensitive).
-        :param path: URL path, e.g. ``"/api/v1/order"`` (a key of ``INSTRUCTIONS``, §3).
-        :param payload: the signed fields — the JSON body (POST/DELETE/PATCH) or the query params (GET) as a
-            mapping, ``None`` for none; for a batch route (``BATCH_ROUTES``) a list of mappings (§2.4).
-        :param timestamp_ms: ``X-Timestamp`` in Unix ms.
-        :raises ValueError: route not in ``INSTRUCTIONS`` (a programming error), or a payload of the wrong shape.
+        :param payload: body or query mapping, or ``None``; a list of mappings for ``BATCH_ROUTES`` (§2.4).
+        :raises ValueError: route not in ``INSTRUCTIONS`` (§3), or a payload of the wrong shape.
         :raises TypeError: a value that cannot be signed (e.g. a float, §2.3).
         """
         return {
@@ -109,7 +90,6 @@ class BackpackAuth(AuthBase):
         }
 
     def _signature(self, method: str, path: str, payload: Any, timestamp_ms: int) -> str:
-        """X-Signature of one request; ``method`` upper-case. See ``headers_for`` for the errors raised."""
         route = (method, path)
         instruction = _INSTRUCTIONS.get(route)
         if instruction is None:
@@ -124,15 +104,8 @@ class BackpackAuth(AuthBase):
             raise ValueError(f"{method} {path} must carry a JSON object (or nothing), got {type(payload).__name__}")
         return self._sign(signing_string(instruction, payload, timestamp_ms, self._window_ms))
 
-    # ------------------------------------------------------------------------------------------------ REST
     async def rest_authenticate(self, request: RESTRequest) -> RESTRequest:
-        """Add the signed headers to ``request`` (§2.2) and return it.
-
-        Signed fields: the JSON body when there is one (``request.data`` as JSON text, bytes, or a dict/list —
-        a dict/list is serialised into ``request.data``), else the query (params in the URL plus
-        ``request.params``). Query values are rewritten to their signed text (booleans → ``"true"``/
-        ``"false"``, ``None`` dropped), so the wire and the signature agree. ``Content-Type: application/json``
-        is set when there is a body; other existing headers are kept.
+        """Add the signed headers (§2.2); signs the JSON body if any, else the query (rewritten to signed text).
 
         :raises ValueError: unknown route, a body of the wrong shape, or both a body and query params.
         :raises TypeError: a value that cannot be signed (e.g. a float).
@@ -142,7 +115,7 @@ class BackpackAuth(AuthBase):
         path, url_query = _split_url(request.url)
 
         data = request.data
-        if type(data) is str and data:                  # the usual case: RESTAssistant json.dumps'd the body
+        if type(data) is str and data:
             payload = _parse_body(data)
             has_body = True
         elif data is None or data == "" or data == b"":
@@ -178,7 +151,7 @@ class BackpackAuth(AuthBase):
 
     @staticmethod
     def _query_payload(request: RESTRequest, url_query: str) -> Optional[Dict[str, str]]:
-        """Merged query params (URL + ``request.params``) as signed text; rewrites ``request.params`` to match."""
+        """URL + ``request.params`` query as signed text; rewrites ``request.params`` to match."""
         params = request.params
         rendered: Optional[Dict[str, str]] = None
         if params:
@@ -197,16 +170,14 @@ class BackpackAuth(AuthBase):
             return merged
         return rendered
 
-    # ------------------------------------------------------------------------------------------------ WS
     async def ws_authenticate(self, request: WSRequest) -> WSRequest:
-        """Returns ``request`` unchanged: Backpack signs inside the SUBSCRIBE payload (``ws_subscribe_signature``)."""
+        """Unchanged: the signature goes inside the SUBSCRIBE payload (``ws_subscribe_signature``)."""
         return request
 
     def ws_subscribe_signature(self, timestamp_ms: Optional[int] = None) -> List[str]:
-        """The ``signature`` array of a private SUBSCRIBE frame (§2.5, §8.4).
+        """``[api_key, signature_b64, timestamp_ms, window_ms]`` strings of a private SUBSCRIBE (§2.5, §8.4).
 
-        :param timestamp_ms: Unix ms; ``None`` → now, from the time provider.
-        :returns: ``[api_key, signature_b64, str(timestamp_ms), str(window_ms)]`` (all strings).
+        ``timestamp_ms`` (Unix ms) defaults to now.
         """
         if timestamp_ms is None:
             timestamp_ms = self._now_ms()
@@ -220,7 +191,7 @@ class BackpackAuth(AuthBase):
 
 
 def _ensure_json_content_type(headers: Dict[str, str]) -> None:
-    """Make ``headers`` carry a JSON Content-Type (any ``application/json…`` value is kept as is)."""
+    """Set a JSON Content-Type unless an ``application/json…`` one is present."""
     value = headers.get(_CONTENT_TYPE)
     if value == _JSON or (value is not None and str(value).lower().startswith(_JSON)):
         return

@@ -1,6 +1,4 @@
-"""Balances: pure functions from ``GET /api/v1/capital`` (§5.1), ``GET /api/v1/borrowLend/positions`` (§5.3) and
-``account.balanceUpdate`` events (§8.4) to Hummingbot balances, and ``BalanceStreamState``, the lent amounts and
-timing facts the exchange keeps between polls."""
+"""Balances from capital (§5.1), lend positions (§5.3) and ``account.balanceUpdate`` (§8.4); ``BalanceStreamState``."""
 import logging
 import time
 from decimal import Decimal
@@ -20,8 +18,7 @@ def check_non_negative(free: Decimal, held: Decimal) -> None:
 
 
 def lent_amounts(positions: Any, logger: logging.Logger) -> Dict[str, Decimal]:
-    """Positive ``netQuantity`` per asset of ``/api/v1/borrowLend/positions`` (§5.3; negative = borrowed, ignored).
-    Malformed positions are logged and skipped."""
+    """Positive ``netQuantity`` (lent) per asset (§5.3); malformed positions are logged and skipped."""
     lent: Dict[str, Decimal] = {}
     rows: List[BorrowLendPosition] = positions if isinstance(positions, list) else []
     for position in rows:
@@ -40,9 +37,7 @@ def lent_amounts(positions: Any, logger: logging.Logger) -> Dict[str, Decimal]:
 
 def balances_from_capital(capital: Mapping[str, BalanceEntry], lent: Mapping[str, Decimal],
                           logger: logging.Logger) -> Tuple[Dict[str, Decimal], Dict[str, Decimal]]:
-    """``(available, total)`` per asset: total = available + locked + staked + lent; available = ``available`` only
-    (whether a spot order redeems lent funds is UNCONFIRMED, §11.10). A lent asset absent from ``capital`` gets
-    available 0. Malformed entries are logged and skipped."""
+    """``(available, total)`` per asset; total adds locked, staked and lent (§11.10). Bad entries are skipped."""
     available: Dict[str, Decimal] = {}
     total: Dict[str, Decimal] = {}
     for asset, entry in capital.items():
@@ -62,8 +57,7 @@ def balances_from_capital(capital: Mapping[str, BalanceEntry], lent: Mapping[str
 
 
 def balance_from_event(data: BalanceUpdateEvent, lent: Mapping[str, Decimal]) -> Tuple[str, Decimal, Decimal]:
-    """``(asset, available, total)`` of an ``account.balanceUpdate`` (§8.4: ``a`` asset, ``A`` available, ``L``
-    locked, ``S`` staked; absolute values), total including ``lent``.
+    """``(asset, available, total)`` of an ``account.balanceUpdate`` (§8.4), total including ``lent``.
 
     :raises KeyError/ValueError/TypeError: a missing or malformed field, a negative amount.
     """
@@ -77,31 +71,27 @@ def balance_from_event(data: BalanceUpdateEvent, lent: Mapping[str, Decimal]) ->
 
 
 class BalanceStreamState:
-    """Lent amounts and the timing facts behind WS balance handling.
+    """Lent amounts and timing of WS balance handling; ``clock`` in monotonic seconds."""
 
-    :param clock: monotonic seconds (fill and balance-event times).
-    """
-
-    #: After WS fills with no ``account.balanceUpdate`` for this long (s), the balance stream is deemed absent.
+    #: Seconds after a WS fill without a balance event before the balance stream is deemed absent.
     BALANCE_STREAM_GRACE_S = 30.0
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
-        #: Lent amount per asset from the last readable positions answer.
         self.lent: Dict[str, Decimal] = {}
-        #: Server time (s) of the last REST balance request; older WS events are stale.
+        #: Server time (s) of the last REST balance request.
         self.requested_at_s = 0.0
         self.last_ws_fill_at: Optional[float] = None
         self.last_balance_event_at: Optional[float] = None
         self._log_throttle = LogThrottle(interval_s=60.0, clock=clock)
 
     def is_stale(self, data: BalanceUpdateEvent) -> bool:
-        """True when the event's ``E`` (µs) is older than the last REST balance request."""
+        """Whether the event's ``E`` (µs) predates the last REST balance request."""
         event_time = data.get("E")
         return event_time is not None and us_to_s(event_time) < self.requested_at_s
 
     def should_log_lend_failure(self) -> bool:
-        """True at most once a minute: a failed positions query is logged, its repeats are not."""
+        """True at most once a minute."""
         return self._log_throttle.check("lend") is not None
 
     def on_ws_fill(self) -> None:
@@ -111,7 +101,6 @@ class BalanceStreamState:
         self.last_balance_event_at = self._clock()
 
     def stream_looks_absent(self) -> bool:
-        """True when WS fills were seen ``BALANCE_STREAM_GRACE_S`` ago or more and no balance event followed."""
         fill_at = self.last_ws_fill_at
         if fill_at is None or self._clock() - fill_at < self.BALANCE_STREAM_GRACE_S:
             return False

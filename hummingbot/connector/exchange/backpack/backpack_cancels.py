@@ -1,13 +1,4 @@
-"""``BackpackCancelFlow``: cancel one order (``DELETE /api/v1/order``, §5.7) or all orders of a pair
-(``DELETE /api/v1/orders``, §5.8), and what a cancel answer means.
-
-- A cancel of an order whose placement request is unanswered waits for that answer (at most
-  ``CANCEL_WAITS_FOR_PLACEMENT_S``): sent first, it would be "not found" and the order placed a moment later lost.
-- A 200 with a final status confirms; a 202 (or a non-final 200) is only "accepted": PENDING_CANCEL.
-- "Not found" means no longer open (§5.7): the order's state (and missed fills) is looked up at once, one lookup
-  per order at a time.
-- A 429 is a warning; the order stays open and the caller cancels again.
-"""
+"""``BackpackCancelFlow``: cancel one order (§5.7) or all orders of a pair (§5.8) and apply the answer."""
 import asyncio
 import logging
 import time
@@ -20,12 +11,11 @@ from hummingbot.connector.exchange.backpack.backpack_types import Order
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 
-CANCEL_CONFIRMED = "confirmed"   # 200 with a final status: the order is cancelled
-CANCEL_ACCEPTED = "accepted"     # 202 (or a non-final 200): wait for WS / polling (§5.7)
+CANCEL_CONFIRMED = "confirmed"   # 200 with a final status
+CANCEL_ACCEPTED = "accepted"     # 202 or a non-final 200 (§5.7)
 
 
 class CancelOrderTracker(Protocol):
-    """The part of ``BackpackClientOrderTracker`` the cancel flow uses."""
 
     @property
     def active_orders(self) -> Dict[str, InFlightOrder]: ...
@@ -39,18 +29,11 @@ class BackpackCancelFlow:
     """Cancels orders and applies the answers.
 
     :param private_call: async ``(path, method, body) → (HTTP status, JSON or None)`` of a signed request.
-    :param symbol_for: async ``trading pair → exchange symbol``.
-    :param tracker: the order tracker.
-    :param request_order_status: async ``order → OrderUpdate`` (open orders, then history).
     :param apply_update: ``(order, update)`` that never moves an order back to OPEN.
-    :param note_executed_quantity: ``(order, executed)``: fetches fills the connector missed.
-    :param placement_reconciling: ``client order id → bool``: its placement outcome is being reconciled.
-    :param current_timestamp: ``() → s`` of the connector's clock (may be NaN before the first tick).
-    :param wall_time: ``() → s``, used while ``current_timestamp`` is NaN.
-    :param logger: ``() → logging.Logger``.
+    :param current_timestamp: connector clock (s), may be NaN before the first tick; then ``wall_time`` is used.
     """
 
-    #: Longest wait (s) for the placement answer: the longest 429 pause plus a margin; then the cancel goes anyway.
+    #: Longest wait (s) for the placement answer before cancelling anyway.
     CANCEL_WAITS_FOR_PLACEMENT_S = CONSTANTS.RATE_LIMIT_BACKOFF_MAX_S + 5.0
     PLACEMENT_POLL_S = 0.02
 
@@ -75,13 +58,11 @@ class BackpackCancelFlow:
         self._current_timestamp = current_timestamp
         self._wall_time = wall_time
         self._logger = logger
-        #: Client order ids whose "not found" lookup is running.
         self.closed_order_lookups: Set[str] = set()
 
     async def place_cancel(self, order: InFlightOrder) -> str:
-        """``DELETE /api/v1/order`` with ``symbol`` + ``clientId`` (or ``orderId``), §5.7.
+        """``DELETE /api/v1/order`` (§5.7): ``CANCEL_CONFIRMED`` or ``CANCEL_ACCEPTED``.
 
-        :returns: ``"confirmed"`` (200 with ``Cancelled``/``Expired``) or ``"accepted"`` (202 or a non-final 200).
         :raises BackpackAPIError: on errors (``is_order_not_found`` for an order that is no longer open).
         """
         symbol = await self._symbol_for(order.trading_pair)
@@ -95,11 +76,8 @@ class BackpackCancelFlow:
         return CANCEL_ACCEPTED
 
     async def cancel(self, order: InFlightOrder) -> bool:
-        """Cancel one order: confirmed → CANCELED, accepted → PENDING_CANCEL (stays tracked); both True. False when
-        nothing was cancelled: the placement failed meanwhile, a 429 refused the cancel, or "not found" turned out
-        to be an order that closed (its state and fills are applied).
-
-        :raises BackpackAPIError: other errors, and "not found" when the history does not know the order either.
+        """Cancel one order (CANCELED or PENDING_CANCEL → True); False if the placement failed, on 429, or if the
+        order had closed. :raises BackpackAPIError: other errors, or "not found" unknown to the history too.
         """
         if not await self.wait_for_placement_answer(order):
             return False
@@ -128,11 +106,7 @@ class BackpackCancelFlow:
         return True
 
     async def wait_for_placement_answer(self, order: InFlightOrder) -> bool:
-        """Wait while the placement request is unanswered (PENDING_CREATE, no exchange order id, not being
-        reconciled), at most ``CANCEL_WAITS_FOR_PLACEMENT_S``.
-
-        :returns: False when the order failed meanwhile (nothing to cancel), else True (lost orders included).
-        """
+        """Wait (≤ ``CANCEL_WAITS_FOR_PLACEMENT_S``) for an unanswered placement; False if the order failed."""
         if not self._placement_unanswered(order):
             return True
         deadline = time.monotonic() + self.CANCEL_WAITS_FOR_PLACEMENT_S
@@ -145,12 +119,9 @@ class BackpackCancelFlow:
                 and not self._placement_reconciling(order.client_order_id))
 
     async def resolve_order_no_longer_open(self, order: InFlightOrder) -> bool:
-        """After a "not found" cancel: apply the order's state from the open orders or the history (§5.9, §5.11);
-        its missed fills are fetched by ``note_executed_quantity`` inside the status request. A repeated cancel
-        while a lookup runs returns at once (each lookup costs history requests, §7).
+        """After a "not found" cancel, apply the order's state (§5.9, §5.11), one lookup per order at a time.
 
-        :returns: True when the state is now known or a lookup is already running; False when the lookup failed
-            or neither endpoint knows the order.
+        :returns: True when the state is known or a lookup is already running.
         """
         client_order_id = order.client_order_id
         if client_order_id in self.closed_order_lookups:
@@ -171,11 +142,7 @@ class BackpackCancelFlow:
         return True
 
     async def cancel_all(self, trading_pair: str) -> int:
-        """``DELETE /api/v1/orders`` {"symbol"} (§5.8): cancels EVERY open order of the pair on the account. 200 →
-        tracked orders in the answer get their state; 202 → the tracked open orders of the pair go PENDING_CANCEL.
-
-        :returns: number of tracked orders updated.
-        """
+        """``DELETE /api/v1/orders`` (§5.8): cancels every open order of the pair; returns tracked orders updated."""
         symbol = await self._symbol_for(trading_pair)
         status, answer = await self._private_call(CONSTANTS.ORDERS_PATH_URL, RESTMethod.DELETE, {"symbol": symbol})
         timestamp = self._current_timestamp()
@@ -189,7 +156,7 @@ class BackpackCancelFlow:
                     count += 1
             return count
         for element in answer:
-            if not isinstance(element, dict):  # junk must not stop the loop over the others
+            if not isinstance(element, dict):
                 continue
             tracked = self._tracker.find_order(element.get("clientId"), element.get("id"))
             if tracked is None:

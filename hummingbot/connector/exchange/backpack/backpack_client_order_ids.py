@@ -7,14 +7,8 @@ from hummingbot.connector.exchange.backpack import backpack_constants as CONSTAN
 
 
 class ClientOrderIdGenerator:
-    """Fresh ids in 1..2³²−1, never one ``is_taken`` reports nor one of the last ``RECENT_CLIENT_IDS_KEPT`` given
-    (Backpack does not document rejecting duplicates, §11.16).
+    """Ids in 1..2³²−1, never one ``is_taken`` reports nor a recently given one (§11.16)."""
 
-    :param is_taken: ``client order id → bool``, e.g. "tracked, cached or lost by the order tracker".
-    :param randbelow: ``n → int in [0, n)``; ``secrets.randbelow`` by default.
-    """
-
-    #: Recently given ids remembered so none is reused soon after its order left the tracker.
     RECENT_CLIENT_IDS_KEPT = 10_000
 
     def __init__(self, is_taken: Callable[[str], bool], randbelow: Optional[Callable[[int], int]] = None):
@@ -23,7 +17,6 @@ class ClientOrderIdGenerator:
         self._recent: "OrderedDict[str, None]" = OrderedDict()
 
     def new_id(self) -> str:
-        """A fresh client order id (decimal text)."""
         recent = self._recent
         while True:
             candidate = str(self._randbelow(CONSTANTS.MAX_CLIENT_ID) + 1)

@@ -1,11 +1,6 @@
-"""``BackpackClientOrderTracker``: Hummingbot's ``ClientOrderTracker`` with O(1) lookups by client id and two rules.
+"""``BackpackClientOrderTracker``: ``ClientOrderTracker`` with O(1) lookups by client id.
 
-- ``fetch_order`` reads the active and cached maps directly (the base builds a dict of every active and cached
-  order on each update), with the base's precedence (a cached order wins) and exchange-order-id fallback.
-- ``find_order``: the tracked (active, cached or lost) order of a WS/REST ``clientId`` and order id.
-- ``complete_if_fully_filled``: an order whose fills add up to its amount is FILLED (called after fetching fills
-  whose WS ``orderFill`` was missed).
-- A lost order (FAILED after repeated "not found") that a later lookup shows FILLED or CANCELED leaves the lost list.
+A lost order that a later lookup shows FILLED or CANCELED leaves the lost list.
 """
 from typing import Any, Optional
 
@@ -16,7 +11,6 @@ _FINAL_STATES = (OrderState.FILLED, OrderState.CANCELED, OrderState.FAILED)
 
 
 class BackpackClientOrderTracker(ClientOrderTracker):
-    """Drop-in ``ClientOrderTracker`` (same constructor); see module docstring."""
 
     def fetch_order(self, client_order_id: Optional[str] = None,
                     exchange_order_id: Optional[str] = None) -> Optional[InFlightOrder]:
@@ -31,8 +25,7 @@ class BackpackClientOrderTracker(ClientOrderTracker):
         return super().fetch_order(client_order_id=None, exchange_order_id=exchange_order_id)
 
     def find_order(self, client_id: Any, exchange_order_id: Any) -> Optional[InFlightOrder]:
-        """The tracked (active, cached or lost) order of a WS/REST ``clientId`` and order id, or None. A clientId
-        match whose known exchange order id differs is another order (ids are only uint32): None."""
+        """Tracked (active, cached or lost) order of a ``clientId`` and order id; None if the order ids differ."""
         exchange_order_id = str(exchange_order_id) if exchange_order_id is not None else None
         if client_id is not None:
             client_order_id = str(client_id)
@@ -48,8 +41,7 @@ class BackpackClientOrderTracker(ClientOrderTracker):
         return self.all_fillable_orders_by_exchange_order_id.get(exchange_order_id)
 
     def complete_if_fully_filled(self, client_order_id: str, timestamp: float) -> bool:
-        """Move an open order whose fills add up to its amount to FILLED; True when it did. (``is_done`` is already
-        true for a fully executed order: the state is what must still move.)"""
+        """Move an open order whose fills add up to its amount to FILLED; True when it did."""
         order = self._in_flight_orders.get(client_order_id)
         if (order is None or order.current_state in _FINAL_STATES or order.amount <= 0
                 or order.executed_amount_base < order.amount):

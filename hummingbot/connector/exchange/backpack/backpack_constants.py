@@ -1,9 +1,4 @@
-"""Backpack Exchange constants: hosts per domain, REST paths, the route → instruction table, rate limits,
-enums and error codes. Every fact cites its section of ``docs/backpack-api.md``.
-
-Nothing here does I/O; the only dynamic value is the sandbox base URL, read from the environment by
-``backpack_web_utils`` (see ``SANDBOX_URL_ENV``).
-"""
+"""Backpack Exchange constants; sections (§N) of ``docs/backpack-api.md``."""
 from typing import Dict, Tuple
 
 from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
@@ -15,7 +10,7 @@ EXCHANGE_NAME = "backpack"
 DEFAULT_DOMAIN = "exchange"
 SANDBOX_DOMAIN = "sandbox"
 SANDBOX_CONNECTOR_NAME = "backpack_sandbox"
-#: Environment variable that overrides the sandbox base URL (REST); the WS URL is derived from it.
+#: Overrides the sandbox REST base URL; the WS URL is derived from it.
 SANDBOX_URL_ENV = "BACKPACK_SANDBOX_URL"
 SANDBOX_DEFAULT_URL = "http://127.0.0.1:8765"
 SANDBOX_WS_PATH = "/ws"
@@ -46,9 +41,7 @@ ORDER_HISTORY_PATH_URL = "/wapi/v1/history/orders"
 FILL_HISTORY_PATH_URL = "/wapi/v1/history/fills"
 
 # ------------------------------------------------------------------------------- route → instruction (§3)
-#: The single table from (HTTP method, path) to the signing instruction. ``BackpackAuth`` derives the
-#: instruction from here; no caller ever passes one. ``POST /api/v1/orders`` is a batch: its instruction is
-#: repeated once per order (§2.4).
+#: (HTTP method, path) → signing instruction.
 INSTRUCTIONS: Dict[Tuple[str, str], str] = {
     ("GET", ACCOUNT_PATH_URL): "accountQuery",
     ("PATCH", ACCOUNT_PATH_URL): "accountUpdate",
@@ -65,7 +58,7 @@ INSTRUCTIONS: Dict[Tuple[str, str], str] = {
     ("GET", ORDER_HISTORY_PATH_URL): "orderHistoryQueryAll",
     ("GET", FILL_HISTORY_PATH_URL): "fillHistoryQueryAll",
 }
-#: Routes whose JSON body is an array of orders, each signed with its own instruction prefix (§2.4).
+#: Routes whose body is an array, one instruction block per item (§2.4).
 BATCH_ROUTES = frozenset({("POST", ORDERS_PATH_URL)})
 WS_SUBSCRIBE_INSTRUCTION = "subscribe"  # §2.5
 
@@ -78,16 +71,16 @@ HEADER_TIMESTAMP = "X-Timestamp"
 HEADER_WINDOW = "X-Window"
 
 # --------------------------------------------------------------------------------------- websocket (§8)
-WS_STALE_TIMEOUT_S = 120.0        # no message (data or ping; the server pings every 60 s, §8.1) → reconnect
-WS_WATCHDOG_CHECK_S = 30.0        # how often the watchdog looks
+WS_STALE_TIMEOUT_S = 120.0        # the server pings every 60 s (§8.1)
+WS_WATCHDOG_CHECK_S = 30.0
 WS_BACKOFF_INITIAL_S = 1.0
 WS_BACKOFF_MAX_S = 60.0
-WS_BACKOFF_RESET_AFTER_S = 30.0   # a connection healthy this long resets the backoff to its initial value
+WS_BACKOFF_RESET_AFTER_S = 30.0
 WS_HEARTBEAT_TIME_INTERVAL = 30.0
 DEPTH_STREAM = "depth"
 TRADE_STREAM = "trade"
 ORDER_UPDATE_STREAM = "account.orderUpdate"
-#: UNCONFIRMED (§8.4): present in ccxt and the docs of 2026-09, absent from the OpenAPI snapshot.
+#: UNCONFIRMED (§8.4).
 BALANCE_UPDATE_STREAM = "account.balanceUpdate"
 DEPTH_SNAPSHOT_LIMIT = 1000       # always pass `limit` (§4.6, §10.1)
 
@@ -104,8 +97,7 @@ ORDER_BOOK_STATE_OPEN = "Open"
 MAX_CLIENT_ID = 0xFFFFFFFF        # clientId is a uint32 (§5.5)
 FILL_TYPE_USER = "User"           # only our own orders' fills (§5.12)
 
-#: REST order `status` and WS `X` values → Hummingbot order states (§5.13, §8.5). `Triggered` exists only in
-#: the Rust SDK enum (§10.11); tolerated. Expired orders end CANCELED (an IOC remainder or post-only expiry).
+#: REST `status` / WS `X` → order state (§5.13, §8.5; `Triggered`: §10.11).
 ORDER_STATE: Dict[str, OrderState] = {
     "New": OrderState.OPEN,
     "PartiallyFilled": OrderState.PARTIALLY_FILLED,
@@ -123,11 +115,11 @@ ERROR_INVALID_CLIENT_REQUEST = "INVALID_CLIENT_REQUEST"
 ERROR_INVALID_ORDER = "INVALID_ORDER"
 ERROR_TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 MESSAGE_REQUEST_EXPIRED = "Request has expired"
-#: "order is not open" comes back as either of these (§5.7, UNCONFIRMED which one the server sends today).
+#: "Order is not open" texts (§5.7, UNCONFIRMED which one).
 ORDER_NOT_FOUND_MESSAGES = ("Not Found", "Order not found", "Order does not exist")
-#: Post-only crossing rejection (§5.5, UNCONFIRMED live text): matched on the code plus this fragment.
+#: Post-only crossing rejection fragment (§5.5, UNCONFIRMED).
 POST_ONLY_REJECT_FRAGMENT = "immediately match"
-#: Expiry reasons that mean "post-only would have taken" (§5.11 REST enum, WS `R` UNCONFIRMED format).
+#: Post-only taker expiry reasons (§5.11; WS `R` format UNCONFIRMED).
 POST_ONLY_EXPIRY_REASONS = frozenset({"PostOnlyTaker", "POST_ONLY_TAKER"})
 
 # ------------------------------------------------------------------------------------- rate limits (§7)
@@ -142,10 +134,7 @@ _GLOBAL_ROUTES = (
     TICKERS_PATH_URL, DEPTH_PATH_URL, TRADES_PATH_URL, ACCOUNT_PATH_URL, BALANCE_PATH_URL,
     BORROW_LEND_POSITIONS_PATH_URL, ORDER_PATH_URL, ORDERS_PATH_URL, ORDER_HISTORY_PATH_URL, FILL_HISTORY_PATH_URL,
 )
-#: Historical MARKET-DATA routes count in the 30/min bucket [faq] (§7: "candles/trades"). Whether the account
-#: history routes `/wapi/v1/history/*` do is UNCONFIRMED (§7, §11.6): they count in the global pool only, since
-#: fills polls, history lookups and missed-fill fetches would queue behind a 30/min budget. Should Backpack answer
-#: them 429, the connector-wide backoff applies; normal polling uses ~4 of them a minute.
+#: Market-data history routes (§7); `/wapi/v1/history/*` stay in the global pool (UNCONFIRMED, §11.6).
 _HISTORICAL_ROUTES = (TRADES_HISTORY_PATH_URL, KLINES_PATH_URL)
 
 RATE_LIMITS = [
@@ -164,8 +153,8 @@ RATE_LIMITS = [
 ]
 
 # -------------------------------------------------------------------------------------- polling cadence
-#: How often trading fees are refreshed from `GET /api/v1/account` (s).
+#: Trading fee refresh interval (s).
 TRADING_FEES_REFRESH_INTERVAL_S = 60 * 60
-#: After a 429, the connector pauses ALL its REST requests this long (s, connector-wide), doubling up to the cap.
+#: Connector-wide REST pause after a 429 (s), doubling up to the cap.
 RATE_LIMIT_BACKOFF_INITIAL_S = 1.0
 RATE_LIMIT_BACKOFF_MAX_S = 30.0

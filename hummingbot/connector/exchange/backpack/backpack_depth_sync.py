@@ -1,47 +1,34 @@
-"""Sequence guard of one pair's depth stream (§8.3): which diffs continue the book, when a snapshot joins them.
+"""Sequence guard of one pair's depth stream (§8.3); diffs are ``(U, u, item)`` with ``item`` opaque.
 
-Pure state machine: no I/O, no asyncio, no Hummingbot types; diffs are ``(U, u, item)`` with ``item`` opaque.
-
-- Snapshot ``L = lastUpdateId``: buffered diffs with ``u <= L`` are dropped (and any buffered before them); the
-  first diff applied must join it, ``U <= L+1 <= u`` (``joins``); after that only ``U == last_u + 1`` is applied and
-  a diff with ``u <= last_u`` is skipped.
-- A diff with ``U > last_u + 1`` is a gap: emitting stops (the book stays exact at ``last_u``) and diffs are
-  buffered until a new snapshot ``L'`` joins the buffer: ``L' >= last_u`` (not older than the book) and some
-  buffered diff joins it (those before it are dropped, so no buffered diff is left with ``U > L'+1``); the
-  buffered chain is then replayed through the same rules (a hole inside it is a new gap).
+After snapshot ``L`` the first diff applied must satisfy ``U <= L+1 <= u``, then only ``U == last_u + 1``;
+``u <= last_u`` is skipped. ``U > last_u + 1`` is a gap: diffs are buffered until a snapshot ``L' >= last_u``
+joins the buffer, whose chain is then replayed through the same rules.
 """
 from collections import deque
 from typing import Any, Deque, List, NamedTuple, Optional, Tuple
 
 #: ``DepthSync.on_diff`` outcomes.
-APPLY = 0      # continues the book: emit it
-SKIP = 1       # already in the book (duplicate, or covered by the snapshot)
-GAP = 2        # does not continue the book: buffered; the pair needs a new snapshot
-BUFFERED = 3   # the pair is waiting for a snapshot: buffered
+APPLY = 0
+SKIP = 1
+GAP = 2        # buffered; the pair needs a new snapshot
+BUFFERED = 3   # waiting for a snapshot
 
 Diff = Tuple[int, int, Any]
 
 
 def joins(first: int, last: int, snapshot_id: int) -> bool:
-    """True when the diff ``(U=first, u=last)`` is the first one to apply on a book at ``snapshot_id``."""
+    """Whether diff ``(U=first, u=last)`` is the first to apply on a book at ``snapshot_id``."""
     return first <= snapshot_id + 1 <= last
 
 
 class Join(NamedTuple):
-    """A snapshot joined the buffer: ``chain`` (buffered items to emit after it, in order) and ``gap``, the
-    ``(U, u)`` of a buffered diff that broke the chain (the pair is buffering again from it), else ``None``."""
+    """``chain``: buffered items to emit after the snapshot; ``gap``: ``(U, u)`` that broke the chain, or None."""
     chain: List[Any]
     gap: Optional[Tuple[int, int]]
 
 
 class DepthSync:
-    """Sequence state of one pair (module docstring).
-
-    :param max_buffer: diffs kept while waiting for a snapshot (oldest dropped; a join then fails and refetches).
-
-    ``last_u``: update id of the emitted book (-1 before one); ``synced``: emitting (else buffering);
-    ``joining``: the next diff may straddle ``last_u`` (``joins``); ``buffer``: ``(U, u, item)`` in arrival order.
-    """
+    """Sequence state of one pair; ``last_u`` is -1 before the first book, ``max_buffer`` drops the oldest diffs."""
 
     __slots__ = ("last_u", "synced", "joining", "buffer")
 
@@ -52,11 +39,7 @@ class DepthSync:
         self.buffer: Deque[Diff] = deque(maxlen=max_buffer)
 
     def on_diff(self, first: int, last: int, item: Any) -> int:
-        """Classify a live diff: ``APPLY`` (``last_u`` advanced), ``SKIP``, ``GAP`` (buffered alone) or
-        ``BUFFERED``.
-
-        :raises ValueError: ``first > last``.
-        """
+        """``APPLY``, ``SKIP``, ``GAP`` or ``BUFFERED``; ``ValueError`` if ``first > last``."""
         if first > last:
             raise ValueError(f"U={first} > u={last}")
         if self.synced:
@@ -75,23 +58,22 @@ class DepthSync:
         return BUFFERED
 
     def pause(self) -> None:
-        """Stop emitting and buffer from now on, keeping what is buffered (a snapshot is being fetched)."""
+        """Buffer from now on, keeping the buffer."""
         self.synced = False
 
     def restart(self) -> None:
-        """Stop emitting and drop the buffer (diffs were lost, or a periodic resync): a snapshot must follow."""
+        """Buffer from now on, dropping the buffer; a snapshot must follow."""
         self.synced = False
         self.buffer.clear()
 
     def join(self, snapshot_id: int) -> Optional[Join]:
-        """Join snapshot ``L = snapshot_id`` to the buffer; on success the book is at ``L`` and the chain advances
-        it. ``None`` when ``L < last_u`` (nothing changes) or no buffered diff joins ``L`` (the diffs it covers go)."""
+        """Join snapshot ``L`` to the buffer; ``None`` if ``L < last_u`` or no buffered diff joins ``L``."""
         if snapshot_id < self.last_u:
             return None
         pending: List[Diff] = []
         for diff in self.buffer:
             if diff[1] <= snapshot_id:
-                pending.clear()  # covered by the snapshot, and so is everything that arrived before it
+                pending.clear()  # everything before it is covered too
             else:
                 pending.append(diff)
         buffer = self.buffer
@@ -101,23 +83,22 @@ class DepthSync:
             if start is None:
                 buffer.extend(pending)
                 return None
-            del pending[:start]  # arrived before the diff that joins the snapshot: bogus (far-future) ids
+            del pending[:start]  # bogus (far-future) ids
         self.last_u = snapshot_id
         self.joining = True
         self.synced = True
         chain: List[Any] = []
-        for index, (first, last, item) in enumerate(pending):  # replayed through the live rules
+        for index, (first, last, item) in enumerate(pending):
             action = self.on_diff(first, last, item)
             if action == APPLY:
                 chain.append(item)
-            elif action == GAP:  # the diff is buffered again; so is everything after it
+            elif action == GAP:
                 buffer.extend(pending[index + 1:])
                 return Join(chain, (first, last))
         return Join(chain, None)
 
     def new_book(self, snapshot_id: int) -> Optional[Join]:
-        """A new book is built from snapshot ``L`` whatever happens: ``join`` it regardless of ``last_u``; when it
-        does not join, the book stays exact at ``L`` (``None``: a later snapshot must join the buffer)."""
+        """``join`` regardless of ``last_u``; if nothing joins (``None``) the book stays exact at ``L``."""
         self.last_u = -1
         joined = self.join(snapshot_id)
         if joined is None:

@@ -1,9 +1,4 @@
-"""Exceptions the Backpack exchange raises for REST answers (``docs/backpack-api.md`` §6).
-
-Every class derives from ``IOError`` (what Hummingbot's ``RESTAssistant`` raises for HTTP errors), so framework code
-that catches ``IOError`` keeps working. Messages carry the HTTP status, Backpack's ``code`` and ``message`` (§6.2) and
-the method/path — never headers, signatures or keys.
-"""
+"""Exceptions for Backpack REST answers (§6); ``IOError`` subclasses whose messages never carry headers or keys."""
 import asyncio
 import json
 from typing import Optional
@@ -21,14 +16,7 @@ _NOT_FOUND_MESSAGES = tuple(m.lower() for m in CONSTANTS.ORDER_NOT_FOUND_MESSAGE
 
 
 class BackpackAPIError(IOError):
-    """A non-2xx answer from Backpack.
-
-    :param status: HTTP status code.
-    :param code: Backpack ``ApiErrorCode`` (§6.2), ``""`` when the body was not JSON (plain-text 400s, §6.1).
-    :param message: Backpack's ``message`` or the raw body text (truncated to 300 characters).
-    :param method: HTTP method.
-    :param path: URL path (no query string).
-    """
+    """A non-2xx answer; ``code`` is the ``ApiErrorCode`` (§6.2), ``""`` for a non-JSON body (§6.1)."""
 
     def __init__(self, status: int, code: str, message: str, method: str = "", path: str = ""):
         self.status = status
@@ -48,9 +36,7 @@ class BackpackAPIError(IOError):
 
     @property
     def is_order_not_found(self) -> bool:
-        """True for "the order is not open / unknown" (§5.7, §6.3): ``RESOURCE_NOT_FOUND``/"Not Found", or
-        ``INVALID_CLIENT_REQUEST``/``INVALID_ORDER`` with "Order not found"/"Order does not exist" (UNCONFIRMED which
-        one the server sends today, so both are accepted)."""
+        """The order is not open or unknown (§5.7, §6.3; exact code/text UNCONFIRMED, several accepted)."""
         if self.code == CONSTANTS.ERROR_RESOURCE_NOT_FOUND:
             return True
         if self.code in (CONSTANTS.ERROR_INVALID_CLIENT_REQUEST, CONSTANTS.ERROR_INVALID_ORDER) or self.status == 404:
@@ -60,25 +46,24 @@ class BackpackAPIError(IOError):
 
     @property
     def is_request_expired(self) -> bool:
-        """``INVALID_CLIENT_REQUEST`` + "Request has expired": the clock is outside ``X-Window`` (§2.7)."""
+        """The request's clock was outside ``X-Window`` (§2.7)."""
         return (self.code == CONSTANTS.ERROR_INVALID_CLIENT_REQUEST
                 and CONSTANTS.MESSAGE_REQUEST_EXPIRED.lower() in self.message.lower())
 
     @property
     def is_post_only_rejection(self) -> bool:
-        """400 ``INVALID_ORDER`` "Order would immediately match and take liquidity" (§5.5, UNCONFIRMED live text)."""
+        """400 ``INVALID_ORDER`` for a post-only order that would take liquidity (§5.5, UNCONFIRMED text)."""
         return (self.code == CONSTANTS.ERROR_INVALID_ORDER
                 and CONSTANTS.POST_ONLY_REJECT_FRAGMENT in self.message.lower())
 
     @property
     def is_unknown_outcome(self) -> bool:
-        """5xx, or ``TIMEOUT``/``SERVER_ERROR``: the command may already be in the engine stream (§6.3, §11.15)."""
+        """5xx or ``UNKNOWN_OUTCOME_CODES``: the command may have executed (§6.3, §11.15)."""
         return self.status >= 500 or self.code in UNKNOWN_OUTCOME_CODES
 
 
 class BackpackMalformedAnswerError(BackpackAPIError):
-    """A 2xx answer whose body is not JSON (truncated, HTML, garbage): Backpack executed the request, but its result
-    cannot be read — for an order placement, an unknown outcome reconciled by clientId (§6.3)."""
+    """A 2xx answer whose body is not JSON: executed, result unknown (§6.3)."""
 
     def _render(self) -> str:
         return (f"Backpack answered {self.method} {self.path} with HTTP {self.status} but a body that is not JSON "
@@ -90,7 +75,7 @@ class BackpackMalformedAnswerError(BackpackAPIError):
 
 
 class BackpackRateLimitError(BackpackAPIError):
-    """HTTP 429 ``TOO_MANY_REQUESTS`` (§6.1, §7); the connector backs off before its next request."""
+    """HTTP 429 ``TOO_MANY_REQUESTS`` (§6.1, §7)."""
 
     def _render(self) -> str:
         return (f"Backpack rate limit (HTTP {self.status} {self.code or 'TOO_MANY_REQUESTS'}): {self.method} "
@@ -99,7 +84,7 @@ class BackpackRateLimitError(BackpackAPIError):
 
 
 class BackpackCredentialsRejectedError(BackpackAPIError):
-    """HTTP 401/403: Backpack refused the API key or signature (revoked key, missing permission, wrong key pair)."""
+    """HTTP 401/403: API key or signature refused."""
 
     def _render(self) -> str:
         return (f"Backpack refused the API credentials (HTTP {self.status} {self.code or 'UNAUTHORIZED'}) for "
@@ -108,7 +93,7 @@ class BackpackCredentialsRejectedError(BackpackAPIError):
 
 
 class BackpackRegionBlockedError(BackpackAPIError):
-    """HTTP 451: Backpack refused the request from this region (UNCONFIRMED status, §6.1)."""
+    """HTTP 451: region blocked (UNCONFIRMED status, §6.1)."""
 
     def _render(self) -> str:
         return (f"Backpack refused the request from this region (HTTP 451) for {self.method} {self.path}: the API is "
@@ -117,7 +102,7 @@ class BackpackRegionBlockedError(BackpackAPIError):
 
 
 class BackpackPostOnlyRejectedError(BackpackAPIError):
-    """A LIMIT_MAKER (``postOnly``) order refused because it would have crossed the book (§5.5)."""
+    """A post-only order refused because it would have crossed the book (§5.5)."""
 
     def _render(self) -> str:
         return f"post-only order would have taken liquidity (Backpack: {self.code} {self.message!r})"
@@ -128,22 +113,18 @@ class BackpackOrderNotFoundError(IOError):
 
 
 class BackpackCredentialsMissingError(ValueError):
-    """A private request on a connector built without API key and secret (public-data instance)."""
+    """A private request on a connector built without API key and secret."""
 
 
 def is_unknown_outcome(error: BaseException) -> bool:
-    """True when a request that failed with ``error`` may still have been executed (§6.3)."""
+    """Whether a request that failed with ``error`` may still have been executed (§6.3)."""
     if isinstance(error, BackpackAPIError):
         return error.is_unknown_outcome
     return isinstance(error, UNKNOWN_OUTCOME_TRANSPORT_ERRORS)
 
 
 def error_from_response(status: int, body_text: str, method: str, path: str) -> BackpackAPIError:
-    """Build the right ``BackpackAPIError`` subclass from an HTTP status and body (§6.2: ``{"code","message"}``;
-    plain text for parameter-parse failures; HTML from the CDN is replaced by ``"N/A"``).
-
-    The body is parsed leniently: any JSON object with ``code``/``message`` (``msg`` is tolerated), else raw text.
-    """
+    """The ``BackpackAPIError`` subclass for an HTTP status and body (§6.2; JSON, plain text or CDN HTML)."""
     code, message = _parse_error_body(body_text)
     cls = BackpackAPIError
     if status == 429 or code == CONSTANTS.ERROR_TOO_MANY_REQUESTS:

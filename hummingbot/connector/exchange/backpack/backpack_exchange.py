@@ -1,15 +1,6 @@
-"""``BackpackExchange``: Hummingbot's ``ExchangePyBase`` for Backpack spot (``docs/backpack-api.md``).
+"""``BackpackExchange``: Hummingbot's ``ExchangePyBase`` for Backpack spot; stateful policies are collaborators.
 
-Every ``ExchangePyBase`` override is here; Backpack policies that keep state are collaborators built in
-``__init__``: ``BackpackRestClient`` (REST call path, 429 backoff, counters), ``BackpackFillsTracker`` (fills polling,
-missed fills), ``UnknownOutcomeReconciler`` (§6.3), ``BackpackCancelFlow`` (§5.7–§5.8), ``LostOrdersPacer``,
-``BalanceStreamState``, ``BackpackFeeSchedule`` and ``ClientOrderIdGenerator``. Payload parsing is pure functions
-(``backpack_order_parsing``, ``backpack_markets``, ``backpack_balances``).
-
-- Client order id == the decimal text of a random uint32 ``clientId`` (§5.5, §11.16).
-- A 202 cancel answer is only "accepted" (§5.7): PENDING_CANCEL until WS or polling shows a final state.
-- 5xx/``TIMEOUT``/transport timeouts on placement = unknown outcome (§6.3): kept and reconciled by ``clientId``.
-- Fills are polled with ONE ``/wapi/v1/history/fills`` request per trading pair and poll (§11.6).
+Client order ids are the decimal text of a random uint32 ``clientId`` (§5.5, §11.16).
 """
 import asyncio
 from decimal import Decimal
@@ -77,25 +68,19 @@ _ORDER_EVENTS = frozenset({"orderAccepted", "orderCancelled", "orderExpired", "o
 class BackpackExchange(ExchangePyBase):
     """Backpack spot connector.
 
-    :param backpack_api_key: API key (base64 ED25519 public key, §2.1); ``""`` together with an empty secret builds a
-        public-data-only instance whose private requests raise ``BackpackCredentialsMissingError``.
-    :param backpack_api_secret: API secret (base64/hex 32-byte seed, §2.1).
-    :param balance_asset_limit: Hummingbot's per-asset balance limits.
-    :param rate_limits_share_pct: share of Backpack's rate limits this instance may use (§7).
-    :param trading_pairs: Hummingbot trading pairs (``"SOL-USDC"``).
-    :param trading_required: False for public data only.
-    :param domain: ``"exchange"`` (api.backpack.exchange) or ``"sandbox"`` (local sandbox, ``backpack_sandbox``).
-    :raises BackpackKeyError: a malformed key/secret, or a key not matching the secret (never quoting the secret).
+    :param backpack_api_key: base64 ED25519 public key (§2.1); empty key and secret build a public-data instance
+        whose private requests raise ``BackpackCredentialsMissingError``.
+    :param domain: ``"exchange"`` or ``"sandbox"``.
+    :raises BackpackKeyError: a malformed key/secret, or a key not matching the secret.
     """
 
     SHORT_POLL_INTERVAL = 5.0
-    #: Status poll (balances, open orders, fills) while the private stream is live (s): Backpack does not replay
-    #: private events lost while a stream stalls or drops (§8.4), so REST reconciles every 30 s.
+    #: Lost private events are not replayed (§8.4): REST reconciles even while the stream is live.
     LONG_POLL_INTERVAL = 30.0
     TRADING_FEES_INTERVAL = CONSTANTS.TRADING_FEES_REFRESH_INTERVAL_S
-    #: Max orders per ``POST /api/v1/orders`` (UNCONFIRMED §5.6: ccxt says 20, a note 50; the lower is used).
+    #: Max orders per batch (UNCONFIRMED §5.6: 20 or 50; the lower is used).
     BATCH_ORDER_MAX_SIZE = 20
-    #: Order history rows scanned when looking an order up by clientId only (no orderId known yet; §5.11).
+    #: History rows scanned to find an order by clientId only (§5.11).
     ORDER_HISTORY_SCAN_LIMIT = 1000
 
     web_utils = web_utils
@@ -113,7 +98,7 @@ class BackpackExchange(ExchangePyBase):
         self._rate_limits_share_pct = rate_limits_share_pct
         self._trading_required = trading_required
         self._trading_pairs = trading_pairs or []
-        # Consumed (and dropped) by `authenticator` during ExchangePyBase.__init__; never kept afterwards.
+        # Consumed (and dropped) by `authenticator` during ExchangePyBase.__init__.
         self._pending_credentials: Optional[Tuple[str, str]] = (backpack_api_key or "", backpack_api_secret or "")
         self._backpack_auth: Optional[BackpackAuth] = None
         self._symbol_map_view: Optional[Mapping[str, str]] = None
@@ -151,15 +136,12 @@ class BackpackExchange(ExchangePyBase):
             placement_reconciling=self._unknown_outcomes.is_pending,
             current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
-        # REST polling stays the source of truth; WS balance events (UNCONFIRMED stream, §8.4, §11.11) are applied
-        # as they come, and Hummingbot then uses balances as given. `_check_balance_stream` turns this off again
-        # when fills arrive on WS without any balance event.
+        # WS balance events are UNCONFIRMED (§8.4, §11.11); `_check_balance_stream` may turn this off.
         self.real_time_balance_update = bool(trading_required)
 
-    # ================================================================================== identity / config
     @staticmethod
     def backpack_order_type(order_type: OrderType) -> str:
-        """Hummingbot order type → Backpack ``orderType`` (LIMIT_MAKER is a Limit with ``postOnly``)."""
+        """LIMIT_MAKER is a Limit with ``postOnly``."""
         return CONSTANTS.ORDER_TYPE_MARKET if order_type is OrderType.MARKET else CONSTANTS.ORDER_TYPE_LIMIT
 
     @property
@@ -168,7 +150,7 @@ class BackpackExchange(ExchangePyBase):
 
     @property
     def authenticator(self) -> Optional[BackpackAuth]:
-        """``BackpackAuth`` built once from the constructor keys; ``None`` for a public-data instance (both empty)."""
+        """``BackpackAuth``, or ``None`` for a public-data instance."""
         if self._backpack_auth is None and self._pending_credentials is not None:
             api_key, secret = self._pending_credentials
             self._pending_credentials = None
@@ -211,7 +193,7 @@ class BackpackExchange(ExchangePyBase):
 
     @property
     def is_cancel_request_in_exchange_synchronous(self) -> bool:
-        """True: a 200 cancel answer carries the cancelled order (§5.7); a 202 is handled by ``BackpackCancelFlow``."""
+        """A 200 cancel answer carries the cancelled order (§5.7)."""
         return True
 
     @property
@@ -221,9 +203,8 @@ class BackpackExchange(ExchangePyBase):
     def supported_order_types(self) -> List[OrderType]:
         return [OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET]
 
-    # ======================================================================================= factories
     def _create_web_assistants_factory(self) -> WebAssistantsFactory:
-        if type(self._throttler) is AsyncThrottler:  # ExchangePyBase's; ours checks capacity faster, same rules
+        if type(self._throttler) is AsyncThrottler:  # ExchangePyBase's
             self._throttler = BackpackThrottler(rate_limits=self.rate_limits_rules,
                                                 limits_share_percentage=self._rate_limits_share_pct)
         return web_utils.build_api_factory(
@@ -233,8 +214,6 @@ class BackpackExchange(ExchangePyBase):
             auth=self._auth)
 
     def _set_order_book_tracker(self, order_book_tracker: OrderBookTracker):
-        """Replaces ExchangePyBase's plain ``OrderBookTracker`` by ``BackpackOrderBookTracker`` (diffs applied without
-        queue hops, initial books built concurrently)."""
         if type(order_book_tracker) is OrderBookTracker:
             order_book_tracker = BackpackOrderBookTracker(data_source=order_book_tracker.data_source,
                                                           trading_pairs=order_book_tracker._trading_pairs,
@@ -260,8 +239,7 @@ class BackpackExchange(ExchangePyBase):
             on_subscribed=self._on_private_stream_subscribed)
 
     def _on_private_stream_subscribed(self) -> None:
-        """After each private (re)subscription: events sent while the stream was down are not replayed (§8.4), so
-        the status poll (orders, fills, balances) runs now."""
+        """Missed private events are not replayed (§8.4): poll status after each (re)subscription."""
         self._poll_notifier.set()
 
     def _new_client_order_id(self) -> str:
@@ -270,7 +248,6 @@ class BackpackExchange(ExchangePyBase):
     async def _symbol_for(self, trading_pair: str) -> str:
         return await self.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
 
-    # ======================================================================================= REST
     async def _api_request(self,
                            path_url,
                            overwrite_url: Optional[str] = None,
@@ -282,16 +259,14 @@ class BackpackExchange(ExchangePyBase):
                            limit_id: Optional[str] = None,
                            headers: Optional[Dict[str, Any]] = None,
                            **kwargs) -> Any:
-        """JSON answer of a Backpack REST call (``None`` for an empty 2xx body); errors as
-        ``BackpackRestClient.call``."""
+        """JSON answer (``None`` for an empty 2xx body); errors as ``BackpackRestClient.call``."""
         _, payload = await self._rest.call(path_url, method=method, params=params, data=data,
                                            is_auth_required=is_auth_required, limit_id=limit_id, headers=headers,
                                            overwrite_url=overwrite_url)
         return payload
 
     async def check_network(self) -> NetworkStatus:
-        """``CONNECTED`` when ``GET /api/v1/status`` says ``Ok``, and also during a 429 pause or when the check itself
-        is answered 429 (a rate-limiting Backpack is up). Errors, timeouts, 451 and maintenance are down."""
+        """``CONNECTED`` on status ``Ok`` or any 429 (a rate-limiting Backpack is up)."""
         if self._rest.backoff_remaining_s() > 0:
             return NetworkStatus.CONNECTED
         try:
@@ -305,36 +280,35 @@ class BackpackExchange(ExchangePyBase):
         return NetworkStatus.CONNECTED
 
     async def _make_network_check_request(self):
-        """``GET /api/v1/status`` (§4.1). :raises IOError: ``status`` is not ``"Ok"`` (``Maintenance`` too)."""
+        """``GET /api/v1/status`` (§4.1); ``IOError`` unless ``"Ok"``."""
         answer = await self._api_get(path_url=self.check_network_request_path)
         if not isinstance(answer, dict) or answer.get("status") != "Ok":
             raise IOError(f"Backpack status is not Ok: {answer!r}")
 
     def _is_request_exception_related_to_time_synchronizer(self, request_exception: Exception) -> bool:
-        """``INVALID_CLIENT_REQUEST`` + "Request has expired" (§2.7, §6.3)."""
+        """The request's timestamp was outside its window (§2.7, §6.3)."""
         if isinstance(request_exception, BackpackAPIError):
             return request_exception.is_request_expired
         text = str(request_exception)
         return CONSTANTS.ERROR_INVALID_CLIENT_REQUEST in text and CONSTANTS.MESSAGE_REQUEST_EXPIRED in text
 
     def _is_order_not_found_during_status_update_error(self, status_update_exception: Exception) -> bool:
-        """Only when neither the open-order query nor the order history knows the order (§5.9, §5.11)."""
+        """Neither open nor in the order history (§5.9, §5.11)."""
         return isinstance(status_update_exception, BackpackOrderNotFoundError)
 
     def _is_order_not_found_during_cancelation_error(self, cancelation_exception: Exception) -> bool:
-        """``RESOURCE_NOT_FOUND``/"Not Found" or ``INVALID_CLIENT_REQUEST``/"Order not found" (§5.7)."""
+        """The order is no longer open (§5.7)."""
         return isinstance(cancelation_exception, BackpackAPIError) and cancelation_exception.is_order_not_found
 
-    # ================================================================================== markets / prices
     async def _format_trading_rules(self, exchange_info_dict: Any) -> List[TradingRule]:
-        """Trading rules of the tradable spot markets (§4.4); unparseable markets are logged and skipped."""
+        """Spot trading rules (§4.4); unparseable markets are logged and skipped."""
         rules, errors = markets.trading_rules(exchange_info_dict)
         for symbol, error in errors:
             self.logger().error(f"Error parsing the trading rule of Backpack market {symbol}: {error!r}. Skipping.")
         return rules
 
     def _initialize_trading_pair_symbols_from_exchange_info(self, exchange_info: Any):
-        """Symbol map of the tradable spot markets (§4.4, §11.8); a pair claimed twice keeps its first symbol."""
+        """Spot symbol map (§4.4, §11.8); a pair claimed twice keeps its first symbol."""
         mapping, conflicts = markets.symbol_map(exchange_info)
         for symbol, trading_pair in conflicts:
             self.logger().warning(f"Backpack market {symbol} maps to {trading_pair}, already taken; ignored.")
@@ -345,16 +319,14 @@ class BackpackExchange(ExchangePyBase):
         super()._set_trading_pair_symbol_map(trading_pair_and_symbol_map)
 
     def trading_pair_associated_to_exchange_symbol(self, symbol: str):
-        """Awaitable trading pair of an exchange symbol; when the loaded map knows the symbol the result is also
-        usable without ``await`` (``backpack_markets.ResolvedTradingPair``)."""
+        """Awaitable trading pair; a ``ResolvedTradingPair`` (usable without ``await``) once the map is loaded."""
         mapping = self._symbol_map_view
         if mapping is not None and symbol in mapping:
             return markets.ResolvedTradingPair(mapping[symbol])
         return super().trading_pair_associated_to_exchange_symbol(symbol)
 
     async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, float]:
-        """``lastPrice`` per trading pair: ``/api/v1/ticker`` for one pair, one ``/api/v1/tickers`` call for several
-        (§4.5). A 204 or a pair without a valid price is left out."""
+        """``lastPrice`` per trading pair (§4.5); pairs without a valid price are left out."""
         if not trading_pairs:
             return {}
         if len(trading_pairs) == 1:
@@ -370,14 +342,12 @@ class BackpackExchange(ExchangePyBase):
         return prices.get(trading_pair, float("nan"))
 
     async def get_all_pairs_prices(self) -> List[Dict[str, Any]]:
-        """Tickers of ``GET /api/v1/tickers`` (§4.5) for the spot markets this connector maps, for the rate oracle;
-        loads the symbol map first."""
+        """Tickers (§4.5) of the mapped spot markets, for the rate oracle."""
         tickers = await self._api_get(path_url=CONSTANTS.TICKERS_PATH_URL) or []
         return cast(List[Dict[str, Any]], markets.mapped_tickers(tickers, await self.trading_pair_symbol_map()))
 
-    # ================================================================================== fees / balances
     async def _update_trading_fees(self):
-        """Account fee tier from ``GET /api/v1/account`` (§5.4), every ``TRADING_FEES_INTERVAL`` s."""
+        """Account fee tier (§5.4)."""
         account = await self._api_get(path_url=CONSTANTS.ACCOUNT_PATH_URL, is_auth_required=True)
         self._fees.update(account)
 
@@ -389,13 +359,11 @@ class BackpackExchange(ExchangePyBase):
                  amount: Decimal,
                  price: Decimal = s_decimal_NaN,
                  is_maker: Optional[bool] = None) -> TradeFeeBase:
-        """Estimated fee at the account's maker or taker rate (``BackpackFeeSchedule.percent``)."""
         return TradeFeeBase.new_spot_fee(fee_schema=self.trade_fee_schema(), trade_type=order_side,
                                          percent=self._fees.percent(order_type, is_maker))
 
     async def _update_balances(self):
-        """Balances from ``GET /api/v1/capital`` (§5.1) plus lent funds (§5.3), the source of truth; assets absent
-        from the answer are removed. If the positions query fails the last known lent amounts are kept.
+        """Balances (§5.1) plus lent funds (§5.3); absent assets are removed, last lent amounts kept on failure.
 
         :raises ValueError: the capital answer is not an object (balances kept).
         """
@@ -428,10 +396,7 @@ class BackpackExchange(ExchangePyBase):
         self._account_balances.update(total)
 
     def _apply_balance_event(self, data: Mapping[str, Any]) -> None:
-        """``account.balanceUpdate`` (§8.4); an event older than the last REST balance request is ignored.
-
-        :raises KeyError/ValueError/TypeError: a malformed event.
-        """
+        """``account.balanceUpdate`` (§8.4); stale events are ignored; malformed ones raise."""
         event = cast(balances.BalanceUpdateEvent, data)
         state = self._balance_state
         if state.is_stale(event):
@@ -445,22 +410,19 @@ class BackpackExchange(ExchangePyBase):
             self.real_time_balance_update = True
 
     def _check_balance_stream(self) -> None:
-        """Turn ``real_time_balance_update`` off when WS fills came without balance events
-        (``BalanceStreamState.stream_looks_absent``): Hummingbot then adjusts REST balances by in-flight orders."""
+        """Turn ``real_time_balance_update`` off when WS fills came without balance events."""
         if self.real_time_balance_update and self._balance_state.stream_looks_absent():
             self.real_time_balance_update = False
             self.logger().warning("No account.balanceUpdate event followed order fills: Backpack's balance stream "
                                   "looks unavailable; balances now come from REST polling only.")
 
-    # ================================================================================== order placement
     def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
             price: Decimal = s_decimal_NaN, **kwargs) -> str:
-        """Place a buy order; returns its client order id. kwargs may carry ``time_in_force`` (GTC/IOC/FOK)."""
+        """Returns the client order id; kwargs may carry ``time_in_force`` (GTC/IOC/FOK)."""
         return self._submit_order(TradeType.BUY, trading_pair, amount, order_type, price, **kwargs)
 
     def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
              price: Decimal = s_decimal_NaN, **kwargs) -> str:
-        """Place a sell order; see ``buy``."""
         return self._submit_order(TradeType.SELL, trading_pair, amount, order_type, price, **kwargs)
 
     def _submit_order(self, trade_type: TradeType, trading_pair: str, amount: Decimal, order_type: OrderType,
@@ -477,7 +439,7 @@ class BackpackExchange(ExchangePyBase):
                                    price=price, client_id=int(order_id), time_in_force=kwargs.get("time_in_force"))
 
     async def _post_order(self, body: Dict[str, Any]) -> Order:
-        """``POST /api/v1/order`` (§5.5). A post-only crossing rejection becomes ``BackpackPostOnlyRejectedError``."""
+        """``POST /api/v1/order`` (§5.5); raises ``BackpackPostOnlyRejectedError`` for a post-only crossing."""
         try:
             return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True)
         except BackpackAPIError as e:
@@ -487,14 +449,13 @@ class BackpackExchange(ExchangePyBase):
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
-        """Send one order; returns ``(exchange order id, update timestamp s)``."""
+        """``(exchange order id, update timestamp s)``."""
         body = await self._order_payload(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
         answer = await self._post_order(body)
         return str(answer["id"]), self.current_timestamp
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
-        """Send the order and apply the engine's answer (maybe already PartiallyFilled/Filled, or an Expired
-        post-only → FAILED). An unknown outcome (§6.3) or an unreadable answer keeps the order and reconciles it."""
+        """Send and apply the answer; an unknown outcome (§6.3) keeps the order and reconciles it."""
         body = await self._order_payload(order.client_order_id, order.trading_pair, order.amount, order.trade_type,
                                          order.order_type, order.price, **kwargs)
         try:
@@ -506,13 +467,13 @@ class BackpackExchange(ExchangePyBase):
             raise
         try:
             self._apply_order_answer(order, answer)
-        except (KeyError, ValueError, TypeError) as e:  # accepted (2xx), but the answer is unreadable
+        except (KeyError, ValueError, TypeError) as e:  # 2xx, unreadable answer
             self._unknown_outcomes.start(order, ValueError(f"unreadable answer {str(answer)[:200]!r}: {e}"))
             return ""
         return str(answer["id"])
 
     def _apply_order_answer(self, order: InFlightOrder, answer: Order) -> None:
-        """Apply a placement answer (§5.5, §5.13); an ``executedQuantity`` above the fills seen fetches them."""
+        """Apply a placement answer (§5.5, §5.13)."""
         update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self.current_timestamp)
         if update.new_state is OrderState.FAILED and update.misc_updates:
             self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
@@ -520,9 +481,7 @@ class BackpackExchange(ExchangePyBase):
         self._fills.note_executed_quantity(order, answer.get("executedQuantity"))
 
     def _process_order_update_keeping_progress(self, order: InFlightOrder, update: OrderUpdate) -> None:
-        """Apply ``update`` without moving an order back to OPEN from PARTIALLY_FILLED or PENDING_CANCEL (a REST
-        answer can be older than a WS fill or a 202 cancel). The exchange order id is set at once: Hummingbot
-        applies a FILLED update only after waiting for fills, and fetching missed fills needs that id."""
+        """Apply ``update`` but never back to OPEN from PARTIALLY_FILLED or PENDING_CANCEL; sets the exchange id."""
         if update.new_state is OrderState.OPEN and order.current_state in (
                 OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL):
             update = update._replace(new_state=order.current_state)
@@ -532,7 +491,7 @@ class BackpackExchange(ExchangePyBase):
 
     def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                           order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
-        """A post-only rejection is a warning (expected for a maker strategy); other failures as ExchangePyBase."""
+        """A post-only rejection is logged as a warning; other failures as ExchangePyBase."""
         if isinstance(exception, BackpackPostOnlyRejectedError):
             self.logger().warning(f"{order_type.name} {trade_type.name} order {order_id} for {amount} {trading_pair} "
                                   f"at {price} rejected: {exception}.")
@@ -542,11 +501,9 @@ class BackpackExchange(ExchangePyBase):
                                   order_type=order_type, price=price, exception=exception, **kwargs)
 
     def batch_order_create(self, orders_to_create: List[_NewOrder]) -> List[_NewOrder]:
-        """Create several orders with ``POST /api/v1/orders`` (§5.6) in chunks of ``BATCH_ORDER_MAX_SIZE``.
+        """``POST /api/v1/orders`` (§5.6) in chunks of ``BATCH_ORDER_MAX_SIZE``, sent in the background.
 
-        :param orders_to_create: ``LimitOrder``/``MarketOrder`` objects (ids may be blank).
-        :returns: the same orders with their client order ids; tracked at once, sent in the background. Each answer
-            element ``"Ok"`` → its state, ``"Err"`` → that order FAILED with the code/message.
+        :returns: the ``LimitOrder``/``MarketOrder`` objects with their client order ids, tracked at once.
         """
         with_ids = [order.copy_with_id(client_order_id=self._new_client_order_id()) for order in orders_to_create]
         safe_ensure_future(self._execute_batch_order_create(with_ids))
@@ -636,36 +593,29 @@ class BackpackExchange(ExchangePyBase):
     def _count_unknown_outcome(self) -> None:
         self._rest.counters.unknown_outcome_orders += 1
 
-    # ======================================================================================= cancels
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> str:
-        """``DELETE /api/v1/order`` (§5.7): ``"confirmed"`` or ``"accepted"`` (see ``BackpackCancelFlow``)."""
+        """``DELETE /api/v1/order`` (§5.7): ``"confirmed"`` or ``"accepted"``."""
         return await self._cancels.place_cancel(tracked_order)
 
     async def _execute_order_cancel_and_process_update(self, order: InFlightOrder) -> bool:
-        """See ``BackpackCancelFlow.cancel``."""
         return await self._cancels.cancel(order)
 
     async def cancel_all_on_exchange(self, trading_pair: str) -> int:
-        """``DELETE /api/v1/orders`` for the pair (§5.8): cancels EVERY open order of the pair on the account,
-        including orders this bot did not place. :returns: number of tracked orders updated."""
+        """Cancels every open order of the pair, including others' (§5.8); returns tracked orders updated."""
         return await self._cancels.cancel_all(trading_pair)
 
     def batch_order_cancel(self, orders_to_cancel: List[LimitOrder]):
-        """Cancel several orders concurrently one by one (Backpack has no batch cancel by ids, §5.7–§5.8;
-        ``DELETE /api/v1/orders`` would also cancel orders this bot does not track)."""
+        """Cancel orders concurrently one by one (no batch cancel by ids, §5.7–§5.8)."""
         safe_ensure_future(self._execute_batch_cancel(orders_to_cancel))
 
     async def _execute_batch_cancel(self, orders_to_cancel: List[LimitOrder]) -> List[CancellationResult]:
-        """One ``CancellationResult`` per order (success = cancel request accepted)."""
         results = await safe_gather(*[self._execute_cancel(order.trading_pair, order.client_order_id)
                                       for order in orders_to_cancel], return_exceptions=True)
         return [CancellationResult(order.client_order_id, result == order.client_order_id)
                 for order, result in zip(orders_to_cancel, results)]
 
-    # ================================================================================== order status / fills
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
-        """Current state of one order: ``GET /api/v1/order`` by clientId (open orders only, §5.9); on "not found",
-        ``GET /wapi/v1/history/orders`` (§5.11; by ``orderId`` when known, else the latest rows by clientId).
+        """Open order by clientId (§5.9), else the order history (§5.11).
 
         :raises BackpackOrderNotFoundError: neither knows the order.
         :raises ValueError: a 200 answer that is no order object.
@@ -683,7 +633,7 @@ class BackpackExchange(ExchangePyBase):
                 raise
             answer = None
         else:
-            if not isinstance(answer, dict):  # a 200 that is no order object: unreadable, not "not open"
+            if not isinstance(answer, dict):
                 raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDER_PATH_URL}: {str(answer)[:100]!r}")
         if answer is None:
             answer = await self._find_order_in_history(symbol, tracked_order)
@@ -713,8 +663,7 @@ class BackpackExchange(ExchangePyBase):
         return None
 
     async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
-        """Only "neither open nor in the history" counts toward the tracker's not-found limit; other errors (401,
-        429, 5xx) are logged and retried at the next poll."""
+        """Only "neither open nor in the history" counts as not found; other errors are retried next poll."""
         if self._is_order_not_found_during_status_update_error(error):
             await self._order_tracker.process_order_not_found(order.client_order_id)
             return
@@ -722,11 +671,9 @@ class BackpackExchange(ExchangePyBase):
                               "The order stays tracked; retrying at the next poll.")
 
     async def _update_orders_fills(self, orders: List[InFlightOrder]):
-        """One fills request per trading pair and poll (``BackpackFillsTracker.update_orders_fills``)."""
         await self._fills.update_orders_fills(orders)
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
-        """Fills of one order (``orderId`` filter, §5.12)."""
         return await self._fills.all_trade_updates_for_order(order)
 
     def _count_missed_fills_fetch(self) -> None:
@@ -742,9 +689,8 @@ class BackpackExchange(ExchangePyBase):
         if self._lost_orders_pacer.due("status"):
             await super()._update_lost_orders_status()
 
-    # ================================================================================== private stream
     async def _user_stream_event_listener(self):
-        """Consume private messages ``{"stream", "data"}`` (§8.4–§8.5); a malformed one is logged and counted."""
+        """Private messages (§8.4–§8.5); malformed ones are logged and counted."""
         async for event_message in self._iter_user_event_queue():
             try:
                 self._process_user_stream_message(event_message)
@@ -767,9 +713,7 @@ class BackpackExchange(ExchangePyBase):
         self._user_event_counters["processed"] += 1
 
     def _process_order_event(self, data: OrderUpdateEvent) -> None:
-        """One ``account.orderUpdate`` event (§8.5): ``orderFill`` yields a ``TradeUpdate`` then the new state; other
-        events only the state. Events of untracked orders are counted and ignored. A cumulative ``z`` above the
-        fills seen fetches the missed fills over REST."""
+        """``account.orderUpdate`` (§8.5): a fill then the state; untracked orders are counted and ignored."""
         event_type = data["e"]
         if event_type not in _ORDER_EVENTS:
             self._user_event_counters["ignored"] += 1
@@ -788,21 +732,15 @@ class BackpackExchange(ExchangePyBase):
         self._process_order_update_keeping_progress(order, update)
         self._fills.note_executed_quantity(order, data.get("z"))
 
-    # ================================================================================== observability
     def metrics_snapshot(self) -> Dict[str, Any]:
-        """Counters for dashboards/logs: ``public_stream``/``private_stream`` (the data sources'
-        ``StreamMetrics.snapshot()``), ``rest`` (requests, 429s, 5xx, 451s, 401/403s, unknown-outcome placements,
-        missed-fills fetches), ``user_stream_events`` (processed, malformed, unknown_order, ignored,
-        balance_updates) and ``rate_limit_backoff_s``."""
+        """Stream, REST and user-event counters and ``rate_limit_backoff_s``."""
         return build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
                                       self._stream_metrics(self._user_stream_tracker.data_source),
                                       self._rest.counters, self._user_event_counters,
                                       self._rest.backoff_remaining_s())
 
     def health(self) -> BackpackHealth:
-        """``BackpackHealth(status, reasons)``: ``down`` when the network check fails or Backpack refuses this region
-        (451); ``degraded`` for a stale/disconnected stream, stream auth failures, a 429 backoff or recent
-        429/5xx/auth errors, or orders with an unknown placement outcome; else ``ok``."""
+        """``BackpackHealth``: ``ok``, ``degraded`` or ``down`` with reasons (see ``assess_health``)."""
         return assess_health(
             network_connected=self._is_network_connected(),
             trading_required=self._trading_required,

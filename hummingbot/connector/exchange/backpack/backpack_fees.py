@@ -9,7 +9,7 @@ from hummingbot.core.data_type.common import OrderType
 
 
 class BackpackFeeSchedule:
-    """Maker/taker rates as fractions (negative = rebate); ``backpack_utils.DEFAULT_FEES`` until an account answer."""
+    """Maker/taker fractions (negative = rebate); ``DEFAULT_FEES`` until an account answer."""
 
     def __init__(self) -> None:
         self.maker: Optional[Decimal] = None
@@ -17,16 +17,13 @@ class BackpackFeeSchedule:
         self.auto_lend: Optional[bool] = None
 
     def update(self, account: AccountSummary) -> None:
-        """Read ``spotMakerFee``/``spotTakerFee`` (basis points) and ``autoLend``.
-
-        :raises KeyError/ValueError: a missing or non-numeric fee.
-        """
+        """Read the basis-point fees and ``autoLend``; ``KeyError``/``ValueError`` on a bad fee."""
         self.maker = bps_to_fraction(account["spotMakerFee"])
         self.taker = bps_to_fraction(account["spotTakerFee"])
         self.auto_lend = account.get("autoLend")
 
     def percent(self, order_type: OrderType, is_maker: Optional[bool]) -> Decimal:
-        """Maker rate for ``is_maker`` or LIMIT_MAKER (post-only never takes), else taker."""
+        """Maker rate for ``is_maker`` or LIMIT_MAKER, else taker."""
         defaults = backpack_utils.DEFAULT_FEES
         if order_type is OrderType.LIMIT_MAKER or is_maker:
             return self.maker if self.maker is not None else defaults.maker_percent_fee_decimal

@@ -1,5 +1,4 @@
-"""``BackpackFillsTracker``: fills polling over ``GET /wapi/v1/history/fills`` (§5.12; one request per trading pair
-and poll, §11.6) and recovery of fills Backpack reports executed but the connector has not seen."""
+"""``BackpackFillsTracker``: fills polling (§5.12, §11.6) and recovery of fills the connector missed."""
 import asyncio
 import logging
 from collections import defaultdict
@@ -15,7 +14,6 @@ from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
 
 
 class FillsOrderTracker(Protocol):
-    """The part of ``BackpackClientOrderTracker`` the fills tracker uses."""
 
     def process_trade_update(self, trade_update: TradeUpdate) -> None: ...
 
@@ -23,23 +21,18 @@ class FillsOrderTracker(Protocol):
 
 
 class BackpackFillsTracker:
-    """Polls fills and fetches missed ones; fills are de-duplicated by trade id in the order tracker.
+    """Polls fills and fetches missed ones; the order tracker de-duplicates by trade id.
 
     :param private_get: async ``(path, params) → JSON`` of a signed GET.
-    :param symbol_for: async ``trading pair → exchange symbol``.
-    :param tracker: the order tracker.
-    :param fee_schema: ``() → TradeFeeSchema`` of the connector.
-    :param server_time_s: ``() → server time in s`` (fills cursor).
-    :param on_missed_fills_fetched: called once per completed missed-fills fetch (a counter).
-    :param logger: ``() → logging.Logger``.
+    :param server_time_s: server time in seconds.
     """
 
-    #: Page size and page budget of one fills poll per pair (§5.12: max limit 1000).
+    #: Page size (§5.12: max 1000) and page budget of one poll per pair.
     FILLS_PAGE_LIMIT = 1000
     FILLS_MAX_PAGES = 5
-    #: Fills are polled from (last poll start − overlap) in ms: covers history indexing lag and clock skew.
+    #: Overlap (ms) with the previous poll, for history indexing lag and clock skew.
     FILLS_OVERLAP_MS = 5 * 60 * 1000
-    #: Wait (s) before fetching missed fills: a late WS ``orderFill`` usually lands meanwhile and saves the request.
+    #: Wait (s) before fetching missed fills, for a late WS ``orderFill``.
     MISSED_FILLS_DELAY_S = 1.0
 
     def __init__(self,
@@ -59,14 +52,10 @@ class BackpackFillsTracker:
         self._logger = logger
         #: Per trading pair: ``from`` (ms) of the next poll, before the overlap.
         self.cursor_ms: Dict[str, int] = {}
-        #: Running missed-fills fetches by client order id (one per order at a time).
         self.missed_fill_fetches: Dict[str, asyncio.Task] = {}
 
-    # ------------------------------------------------------------------------------------------- polling
     async def update_orders_fills(self, orders: List[InFlightOrder]) -> None:
-        """One fills request per trading pair (more pages only past ``FILLS_PAGE_LIMIT`` fills), ``fillType=User``,
-        ``from`` = max(oldest order creation, last poll start) − ``FILLS_OVERLAP_MS``; fills are matched to
-        ``orders`` by ``orderId`` or ``clientId``. A failed request is logged; the next poll covers it."""
+        """One fills request per trading pair; a failed request is logged and the next poll covers it."""
         by_pair: Dict[str, List[InFlightOrder]] = defaultdict(list)
         for order in orders:
             by_pair[order.trading_pair].append(order)
@@ -99,8 +88,7 @@ class BackpackFillsTracker:
         self.cursor_ms[trading_pair] = started_ms if complete else max(newest_ms, from_ms)
 
     async def fetch(self, trading_pair: str, filters: Dict[str, Any]) -> Tuple[List[Fill], bool]:
-        """``(fills oldest first, complete)`` of ``trading_pair`` matching ``filters``, following pages up to
-        ``FILLS_MAX_PAGES``; ``complete`` is False when the page budget ran out."""
+        """``(fills oldest first, complete)``; ``complete`` is False when ``FILLS_MAX_PAGES`` ran out."""
         symbol = await self._symbol_for(trading_pair)
         fills: List[Fill] = []
         for page in range(self.FILLS_MAX_PAGES):
@@ -124,7 +112,7 @@ class BackpackFillsTracker:
             return None
 
     async def all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
-        """Fills of one order (``orderId`` filter, §5.12); none before its exchange order id is known."""
+        """Fills of one order (§5.12); none before its exchange order id is known."""
         if not order.exchange_order_id:
             return []
         fills, _ = await self.fetch(order.trading_pair, {"orderId": order.exchange_order_id})
@@ -132,11 +120,8 @@ class BackpackFillsTracker:
                    if str(fill.get("orderId")) == order.exchange_order_id)
         return [update for update in updates if update is not None]
 
-    # -------------------------------------------------------------------------------------- missed fills
     def note_executed_quantity(self, order: InFlightOrder, executed: Any) -> None:
-        """Compare Backpack's executed quantity of ``order`` (REST ``executedQuantity`` §5.13, WS ``z`` §8.5; base
-        units) with the fills seen. More on Backpack's side starts a fetch of the order's fills after
-        ``MISSED_FILLS_DELAY_S`` (one per order at a time). Unparseable quantities are ignored."""
+        """If Backpack's executed base quantity (§5.13, §8.5) exceeds the fills seen, fetch the order's fills."""
         try:
             quantity = Decimal(str(executed))
         except (ArithmeticError, ValueError, TypeError):
@@ -168,6 +153,5 @@ class BackpackFillsTracker:
             self.missed_fill_fetches.pop(order.client_order_id, None)
 
     def cancel_pending(self) -> None:
-        """Cancel every running missed-fills fetch."""
         for task in list(self.missed_fill_fetches.values()):
             task.cancel()

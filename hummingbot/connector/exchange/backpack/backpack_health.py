@@ -1,9 +1,4 @@
-"""Observability of the Backpack connector: REST counters, the ``metrics_snapshot()`` dict and the ``health()``
-verdict (``ok`` / ``degraded`` / ``down`` with human-readable reasons).
-
-Pure data and functions: the exchange feeds them its counters and the data sources' ``StreamMetrics``; nothing
-here does I/O. Ages and windows are in **seconds** of a monotonic clock.
-"""
+"""REST counters, the ``metrics_snapshot()`` dict and the ``health()`` verdict; times in monotonic seconds."""
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional
@@ -12,8 +7,7 @@ HEALTH_OK = "ok"
 HEALTH_DEGRADED = "degraded"
 HEALTH_DOWN = "down"
 
-#: A public stream silent for longer than this is stale (the server pings every 60 s and quiet books can go 30 s
-#: without a frame, §8.1–§8.2; the data sources reconnect after ``WS_STALE_TIMEOUT_S`` = 120 s).
+#: A public stream silent longer than this is stale (§8.1–§8.2).
 DEFAULT_STALE_AFTER_S = 90.0
 #: 429 / 5xx / auth errors younger than this degrade the verdict.
 DEFAULT_RECENT_WINDOW_S = 300.0
@@ -21,22 +15,20 @@ DEFAULT_RECENT_WINDOW_S = 300.0
 
 @dataclass
 class RestCounters:
-    """Counters the exchange keeps about its REST traffic (all monotonic since construction)."""
     clock: Callable[[], float] = time.monotonic
     requests: int = 0
     rate_limited: int = 0            # HTTP 429
     server_errors: int = 0           # HTTP 5xx
     region_blocked: int = 0          # HTTP 451
     auth_errors: int = 0             # HTTP 401/403
-    unknown_outcome_orders: int = 0  # placements answered 5xx/TIMEOUT (§6.3): kept and reconciled by clientId
-    missed_fills_fetches: int = 0    # orders whose fills were fetched because Backpack reported more executed
+    unknown_outcome_orders: int = 0  # §6.3
+    missed_fills_fetches: int = 0
     last_rate_limited_at: Optional[float] = None
     last_server_error_at: Optional[float] = None
     last_region_blocked_at: Optional[float] = None
     last_auth_error_at: Optional[float] = None
 
     def on_status(self, status: int) -> None:
-        """Count one answered request with HTTP ``status``."""
         self.requests += 1
         if status < 400:
             return
@@ -73,14 +65,12 @@ class RestCounters:
 
 @dataclass(frozen=True)
 class BackpackHealth:
-    """Verdict of ``BackpackExchange.health()``: ``status`` is ``"ok"``, ``"degraded"`` or ``"down"``; ``reasons``
-    lists why it is not ``ok`` (empty when ok)."""
+    """``status``: ``"ok"``, ``"degraded"`` or ``"down"``; ``reasons`` why not ok."""
     status: str
     reasons: List[str] = field(default_factory=list)
 
 
 def stream_snapshot(metrics: Any) -> Optional[Dict[str, Any]]:
-    """``metrics.snapshot()`` of a data source, or ``None`` when it has no metrics (yet)."""
     if metrics is None:
         return None
     return metrics.snapshot()
@@ -96,16 +86,8 @@ def assess_health(*,
                   pending_unknown_outcome: int,
                   stale_after_s: float = DEFAULT_STALE_AFTER_S,
                   recent_window_s: float = DEFAULT_RECENT_WINDOW_S) -> BackpackHealth:
-    """Combine connectivity, stream metrics and REST counters into a ``BackpackHealth``.
-
-    down: the network check fails, or Backpack refused us by region (HTTP 451) recently.
-    degraded: a stream disconnected/reconnecting or stale (public: last message older than ``stale_after_s``),
-    private-stream auth failures, a 429 backoff in progress or a recent 429/5xx/401/403, order placements with an
-    unknown outcome still being reconciled.
-
-    :param public_stream: the order book data source's ``StreamMetrics`` (``None`` if absent).
-    :param private_stream: the user stream data source's ``StreamMetrics`` (``None`` if absent; only judged when
-        ``trading_required``).
+    """Down: network check failed or a recent 451. Degraded: stream trouble, 429 backoff, recent 429/5xx/401/403,
+    placements being reconciled. Streams are ``StreamMetrics`` or ``None``; the private one only if trading.
     """
     down: List[str] = []
     degraded: List[str] = []
@@ -155,9 +137,7 @@ def _judge_stream(label: str, metrics: Any, stale_after_s: Optional[float], reas
 
 def build_metrics_snapshot(public_stream: Any, private_stream: Any, rest: RestCounters,
                            user_events: Mapping[str, int], backoff_remaining_s: float) -> Dict[str, Any]:
-    """The ``metrics_snapshot()`` dict: ``{"public_stream": {...}|None, "private_stream": {...}|None,
-    "rest": {...}, "user_stream_events": {...}, "rate_limit_backoff_s": float}`` (stream dicts as
-    ``StreamMetrics.snapshot()``: messages per stream, reconnects, gaps, resyncs, dropped, auth failures, ages)."""
+    """The ``metrics_snapshot()`` dict; stream entries are ``StreamMetrics.snapshot()`` or ``None``."""
     return {
         "public_stream": stream_snapshot(public_stream),
         "private_stream": stream_snapshot(private_stream),

@@ -1,17 +1,12 @@
-"""``LostOrdersPacer``: how often lost orders (FAILED after repeated "not found", maybe alive) are re-cancelled and
-re-checked; each check costs ``/wapi/v1/history/*`` requests (§7)."""
+"""``LostOrdersPacer``: paces re-cancelling and re-checking lost orders (each check costs history requests, §7)."""
 import time
 from typing import Callable, Dict
 
 
 class LostOrdersPacer:
-    """Says when a lost-orders pass (``"cancel"`` or ``"status"``) is due.
+    """Says when a lost-orders pass (``"cancel"`` or ``"status"``) is due; ``clock`` in monotonic seconds."""
 
-    :param has_lost_orders: ``() → bool``.
-    :param clock: monotonic seconds.
-    """
-
-    #: Lost orders are re-cancelled and re-checked at most this often (s); Hummingbot's loop asks every 5 s.
+    #: Minimum interval (s) between passes of one kind.
     LOST_ORDERS_CHECK_INTERVAL_S = 30.0
 
     def __init__(self, has_lost_orders: Callable[[], bool], clock: Callable[[], float] = time.monotonic):
@@ -28,5 +23,4 @@ class LostOrdersPacer:
         return True
 
     def reset(self) -> None:
-        """Make the next pass of every kind due at once."""
         self._next_check.clear()

@@ -1,5 +1,4 @@
-"""Pure functions over ``GET /api/v1/markets`` (§4.4) and tickers (§4.5): trading rules, the symbol map, last
-prices. No I/O; problems are returned for the caller to log."""
+"""Pure functions over markets (§4.4) and tickers (§4.5); problems are returned for the caller to log."""
 from typing import Any, Collection, Dict, List, Mapping, Sequence, Tuple, cast
 
 from bidict import bidict
@@ -12,11 +11,7 @@ from hummingbot.connector.utils import combine_to_hb_trading_pair
 
 
 class ResolvedTradingPair(str):
-    """A trading pair that is also awaitable (``await x`` gives the same text).
-
-    ``trading_pair_associated_to_exchange_symbol`` is async in Hummingbot, but Hummingbot's shipped
-    ``BackpackRateSource`` calls it without ``await`` (§11); this value serves both callers.
-    """
+    """A trading pair that is also awaitable, for callers with and without ``await`` (§11)."""
     __slots__ = ()
 
     def __await__(self):
@@ -26,7 +21,7 @@ class ResolvedTradingPair(str):
 
 
 def markets_list(exchange_info: Any) -> Sequence[Market]:
-    """The markets of a ``GET /api/v1/markets`` answer. :raises ValueError: the answer is not a list."""
+    """:raises ValueError: the answer is not a list."""
     if isinstance(exchange_info, list):
         return exchange_info
     raise ValueError(f"expected the list of markets of GET {CONSTANTS.MARKETS_PATH_URL}, got "
@@ -34,11 +29,7 @@ def markets_list(exchange_info: Any) -> Sequence[Market]:
 
 
 def trading_rules(exchange_info: Any) -> Tuple[List[TradingRule], List[Tuple[str, Exception]]]:
-    """``(rules, errors)``: rules of the tradable spot markets (``backpack_utils.is_exchange_information_valid``);
-    ``errors`` lists ``(symbol or repr, exception)`` of the markets that could not be parsed.
-
-    :raises ValueError: the answer is not a list.
-    """
+    """``(rules, [(symbol, exception)])`` of the tradable spot markets; ``ValueError`` if not a list."""
     rules: List[TradingRule] = []
     errors: List[Tuple[str, Exception]] = []
     for market in markets_list(exchange_info):
@@ -54,9 +45,7 @@ def trading_rules(exchange_info: Any) -> Tuple[List[TradingRule], List[Tuple[str
 
 
 def symbol_map(exchange_info: Any) -> Tuple[bidict, List[Tuple[str, str]]]:
-    """``(map, conflicts)``: bidict exchange symbol → trading pair from ``baseSymbol``/``quoteSymbol`` (never string
-    replacement, §11.8) of the tradable spot markets. A pair or symbol claimed twice keeps its first claim; later
-    claims are returned in ``conflicts`` as ``(symbol, trading pair)``. Malformed markets are skipped.
+    """``(bidict symbol → pair, conflicts)`` from ``baseSymbol``/``quoteSymbol`` (§11.8); first claim wins.
 
     :raises ValueError: the answer is not a list.
     """
@@ -78,8 +67,7 @@ def symbol_map(exchange_info: Any) -> Tuple[bidict, List[Tuple[str, str]]]:
 
 
 def last_prices(tickers: Any, symbols: Mapping[str, str], wanted: Collection[str]) -> Dict[str, float]:
-    """``lastPrice`` per wanted trading pair from ticker objects (§4.5); junk tickers, NaN/infinite/non-positive or
-    missing prices are left out."""
+    """Finite positive ``lastPrice`` per wanted trading pair (§4.5)."""
     prices: Dict[str, float] = {}
     for ticker in tickers if isinstance(tickers, list) else []:
         symbol = ticker.get("symbol") if isinstance(ticker, dict) else None
@@ -95,6 +83,5 @@ def last_prices(tickers: Any, symbols: Mapping[str, str], wanted: Collection[str
 
 
 def mapped_tickers(tickers: Any, symbols: Mapping[str, str]) -> List[Ticker]:
-    """The ticker objects whose ``symbol`` is in ``symbols`` (spot markets the connector maps)."""
     return [cast(Ticker, ticker) for ticker in tickers or []
             if isinstance(ticker, dict) and type(ticker.get("symbol")) is str and ticker["symbol"] in symbols]

@@ -1,14 +1,5 @@
-"""``BackpackOrderBookTracker``: Hummingbot's ``OrderBookTracker`` with two shortcuts our data source makes safe.
-
-1. Diffs are applied where they are produced: the data source's stream is gap-free and in order per pair, so the
-   tracker hands it a ``_DirectDiffSink`` instead of its diff queue. ``put_nowait`` applies a message to the pair's
-   C++ book at once, as ``_track_single_book`` would (DIFF → ``apply_diffs`` + past-diffs window; SNAPSHOT →
-   ``restore_from_snapshot_and_diffs``), after any diffs saved before the book existed. Until the book exists,
-   messages are saved as the base router saves them; its ``snapshot_uid > update_id`` filter is kept.
-2. Initial books are built concurrently (the base builds them one by one with a 1 s pause each); snapshot
-   requests still go through the connector's throttler (docs/backpack-api.md §7).
-
-Tracker metrics keep diff counts and per-pair ``last_diff_timestamp``, not per-diff latency samples.
+"""``BackpackOrderBookTracker``: ``OrderBookTracker`` that applies diffs as they are emitted (the data source's
+stream is gap-free and ordered per pair) and builds initial books concurrently (snapshots stay throttled, §7).
 """
 import asyncio
 import time
@@ -26,12 +17,7 @@ _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 
 
 class _DirectDiffSink:
-    """Queue-like target for the data source's diff output: ``put_nowait`` applies at once (module docstring).
-    ``get_nowait``/``empty``/``qsize`` describe an always-empty queue.
-
-    Hot path: a DIFF of a pair whose book is live (built, nothing saved) is applied here in one frame; anything
-    else (snapshots, pairs without a book yet, saved diffs to drain, other message classes) goes through
-    ``BackpackOrderBookTracker._apply_now``, which does exactly the same for a diff."""
+    """Always-empty queue whose ``put_nowait`` applies the message at once (as ``_apply_now``)."""
 
     __slots__ = ("_tracker", "put_nowait")
 
@@ -84,7 +70,6 @@ class _DirectDiffSink:
 
 
 class BackpackOrderBookTracker(OrderBookTracker):
-    """Drop-in ``OrderBookTracker`` (same constructor); see module docstring."""
 
     def __init__(self, data_source: OrderBookTrackerDataSource, trading_pairs: List[str],
                  domain: Optional[str] = None):
@@ -92,11 +77,10 @@ class BackpackOrderBookTracker(OrderBookTracker):
         self._order_book_diff_stream = _DirectDiffSink(self)  # what ``start`` hands the data source
 
     async def _order_book_diff_router(self):
-        """Nothing to route: diffs are applied by ``_apply_now``."""
         return None
 
     def _apply_now(self, message: OrderBookMessage) -> None:
-        """Apply one message from the data source to its pair's book, in emission order; never raises."""
+        """Apply one message to its pair's book (or save it until the book exists); never raises."""
         trading_pair = message.trading_pair
         if trading_pair not in self._tracking_message_queues:
             self._metrics.total_diffs_queued += 1
@@ -135,12 +119,11 @@ class BackpackOrderBookTracker(OrderBookTracker):
             order_book.restore_from_snapshot_and_diffs(message, list(window))
 
     async def _init_order_books(self):
-        """Build every initial book concurrently; tracking starts for each pair as soon as its book exists."""
         async def init_one(trading_pair: str) -> None:
             order_book = await self._initial_order_book_for_trading_pair(trading_pair)
             self._order_books[trading_pair] = order_book
             saved = self._saved_message_queues.get(trading_pair)
-            while saved:  # diffs emitted while the book was being built, in order, before any new one
+            while saved:  # emitted while the book was being built
                 self._apply_to(order_book, trading_pair, saved.popleft())
             self._tracking_message_queues[trading_pair] = asyncio.Queue()
             self._tracking_tasks[trading_pair] = safe_ensure_future(self._track_single_book(trading_pair))

@@ -1,10 +1,7 @@
-"""Pure functions between Backpack payloads and Hummingbot's data types: trading rules (§4.4), order payloads
-(§5.5), order states (§5.13, §8.5), REST orders and fills (§5.9–§5.12) and private WS order events (§8.5).
+"""Pure conversions between Backpack payloads and Hummingbot types: trading rules (§4.4), order payloads (§5.5),
+order states, REST orders and fills (§5.9–§5.13) and WS order events (§8.5).
 
-No I/O and no connector state: every function takes the payload plus what it needs (client order id, trading
-pair, side, fee schema) and returns an ``OrderUpdate``/``TradeUpdate``/``TradingRule``/dict, so each can be
-table-tested with recorded payloads. Malformed payloads raise ``KeyError``/``ValueError``/``TypeError``
-(``to_decimal`` turns ``decimal.InvalidOperation`` into ``ValueError``); callers log and count them.
+Malformed payloads raise ``KeyError``/``ValueError``/``TypeError``; callers log and count them.
 """
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -22,17 +19,12 @@ _ZERO = Decimal("0")
 _TIF_VALUES = frozenset({CONSTANTS.TIME_IN_FORCE_GTC, CONSTANTS.TIME_IN_FORCE_IOC, CONSTANTS.TIME_IN_FORCE_FOK})
 _SIDE = {TradeType.BUY: CONSTANTS.SIDE_BUY, TradeType.SELL: CONSTANTS.SIDE_SELL}
 _EXPIRED = "Expired"
-#: Decimals beyond 1e±100 are no Backpack price, size, fee or balance; rejecting them keeps later arithmetic
-#: (products, sums, divisions) inside the decimal context instead of raising ``decimal.Overflow``.
+#: Larger magnitudes are rejected so later arithmetic cannot raise ``decimal.Overflow``.
 _MAX_EXPONENT = 100
 
 
-# ----------------------------------------------------------------------------------------------- scalars
 def to_decimal(value: Any) -> Decimal:
-    """Decimal from a Backpack decimal string (or number).
-
-    :raises ValueError: ``None``, empty, not a number, not finite, or a non-zero magnitude beyond 1e±100.
-    """
+    """:raises ValueError: ``None``, empty, not a number, not finite, or a non-zero magnitude beyond 1e±100."""
     if value is None or value == "":
         raise ValueError("missing decimal value")
     try:
@@ -42,14 +34,12 @@ def to_decimal(value: Any) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"not a finite decimal: {value!r}")
     if result and not -_MAX_EXPONENT <= result.adjusted() <= _MAX_EXPONENT:
-        # e.g. "1e999999999": a finite Decimal whose first product or sum raises decimal.Overflow
         raise ValueError(f"decimal out of range: {str(value)[:32]!r}")
     return result
 
 
 def decimal_text(value: Decimal) -> str:
-    """Plain decimal text for the wire (§2.3): no exponent, no trailing zeros (``Decimal("100.000")`` → ``"100"``,
-    ``Decimal("1E-8")`` → ``"0.00000001"``). Values already quantized to tick/step keep their precision."""
+    """Wire decimal text (§2.3): no exponent, no trailing zeros (``Decimal("1E-8")`` → ``"0.00000001"``)."""
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -57,15 +47,12 @@ def decimal_text(value: Decimal) -> str:
 
 
 def bps_to_fraction(value: Any) -> Decimal:
-    """Basis points (``/api/v1/account`` fee strings, §5.4) → fraction: ``"8"`` → ``0.0008``; negative = rebate."""
+    """Basis points (§5.4) → fraction: ``"8"`` → ``0.0008``; negative = rebate."""
     return to_decimal(value) / _BPS
 
 
 def iso_to_epoch_s(text: str) -> float:
-    """Backpack's naive UTC ISO timestamps (fills ``timestamp``, history ``createdAt``; §9) → Unix seconds.
-
-    A trailing ``Z`` or an explicit offset is tolerated. :raises ValueError: unparseable text.
-    """
+    """Naive UTC ISO timestamp (§9; ``Z`` or an offset tolerated) → Unix seconds; ``ValueError`` if unparseable."""
     if not isinstance(text, str):
         raise ValueError(f"not an ISO timestamp: {text!r}")
     parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
@@ -75,32 +62,24 @@ def iso_to_epoch_s(text: str) -> float:
 
 
 def us_to_s(value: Any) -> float:
-    """WS ``E``/``T`` microseconds (§8.1; integers, sometimes quoted) → seconds.
-
-    :raises ValueError/TypeError: not an integer, or beyond float range.
-    """
+    """WS ``E``/``T`` µs (§8.1; int, maybe quoted) → seconds; ``ValueError``/``TypeError`` if not an integer."""
     try:
         return int(value) * 1e-6
-    except OverflowError:  # int(inf), or an int beyond float range
+    except OverflowError:
         raise ValueError(f"timestamp out of range: {str(value)[:32]!r}") from None
 
 
 def trade_id_text(value: Any) -> str:
-    """One text form for a trade id, whether it came as WS ``t`` (number) or REST ``tradeId`` (number or string),
-    so the order tracker de-duplicates a fill seen on both paths. :raises ValueError: ``None``/non-integer."""
+    """Trade id text, equal for WS ``t`` and REST ``tradeId`` of one fill; ``ValueError`` if not an integer."""
     if value is None or isinstance(value, bool):
         raise ValueError(f"missing trade id: {value!r}")
-    if isinstance(value, float) and not value.is_integer():  # 1.5, NaN, Infinity (int(inf): OverflowError)
+    if isinstance(value, float) and not value.is_integer():  # also NaN, Infinity
         raise ValueError(f"trade id is not an integer: {value!r}")
     return str(int(value))
 
 
 def order_id_text(value: Any) -> str:
-    """An exchange order id (REST ``id``/``orderId``, WS ``i``; a string, older payloads a number) as text.
-
-    :raises ValueError: ``None``, empty, a boolean or anything else that is not a string or an integer (an id of
-        ``"None"`` would never match the real one again).
-    """
+    """Exchange order id (REST ``id``/``orderId``, WS ``i``) as text; ``ValueError`` unless a non-empty str or int."""
     if type(value) is str and value:
         return value
     if type(value) is int:
@@ -108,13 +87,10 @@ def order_id_text(value: Any) -> str:
     raise ValueError(f"missing or malformed order id: {str(value)[:32]!r}")
 
 
-# ----------------------------------------------------------------------------------------- trading rules
 def trading_rule_from_market(market: Market, trading_pair: str) -> TradingRule:
-    """Market of ``GET /api/v1/markets`` (§4.4) → ``TradingRule``: tick = ``filters.price.tickSize``, step =
-    ``filters.quantity.stepSize``, min size = ``filters.quantity.minQuantity``, max size = ``maxQuantity`` when set.
-    Backpack has no min-notional filter (§4.4), so ``min_notional_size`` stays 0.
+    """Market (§4.4) → ``TradingRule``; no min-notional filter exists (§4.4).
 
-    :raises KeyError/ValueError/TypeError: missing or non-numeric filters (tick/step must be > 0).
+    :raises KeyError/ValueError/TypeError: missing or non-numeric filters, or tick/step ≤ 0.
     """
     filters = market["filters"]
     price_filter = filters["price"]
@@ -135,12 +111,8 @@ def trading_rule_from_market(market: Market, trading_pair: str) -> TradingRule:
     return TradingRule(**kwargs)
 
 
-# ------------------------------------------------------------------------------------------ order payloads
 def normalize_time_in_force(value: Any) -> Optional[str]:
-    """``"GTC"|"IOC"|"FOK"`` from a string or an enum (``.value``/``.name``); ``None`` stays ``None``.
-
-    :raises ValueError: any other value.
-    """
+    """``"GTC"|"IOC"|"FOK"`` from a string or an enum; ``None`` stays ``None``; else ``ValueError``."""
     if value is None:
         return None
     text = getattr(value, "value", None) or getattr(value, "name", None) or value
@@ -153,11 +125,7 @@ def normalize_time_in_force(value: Any) -> Optional[str]:
 def build_order_payload(symbol: str, trade_type: TradeType, order_type: OrderType, amount: Decimal,
                         price: Optional[Decimal], client_id: int,
                         time_in_force: Optional[str] = None) -> Dict[str, Any]:
-    """Body of ``POST /api/v1/order`` (or one element of the batch, §5.6) for a LIMIT, LIMIT_MAKER or MARKET order.
-
-    Prices/quantities go as decimal strings (§2.3; callers pass values already quantized to tick/step), ``clientId``
-    as a JSON integer (uint32). LIMIT_MAKER ⇒ ``postOnly: true`` (with GTC; IOC/FOK contradict post-only). MARKET
-    orders carry ``quantity`` only.
+    """Body of ``POST /api/v1/order`` (§5.5) or a batch element (§5.6); amount and price already quantized.
 
     :raises ValueError: unsupported order type, missing price on a limit order, bad time in force.
     """
@@ -185,11 +153,7 @@ def build_order_payload(symbol: str, trade_type: TradeType, order_type: OrderTyp
 
 
 def order_reference(client_order_id: str, exchange_order_id: Optional[str]) -> Dict[str, Any]:
-    """``{"clientId": int}`` when the client order id is a uint32 decimal (ours always are), else
-    ``{"orderId": ...}`` (orders restored from another connector's ids). Backpack takes exactly one (§5.7).
-
-    :raises ValueError: neither is usable.
-    """
+    """``{"clientId": int}`` for a uint32 client order id, else ``{"orderId": ...}`` (§5.7); else ``ValueError``."""
     if client_order_id.isdigit() and int(client_order_id) <= CONSTANTS.MAX_CLIENT_ID:
         return {"clientId": int(client_order_id)}
     if exchange_order_id:
@@ -197,10 +161,8 @@ def order_reference(client_order_id: str, exchange_order_id: Optional[str]) -> D
     raise ValueError(f"order {client_order_id} has neither a uint32 clientId nor an exchange order id")
 
 
-# ------------------------------------------------------------------------------------------- order states
 def is_post_only_taker_expiry(reason: Any) -> bool:
-    """True when an expiry reason (REST ``expiryReason`` PascalCase, WS ``R`` format UNCONFIRMED, §8.5) says a
-    post-only order would have taken liquidity."""
+    """Whether an expiry reason (REST ``expiryReason``, WS ``R``, §8.5) means a post-only order would have taken."""
     if not reason:
         return False
     text = str(reason)
@@ -208,19 +170,14 @@ def is_post_only_taker_expiry(reason: Any) -> bool:
 
 
 def order_state(status: str, expiry_reason: Any = None) -> OrderState:
-    """Backpack order status (REST ``status``, WS ``X``; §5.13, §8.5) → ``OrderState``.
-
-    ``Expired`` is CANCELED (IOC/FOK remainder, price band...), except a post-only order expired because it would
-    have taken liquidity (``PostOnlyTaker``): that one is FAILED — the order never rested, as with the 400
-    rejection of §5.5, so strategies see the same outcome either way.
-
-    :raises ValueError: unknown status (logged by the caller; the order keeps its state).
+    """Order status (REST ``status``, WS ``X``; §5.13, §8.5) → ``OrderState``; ``PostOnlyTaker`` expiry is FAILED
+    like the 400 rejection of §5.5. :raises ValueError: unknown status.
     """
     if status == _EXPIRED and is_post_only_taker_expiry(expiry_reason):
         return OrderState.FAILED
     try:
         return CONSTANTS.ORDER_STATE[status]
-    except (KeyError, TypeError):  # TypeError: an unhashable status ([] or {})
+    except (KeyError, TypeError):  # TypeError: unhashable status
         raise ValueError(f"unknown Backpack order status {str(status)[:32]!r}") from None
 
 
@@ -235,9 +192,8 @@ def _failure_misc(state: OrderState, status: str, reason: Any) -> Optional[Dict[
 
 def order_update_from_order(order: Order, client_order_id: str, trading_pair: str,
                             timestamp: float) -> OrderUpdate:
-    """Order object of §5.13 (placement, query, cancel answers) or an order-history row (§5.11) → ``OrderUpdate``.
+    """Order object (§5.13) or history row (§5.11) → ``OrderUpdate`` at ``timestamp`` (s, observation time).
 
-    :param timestamp: update time in seconds (when we observed it; order ``createdAt`` is creation, not update).
     :raises KeyError/ValueError: no ``status``/``id`` or an unknown status.
     """
     status = order["status"]
@@ -254,8 +210,7 @@ def order_update_from_order(order: Order, client_order_id: str, trading_pair: st
 
 
 def order_update_from_ws(event: OrderUpdateEvent, client_order_id: str, trading_pair: str) -> OrderUpdate:
-    """``account.orderUpdate`` event (§8.5: ``X`` state, ``R`` expiry reason, ``i`` order id, ``E``/``T`` µs) →
-    ``OrderUpdate`` with the engine time ``T`` (or ``E``) in seconds. ``triggerFailed`` maps to FAILED.
+    """``account.orderUpdate`` event (§8.5) → ``OrderUpdate`` at ``T`` (or ``E``); ``triggerFailed`` is FAILED.
 
     :raises KeyError/ValueError: missing ``X``/``i`` or an unknown state.
     """
@@ -274,7 +229,6 @@ def order_update_from_ws(event: OrderUpdateEvent, client_order_id: str, trading_
     )
 
 
-# ------------------------------------------------------------------------------------------------ fills
 def _fee(fee_schema: TradeFeeSchema, trade_type: TradeType, amount: Any, asset: Optional[str]) -> TradeFeeBase:
     fee_amount = to_decimal(amount) if amount not in (None, "") else _ZERO
     if asset is not None and type(asset) is not str:
@@ -284,8 +238,7 @@ def _fee(fee_schema: TradeFeeSchema, trade_type: TradeType, amount: Any, asset: 
 
 
 def _positive_fill(price: Any, quantity: Any):
-    """(price, quantity) of one fill as Decimals; a fill of zero or less (price or size) is malformed: it would
-    move the order's executed amount backwards or not at all. :raises ValueError: otherwise."""
+    """(price, quantity) as Decimals; ``ValueError`` unless both are positive."""
     price, quantity = to_decimal(price), to_decimal(quantity)
     if price <= _ZERO or quantity <= _ZERO:
         raise ValueError(f"fill price {price} and quantity {quantity} must be positive")
@@ -294,11 +247,9 @@ def _positive_fill(price: Any, quantity: Any):
 
 def trade_update_from_fill(fill: Fill, client_order_id: str, exchange_order_id: str,
                            trading_pair: str, trade_type: TradeType, fee_schema: TradeFeeSchema) -> TradeUpdate:
-    """Element of ``GET /wapi/v1/history/fills`` (§5.12) → ``TradeUpdate`` (fee = flat ``fee`` in ``feeSymbol``,
-    time = naive UTC ISO ``timestamp`` → seconds, Hummingbot trading pair — never the exchange symbol, §11.5).
+    """Fill of ``GET /wapi/v1/history/fills`` (§5.12) → ``TradeUpdate`` with a flat fee (§11.5: Hummingbot pair).
 
-    :raises KeyError/ValueError/TypeError: missing price/quantity/trade id, a non-positive price or quantity, an
-        unparseable timestamp or a malformed order id / fee asset.
+    :raises KeyError/ValueError/TypeError: missing or malformed fields, non-positive price or quantity.
     """
     price, quantity = _positive_fill(fill["price"], fill["quantity"])
     order_id = fill.get("orderId")
@@ -318,8 +269,7 @@ def trade_update_from_fill(fill: Fill, client_order_id: str, exchange_order_id: 
 
 def trade_update_from_ws(event: OrderUpdateEvent, client_order_id: str, trading_pair: str,
                          trade_type: TradeType, fee_schema: TradeFeeSchema) -> TradeUpdate:
-    """``orderFill`` event (§8.5: ``t`` trade id, ``l`` fill quantity, ``L`` fill price, ``n`` fee, ``N`` fee asset,
-    ``m`` maker, ``T`` µs) → ``TradeUpdate`` whose ``trade_id`` equals the REST one for the same fill.
+    """``orderFill`` event (§8.5) → ``TradeUpdate``; its ``trade_id`` equals the REST one for the same fill.
 
     :raises KeyError/ValueError/TypeError: missing or malformed ``t``/``l``/``L``/``i``/``N``, non-positive ``l``/``L``.
     """

@@ -1,5 +1,4 @@
-"""``BackpackRestClient``: the connector's one REST call path — throttled call, Backpack error mapping (§6), the
-connector-wide 429 backoff (§7), REST counters and the expired-window retry (§2.7)."""
+"""``BackpackRestClient``: throttled REST calls, error mapping (§6), 429 backoff (§7), expired-window retry (§2.7)."""
 import asyncio
 import json
 import logging
@@ -26,20 +25,14 @@ class _Response(Protocol):
 
 
 class RestAssistant(Protocol):
-    """The part of Hummingbot's ``RESTAssistant`` this client uses."""
 
     async def execute_request_and_get_response(self, url: str, throttler_limit_id: str, **kwargs: Any) -> Any: ...
 
 
 class BackpackRestClient:
-    """Sends REST requests and turns answers into ``(HTTP status, JSON or None)`` or a ``BackpackAPIError``.
+    """Sends REST requests; answers become ``(HTTP status, JSON or None)`` or a ``BackpackAPIError``.
 
-    :param get_rest_assistant: async callable giving the (throttled, signing) ``RESTAssistant``.
-    :param url_for: async ``(path, is_auth_required) → URL``.
-    :param has_credentials: ``() → bool``; False makes private routes raise ``BackpackCredentialsMissingError``.
-    :param resync_clock: async callable re-syncing the server time offset (after "Request has expired").
-    :param logger: ``() → logging.Logger``.
-    :param clock: monotonic seconds, for the backoff and the counters.
+    ``clock`` is monotonic seconds.
     """
 
     def __init__(self,
@@ -56,7 +49,7 @@ class BackpackRestClient:
         self._logger = logger
         self._clock = clock
         self.counters = RestCounters(clock=clock)
-        #: Current 429 pause length (s) and the monotonic time it ends.
+        #: Current 429 pause (s) and its monotonic end.
         self.backoff_s = 0.0
         self.backoff_until = 0.0
         self._log_throttle = LogThrottle(interval_s=60.0, clock=clock)
@@ -66,13 +59,11 @@ class BackpackRestClient:
                    is_auth_required: bool = False, limit_id: Optional[str] = None,
                    headers: Optional[Dict[str, Any]] = None,
                    overwrite_url: Optional[str] = None) -> Tuple[int, Any]:
-        """One REST call through the throttler: ``(HTTP status, parsed JSON or None for an empty body)``.
+        """``(HTTP status, JSON or None for an empty body)``; an expired request is retried once after a re-sync.
 
-        429 → ``BackpackRateLimitError`` and a connector-wide pause before the next request (``start_backoff``);
-        451 → ``BackpackRegionBlockedError`` (logged once a minute); "Request has expired" → re-sync the clock and
-        retry once; a 2xx body that is not JSON → ``BackpackMalformedAnswerError``; other non-2xx →
-        ``BackpackAPIError``. Transport errors propagate unchanged.
-
+        :raises BackpackRateLimitError: 429 (and a connector-wide pause starts).
+        :raises BackpackMalformedAnswerError: a 2xx body that is not JSON.
+        :raises BackpackAPIError: other non-2xx (``BackpackRegionBlockedError`` for 451).
         :raises BackpackCredentialsMissingError: a private route without API credentials.
         """
         if is_auth_required and not self._has_credentials():
@@ -93,7 +84,7 @@ class BackpackRestClient:
                 self.backoff_s = 0.0
                 try:
                     return status, (json.loads(body) if body and body.strip() else None)
-                except ValueError:  # executed, but the result cannot be read
+                except ValueError:
                     raise BackpackMalformedAnswerError(status, "", body[:300], method.value, path_url) from None
             error = error_from_response(status, body, method.value, path_url)
             if isinstance(error, BackpackRateLimitError):
@@ -108,9 +99,7 @@ class BackpackRestClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def start_backoff(self, path_url: str) -> None:
-        """Pause every REST request after a 429: ``RATE_LIMIT_BACKOFF_INITIAL_S``, doubling up to
-        ``RATE_LIMIT_BACKOFF_MAX_S`` per 429 met after the previous pause ended. A 429 arriving during a pause
-        answers a request of the same burst and changes nothing."""
+        """Pause all REST requests, doubling per 429 after the last pause ended; a 429 during a pause is ignored."""
         now = self._clock()
         if now < self.backoff_until:
             return
@@ -121,11 +110,9 @@ class BackpackRestClient:
                                f"{self.backoff_s:.1f} s.")
 
     def backoff_remaining_s(self) -> float:
-        """Seconds left of the current 429 pause (0 when none)."""
         return max(0.0, self.backoff_until - self._clock())
 
     async def wait_for_backoff(self) -> None:
-        """Sleep until the current 429 pause ends."""
         remaining = self.backoff_remaining_s()
         if remaining > 0:
             await asyncio.sleep(remaining)

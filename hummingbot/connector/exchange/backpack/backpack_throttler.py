@@ -1,14 +1,6 @@
-"""``BackpackThrottler``: Hummingbot's ``AsyncThrottler`` with the capacity check in float arithmetic, one pass.
+"""``BackpackThrottler``: ``AsyncThrottler`` with the base's rules and lock, its capacity check in one float pass.
 
-The base request context re-reads the whole shared task log twice per request, converting each entry through
-``Decimal(str(...))``; with Backpack's 2000 requests/min pool (``docs/backpack-api.md`` §7) the log holds up to
-~2 entries per request of the last minute. Same rules, same FIFO lock, same shared log:
-
-- ``flush`` keeps an entry while ``now - timestamp <= interval × (1 + safety margin)``, like the base;
-- ``within_capacity``: the base counts entries with ``now - timestamp - interval × margin <= interval`` — after
-  ``flush`` under the same lock that is every entry left — so capacity used per limit is the sum of its entries'
-  weights; a request fits when ``used + weight <= limit`` for its limit and every linked one. The base's warning
-  when a limit is reached is kept.
+Faster for the large task log of a 2000 requests/min pool (§7).
 """
 import time
 
@@ -59,7 +51,6 @@ class _FastRequestContext(AsyncRequestContext):
 
 
 class BackpackThrottler(AsyncThrottler):
-    """Drop-in ``AsyncThrottler`` (same constructor); see module docstring."""
 
     def execute_task(self, limit_id: str) -> AsyncRequestContext:
         rate_limit, related_rate_limits = self.get_related_limits(limit_id=limit_id)

@@ -1,8 +1,6 @@
-"""TypedDicts of the Backpack payloads the exchange's parsers read, trimmed to the fields they read
-(``docs/backpack-api.md``).
+"""TypedDicts of the Backpack payload fields the parsers read; prices and quantities are decimal strings.
 
-Prices and quantities are decimal **strings**; timestamps carry their unit in the field comment. Payloads come from
-the network, so parsers still check every value they read (``total=False``: any key may be missing).
+Any key may be missing (``total=False``) and parsers still check every value.
 """
 from typing import Literal, Optional, TypedDict, Union
 
@@ -61,7 +59,7 @@ class AccountSummary(TypedDict, total=False):
 
 
 class Order(TypedDict, total=False):
-    """Order object of §5.13 (placement, query and cancel answers) and order-history rows (§5.11)."""
+    """Order object (§5.13) and order-history row (§5.11)."""
     id: str
     clientId: Optional[int]
     status: str              # New | PartiallyFilled | Filled | Cancelled | Expired | TriggerPending | TriggerFailed

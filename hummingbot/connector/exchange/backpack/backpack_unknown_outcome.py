@@ -1,5 +1,4 @@
-"""``UnknownOutcomeReconciler``: placements whose outcome is unknown (5xx, ``TIMEOUT``, transport timeouts, an
-unreadable 2xx answer; §6.3) are kept and resolved by querying the order by ``clientId``."""
+"""``UnknownOutcomeReconciler``: resolves placements of unknown outcome (§6.3) by querying their ``clientId``."""
 import asyncio
 import itertools
 import logging
@@ -11,7 +10,6 @@ from hummingbot.core.utils.async_utils import safe_ensure_future
 
 
 class NotFoundCounter(Protocol):
-    """The part of Hummingbot's ``ClientOrderTracker`` that counts "not found" answers."""
 
     async def process_order_not_found(self, client_order_id: str) -> None: ...
 
@@ -19,15 +17,10 @@ class NotFoundCounter(Protocol):
 class UnknownOutcomeReconciler:
     """One background check loop per unknown-outcome order.
 
-    :param request_order_status: async ``order → OrderUpdate``; raises ``BackpackOrderNotFoundError`` when neither
-        the open orders nor the history know the order.
-    :param apply_update: ``(order, update)``: applies a found state.
-    :param tracker: counts "not found" (past its limit the order becomes FAILED and lost, and keeps being checked).
-    :param on_unknown_outcome: called once per unknown-outcome placement (a counter).
-    :param logger: ``() → logging.Logger``.
+    :param request_order_status: async ``order → OrderUpdate``; raises ``BackpackOrderNotFoundError``.
     """
 
-    #: Waits (s) between the clientId checks; the last one repeats until a check answers.
+    #: Waits (s) between checks; the last one repeats.
     UNKNOWN_OUTCOME_RECHECK_DELAYS_S: Tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
 
     def __init__(self,
@@ -41,14 +34,13 @@ class UnknownOutcomeReconciler:
         self._tracker = tracker
         self._on_unknown_outcome = on_unknown_outcome
         self._logger = logger
-        #: Running reconciliations by client order id.
         self.pending: Dict[str, asyncio.Task] = {}
 
     def is_pending(self, client_order_id: str) -> bool:
         return client_order_id in self.pending
 
     def start(self, order: InFlightOrder, error: BaseException) -> None:
-        """Count and log an unknown-outcome placement of ``order`` and start its reconciliation (once per order)."""
+        """Count, log and start reconciling (once per order)."""
         self._on_unknown_outcome()
         self._logger().warning(f"Order {order.client_order_id} ({order.trade_type.name} {order.amount} "
                                f"{order.trading_pair}): placement outcome unknown ({error!r}). The order is kept and "
@@ -57,9 +49,7 @@ class UnknownOutcomeReconciler:
             self.pending[order.client_order_id] = safe_ensure_future(self._reconcile(order))
 
     async def _reconcile(self, order: InFlightOrder) -> None:
-        """Check after each of ``UNKNOWN_OUTCOME_RECHECK_DELAYS_S`` (then every last delay) until a check answers or
-        something else (WS, polling) moved the order out of PENDING_CREATE: found → its state; not found → the
-        tracker's not-found counter; failed checks (429, 5xx, timeouts) do not count."""
+        """Check until found, counted as not found, or the order left PENDING_CREATE; failed checks don't count."""
         client_order_id = order.client_order_id
         delays = self.UNKNOWN_OUTCOME_RECHECK_DELAYS_S
         try:
@@ -83,6 +73,5 @@ class UnknownOutcomeReconciler:
             self.pending.pop(client_order_id, None)
 
     def cancel_pending(self) -> None:
-        """Cancel every running reconciliation."""
         for task in list(self.pending.values()):
             task.cancel()
