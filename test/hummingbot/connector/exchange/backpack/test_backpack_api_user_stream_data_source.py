@@ -324,3 +324,23 @@ class PrivateLoopTests(ExchangeTestCase):
             reader.cancel()
             listener.cancel()
             await asyncio.gather(reader, listener, return_exceptions=True)
+
+
+@pytest.mark.asyncio
+async def test_the_session_surface_follows_configure_time_and_stop_disconnects_the_open_socket():
+    ds, factory = make_source()
+    first = ds.metrics
+    assert first.name == "backpack.private" and ds.supervisor.metrics is first
+    clock = ManualClock()
+    ds.configure_time(clock=clock, sleep=clock.sleep, rng=random.Random(1))
+    assert ds.metrics is not first and ds.supervisor.metrics is ds.metrics
+    task = asyncio.ensure_future(ds.listen_for_user_stream(asyncio.Queue()))
+    try:
+        await wait_for(lambda: factory.sockets and ds.metrics.connected)
+        ws = factory.sockets[0]
+        assert ds._ws_assistant is ws
+        await ds.stop()  # Hummingbot's UserStreamTrackerDataSource.stop
+        assert ws.disconnected and ds._ws_assistant is None
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
