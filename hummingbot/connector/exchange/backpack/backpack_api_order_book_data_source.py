@@ -14,6 +14,9 @@ Contract with the tracker (what reaches the C++ ``OrderBook`` is always exact):
 Hot path: TEXT frames arrive undecoded (``BackpackTextWSConnection``) and are decoded once with ``ujson``; one dict
 lookup on ``stream`` finds the pair's handler; diffs are built with float rows (``diff_message_fast``) and put on
 the tracker's sink. Malformed, unknown and error frames (§6.4) are counted (``metrics.on_dropped``) and skipped.
+
+Connection lifecycle (reconnect with backoff, watchdog, metrics, injectable time): a ``BackpackStreamSession`` owned
+by the data source; each session's socket comes from ``_connected_websocket_assistant``.
 """
 import asyncio
 import functools
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 import ujson
 from aiohttp import WSMsgType
 
+from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
 from hummingbot.connector.exchange.backpack.backpack_depth_sync import APPLY, GAP, DepthSync, Join
 from hummingbot.connector.exchange.backpack.backpack_order_book import (
@@ -30,7 +34,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_book import (
     snapshot_message,
     trade_message,
 )
-from hummingbot.connector.exchange.backpack.backpack_stream_base import BackpackStreamBase, FrameHandler
+from hummingbot.connector.exchange.backpack.backpack_stream_session import BackpackStreamSession, FrameHandler
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
@@ -73,7 +77,7 @@ class _PairStream:
         self.resync_task: Optional[asyncio.Task] = None
 
 
-class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSource):
+class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     """Public order book and trade streams of Backpack (module docstring).
 
     :param trading_pairs: Hummingbot trading pairs (``"SOL-USDC"``).
@@ -82,10 +86,10 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
     :param domain: ``"exchange"`` or ``"sandbox"``.
 
     ``metrics`` (``StreamMetrics``): messages per stream kind, gaps, resyncs, reconnects, dropped frames.
+    ``metrics``, ``supervisor``, ``configure_time``, ``last_recv_time``, ``_ws_assistant`` and ``_drop`` are those
+    of the data source's ``BackpackStreamSession``.
     """
 
-    STREAM_KIND = "public"
-    STREAM_LABEL = "Backpack public stream"
     #: Max diffs kept per pair while waiting for a snapshot (oldest dropped).
     MAX_BUFFERED_DIFFS = 5000
     #: Delay (s) before fetching another snapshot when one could not be joined; doubles up to the max.
@@ -98,6 +102,13 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
 
     def __init__(self, trading_pairs: List[str], connector: "BackpackExchange", api_factory: WebAssistantsFactory,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN):
+        # before the base __init__, which sets ``_ws_assistant`` (the session's socket)
+        self._stream = BackpackStreamSession(
+            "public", "Backpack public stream", api_factory, domain, self.logger(),
+            subscribe=self._subscribe_channels, frame_handler=self._frame_handler,
+            describe_frame=self._describe_frame, on_subscribed=self._on_subscribed_session,
+            adapt_ws=self._adapt_ws_assistant, connect=lambda: self._connected_websocket_assistant())
+        self.metrics = self._stream.metrics  # an attribute, not a property: the per-frame path reads it
         super().__init__(trading_pairs)
         self._connector = connector
         self._api_factory = api_factory
@@ -107,7 +118,38 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
         self._connections = 0
         self._diff_output: asyncio.Queue = self._message_queue[self._diff_messages_queue_key]
         self._trade_output: asyncio.Queue = self._message_queue[self._trade_messages_queue_key]
-        self.configure_time()
+
+    # --------------------------------------------------------------------------------------- the session
+    def configure_time(self, **time_settings: Any) -> None:
+        """``BackpackStreamSession.configure_time(**time_settings)`` (tests); its ``sleep`` also paces the resyncs.
+        Call before starting."""
+        self._stream.configure_time(**time_settings)
+        self.metrics = self._stream.metrics
+
+    @property
+    def supervisor(self) -> StreamSupervisor:
+        return self._stream.supervisor
+
+    @property
+    def last_recv_time(self) -> float:
+        """Wall time (s) of the last frame received (pings included), also across a reconnect; 0 if none yet."""
+        return self._stream.last_recv_time
+
+    @property
+    def _ws_assistant(self) -> Optional[WSAssistant]:
+        """The open socket (``None`` between connections), owned by the session."""
+        return self._stream.ws
+
+    @_ws_assistant.setter
+    def _ws_assistant(self, ws: Optional[WSAssistant]) -> None:
+        self._stream.ws = ws
+
+    async def _connected_websocket_assistant(self) -> WSAssistant:
+        """Factory assistant with ``ws_connection_class``, connected to the domain's stream URL."""
+        return await self._stream.connected_websocket_assistant()
+
+    def _drop(self, reason: str, text: str, message: Any) -> None:
+        self._stream.drop(reason, text, message)
 
     # ------------------------------------------------------------------------------------- tracker interface
     async def get_last_traded_prices(self, trading_pairs: List[str], domain: Optional[str] = None) -> Dict[str, float]:
@@ -145,7 +187,7 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
     async def listen_for_order_book_snapshots(self, ev_loop: asyncio.AbstractEventLoop, output: asyncio.Queue):
         """Emits nothing on ``output`` (resync snapshots travel with the diffs); runs the periodic resync."""
         while True:
-            await self._sleep_fn(self.FULL_ORDER_BOOK_RESET_DELTA_SECONDS)
+            await self._stream.sleep(self.FULL_ORDER_BOOK_RESET_DELTA_SECONDS)
             for state in list(self._pairs.values()):
                 if state.delivered and state.sync.synced:
                     state.sync.restart()
@@ -154,7 +196,7 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
     async def listen_for_subscriptions(self):
         """Connect, subscribe, read; reconnect with backoff; watchdog on silence."""
         try:
-            await self._run_sessions()
+            await self._stream.run()
         finally:
             for state in self._pairs.values():
                 self._cancel_resync(state)
@@ -305,7 +347,7 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
     def _on_gap(self, state: _PairStream, first: int, last: int) -> None:
         """Count and log a gap (the sync is buffering from the diff ``first..last``) and start a resync."""
         self.metrics.gaps += 1
-        suppressed = self._log_throttle.check("gap")
+        suppressed = self._stream.log_throttle.check("gap")
         if suppressed is not None:
             self.logger().warning(
                 f"Order book gap on {state.trading_pair}: expected U={state.sync.last_u + 1}, got U={first} "
@@ -341,10 +383,10 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                if self._log_throttle.check("snapshot_error") is not None:
+                if self._stream.log_throttle.check("snapshot_error") is not None:
                     self.logger().warning(f"Backpack depth snapshot for {state.trading_pair} failed ({e!r}); "
                                           f"retrying in {delay:.1f} s.")
-                await self._sleep_fn(delay)
+                await self._stream.sleep(delay)
                 delay = min(delay * 2, self.RESYNC_RETRY_MAX_DELAY_S)
                 continue
             if state.generation != generation or sync.synced:
@@ -356,7 +398,7 @@ class BackpackAPIOrderBookDataSource(BackpackStreamBase, OrderBookTrackerDataSou
                 self.metrics.resyncs += 1
                 delay = self.RESYNC_RETRY_DELAY_S
                 continue  # a gap inside the chain leaves the pair buffering: go again
-            await self._sleep_fn(delay)
+            await self._stream.sleep(delay)
             delay = min(delay * 2, self.RESYNC_RETRY_MAX_DELAY_S)
 
     # ------------------------------------------------------------------------------------------- helpers

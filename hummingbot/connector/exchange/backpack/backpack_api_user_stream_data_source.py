@@ -11,13 +11,17 @@ Output: each data message ``{"stream": ..., "data": {...}}`` unchanged (the exch
 frame ``{"id": null, "error": {...}}`` (§6.4) answers the signed subscription: logged, counted in
 ``metrics.auth_failures``, and the connection ends (backed-off reconnect, signed again). Malformed frames and
 unknown streams are counted (``metrics.on_dropped``) and skipped; their content is never logged.
+
+Connection lifecycle (reconnect with backoff, watchdog, metrics, injectable time): a ``BackpackStreamSession`` owned
+by the data source; each session's socket comes from ``_connected_websocket_assistant``.
 """
 import asyncio
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
+from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
-from hummingbot.connector.exchange.backpack.backpack_stream_base import BackpackStreamBase, FrameHandler
+from hummingbot.connector.exchange.backpack.backpack_stream_session import BackpackStreamSession, FrameHandler
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from hummingbot.core.web_assistant.connections.data_types import WSJSONRequest
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
@@ -34,7 +38,7 @@ class BackpackStreamAuthError(ConnectionError):
     """Backpack answered the signed subscription with an error frame."""
 
 
-class BackpackAPIUserStreamDataSource(BackpackStreamBase, UserStreamTrackerDataSource):
+class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
     """Private order and balance updates of Backpack (module docstring).
 
     :param auth: signs the subscription (``BackpackAuth.ws_subscribe_signature``).
@@ -46,28 +50,63 @@ class BackpackAPIUserStreamDataSource(BackpackStreamBase, UserStreamTrackerDataS
 
     ``metrics`` (``StreamMetrics``): messages per stream, reconnects, auth failures, dropped frames.
     ``last_recv_time`` (wall s) survives a reconnect.
+    ``metrics``, ``supervisor``, ``configure_time``, ``last_recv_time``, ``_ws_assistant`` and ``_drop`` are those
+    of the data source's ``BackpackStreamSession``.
     """
-
-    STREAM_KIND = "private"
-    STREAM_LABEL = "Backpack private stream"
 
     def __init__(self, auth: BackpackAuth, trading_pairs: List[str], connector: "BackpackExchange",
                  api_factory: WebAssistantsFactory, domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  on_subscribed: Optional[Callable[[], None]] = None):
+        # before the base __init__, which sets ``_ws_assistant`` (the session's socket)
+        self._stream = BackpackStreamSession(
+            "private", "Backpack private stream", api_factory, domain, self.logger(),
+            subscribe=self._subscribe_channels, frame_handler=self._frame_handler,
+            describe_frame=self._describe_frame, on_subscribed=self._on_subscribed_session,
+            connect=lambda: self._connected_websocket_assistant())
+        self.metrics = self._stream.metrics  # an attribute, not a property: the per-frame path reads it
         super().__init__()
         self._on_subscribed = on_subscribed
         self._auth = auth
         self._trading_pairs = trading_pairs
         self._connector = connector
-        self._api_factory = api_factory
-        self._domain = domain
         self._output: Optional[asyncio.Queue] = None
-        self.configure_time()
 
+    # --------------------------------------------------------------------------------------- the session
+    def configure_time(self, **time_settings: Any) -> None:
+        """``BackpackStreamSession.configure_time(**time_settings)`` (tests); call before starting."""
+        self._stream.configure_time(**time_settings)
+        self.metrics = self._stream.metrics
+
+    @property
+    def supervisor(self) -> StreamSupervisor:
+        return self._stream.supervisor
+
+    @property
+    def last_recv_time(self) -> float:
+        """Wall time (s) of the last frame received (pings included), also across a reconnect; 0 if none yet."""
+        return self._stream.last_recv_time
+
+    @property
+    def _ws_assistant(self) -> Optional[WSAssistant]:
+        """The open socket (``None`` between connections), owned by the session; ``stop()`` disconnects it."""
+        return self._stream.ws
+
+    @_ws_assistant.setter
+    def _ws_assistant(self, ws: Optional[WSAssistant]) -> None:
+        self._stream.ws = ws
+
+    async def _connected_websocket_assistant(self) -> WSAssistant:
+        """Factory assistant connected to the domain's stream URL."""
+        return await self._stream.connected_websocket_assistant()
+
+    def _drop(self, reason: str, text: str, message: Any) -> None:
+        self._stream.drop(reason, text, message)
+
+    # ------------------------------------------------------------------------------------------- stream
     async def listen_for_user_stream(self, output: asyncio.Queue):
         """Connect, subscribe (signed), forward data messages to ``output``; reconnect with backoff forever."""
         self._output = output
-        await self._run_sessions()
+        await self._stream.run()
 
     def subscribe_payload(self) -> Dict[str, Any]:
         """The signed SUBSCRIBE frame, signed now (§2.5, §8.4)."""

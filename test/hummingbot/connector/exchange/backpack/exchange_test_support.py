@@ -24,6 +24,12 @@ OFFICIAL_VECTOR_COUNTS = {"test_order_update": 3, "test_market_order_book_state_
                           "test_market_rwa_market_type_parse": 1, "test_order_book_depth_last_update_id_as_string": 1,
                           "test_order_book_depth_last_update_id_as_i64": 1}
 
+#: An ``orderFill`` event (§8.4) of client order 42 / exchange order ``e42`` (1 SOL at 150, 0.25 filled).
+OWN_FILL_EVENT = {"e": "orderFill", "E": 1754939110175879, "s": "SOL_USDC", "c": 42, "S": "Bid", "o": "LIMIT",
+                  "f": "GTC", "q": "1", "p": "150", "X": "PartiallyFilled", "i": "e42", "t": 2888471, "l": "0.25",
+                  "L": "150", "m": True, "n": "0.01", "N": "USDC", "z": "0.25", "Z": "37.5", "V": "RejectTaker",
+                  "T": 1754939110174705, "O": "USER"}
+
 
 def official_vectors(test_name: str, expected: Optional[int] = None) -> List[Any]:
     """``test.shared_fixtures.official_vectors`` with ``expected`` defaulting to ``OFFICIAL_VECTOR_COUNTS``."""

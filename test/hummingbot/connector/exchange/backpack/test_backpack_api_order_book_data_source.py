@@ -615,3 +615,26 @@ async def test_a_bogus_future_sequence_id_does_not_freeze_the_book():
         assert ds.metrics.gaps >= 1 and ds.metrics.resyncs >= 1
     finally:
         await stop(tracker)
+
+
+@pytest.mark.asyncio
+async def test_the_session_surface_follows_configure_time_and_the_open_socket():
+    ds, factory, _ = make_source()
+    first = ds.metrics
+    assert first.name == "backpack.public" and ds.supervisor.metrics is first and ds.last_recv_time == 0.0
+    clock = ManualClock()
+    ds.configure_time(clock=clock, sleep=clock.sleep, rng=random.Random(0), wall=clock)
+    assert ds.metrics is not first and ds.supervisor.metrics is ds.metrics
+    task = asyncio.ensure_future(ds.listen_for_subscriptions())
+    try:
+        await wait_for(lambda: factory.sockets and ds.metrics.connected)
+        ws = factory.sockets[0]
+        assert ds._ws_assistant is ws
+        ws.last_recv_time = 1234.5
+        assert ds.last_recv_time == 1234.5
+        ds._drop("malformed", "Dropped a test frame", {"x": 1})
+        assert ds.metrics.dropped_by_reason == {"malformed": 1}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert ws.disconnected and ds._ws_assistant is None and ds.last_recv_time == 1234.5

@@ -6,9 +6,8 @@ import base64
 import json
 import logging
 import random
-from decimal import Decimal
 from test.hummingbot.connector.backpack_common.manual_clock import ManualClock
-from test.hummingbot.connector.exchange.backpack.exchange_test_support import ExchangeTestCase
+from test.hummingbot.connector.exchange.backpack.exchange_test_support import OWN_FILL_EVENT, ExchangeTestCase
 from test.hummingbot.connector.exchange.backpack.hostile_payloads import (
     json_values as hostile_json_values,
     mutated,
@@ -238,16 +237,12 @@ async def test_every_subscription_calls_on_subscribed_so_the_connector_re_polls(
 ORDER_ID, OTHER_ID = "42", "31337"
 HOSTILE_LOOP_SETTINGS = settings(max_examples=40, deadline=None,
                                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-OWN_FILL = {"e": "orderFill", "E": 1754939110175879, "s": "SOL_USDC", "c": int(ORDER_ID), "S": "Bid",
-            "o": "LIMIT", "f": "GTC", "q": "1", "p": "150", "X": "PartiallyFilled", "i": "e42", "t": 2888471,
-            "l": "0.25", "L": "150", "m": True, "n": "0.01", "N": "USDC", "z": "0.25", "Z": "37.5",
-            "V": "RejectTaker", "T": 1754939110174705, "O": "USER"}
 BALANCE_EVENT = {"e": "balanceUpdate", "E": 1754939110175879, "a": "USDC", "A": "100.5", "L": "3", "S": "0"}
 
 
 def order_events():
     """The official ``orderUpdate`` events (client id 42) and one fill of ours: a fill is index 3."""
-    return [dict(v, c=int(ORDER_ID)) for v in official_vectors("test_order_update", expected=3)] + [OWN_FILL]
+    return [dict(v, c=int(ORDER_ID)) for v in official_vectors("test_order_update", expected=3)] + [OWN_FILL_EVENT]
 
 
 def private_frames(events):
@@ -331,25 +326,21 @@ class PrivateLoopTests(ExchangeTestCase):
             await asyncio.gather(reader, listener, return_exceptions=True)
 
 
-class UserStreamMessageTests(ExchangeTestCase):
-    """``_process_user_stream_message`` straight (the listener's body): an exception is counted as malformed by the
-    listener, so what matters here is that nothing *wrong* is applied to the tracked order."""
-
-    def test_mutated_fills_never_apply_non_positive_or_non_finite_amounts(self):
-        order = self.track(client_order_id=ORDER_ID, exchange_order_id="e42", amount="1", price="150")
-
-        @settings(max_examples=150, deadline=None)
-        @given(data=mutated(order_events()[3]))
-        def check(data):
-            before = order.executed_amount_base
-            try:
-                self.exchange._process_user_stream_message({"stream": "account.orderUpdate", "data": data})
-            except Exception:
-                pass
-            after = order.executed_amount_base
-            assert after.is_finite() and after >= before
-            assert order.cumulative_fee_paid(token="USDC").is_finite()
-            for trade in order.order_fills.values():
-                assert trade.fill_base_amount > 0 and trade.fill_price > 0
-        check()
-        self.assertLessEqual(order.executed_amount_base, Decimal("1000000"))
+@pytest.mark.asyncio
+async def test_the_session_surface_follows_configure_time_and_stop_disconnects_the_open_socket():
+    ds, factory = make_source()
+    first = ds.metrics
+    assert first.name == "backpack.private" and ds.supervisor.metrics is first
+    clock = ManualClock()
+    ds.configure_time(clock=clock, sleep=clock.sleep, rng=random.Random(1))
+    assert ds.metrics is not first and ds.supervisor.metrics is ds.metrics
+    task = asyncio.ensure_future(ds.listen_for_user_stream(asyncio.Queue()))
+    try:
+        await wait_for(lambda: factory.sockets and ds.metrics.connected)
+        ws = factory.sockets[0]
+        assert ds._ws_assistant is ws
+        await ds.stop()  # Hummingbot's UserStreamTrackerDataSource.stop
+        assert ws.disconnected and ds._ws_assistant is None
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -30,7 +30,7 @@ from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.network_iterator import NetworkStatus
 
-from .exchange_test_support import ExchangeTestCase, official_vectors, url, wait_for
+from .exchange_test_support import OWN_FILL_EVENT, ExchangeTestCase, official_vectors, url, wait_for
 from .hostile_payloads import json_values, mutated, wire_text
 
 # Throwaway key pair of docs/backpack-api.md §2.6 (seed = 32 bytes of 0x01).
@@ -649,6 +649,30 @@ class OrderEventTests(ExchangeTestCase):
         self.assertEqual(1, counters["ignored"])
         self.assertEqual(3, sum(1 for r in self.log_records
                                 if r.getMessage() == "Unexpected error in user stream listener loop."))
+
+
+class UserStreamMessageTests(ExchangeTestCase):
+    """``_process_user_stream_message`` straight (the listener's body): an exception is counted as malformed by the
+    listener, so what matters here is that nothing *wrong* is applied to the tracked order."""
+
+    def test_mutated_fills_never_apply_non_positive_or_non_finite_amounts(self):
+        order = self.track(client_order_id="42", exchange_order_id="e42", amount="1", price="150")
+
+        @settings(max_examples=150, deadline=None)
+        @given(data=mutated(OWN_FILL_EVENT))
+        def check(data):
+            before = order.executed_amount_base
+            try:
+                self.exchange._process_user_stream_message({"stream": "account.orderUpdate", "data": data})
+            except Exception:
+                pass
+            after = order.executed_amount_base
+            assert after.is_finite() and after >= before
+            assert order.cumulative_fee_paid(token="USDC").is_finite()
+            for trade in order.order_fills.values():
+                assert trade.fill_base_amount > 0 and trade.fill_price > 0
+        check()
+        self.assertLessEqual(order.executed_amount_base, Decimal("1000000"))
 
 
 class PlacementErrorTests(ExchangeTestCase):

@@ -57,13 +57,11 @@ async def test_waits_for_capacity_and_logs_each_task():
 
 
 @pytest.mark.asyncio
-async def test_the_exchange_and_web_utils_use_it():
+async def test_the_exchange_uses_it():
     from test.hummingbot.connector.exchange.backpack.exchange_test_support import API_KEY, API_SECRET
 
-    from hummingbot.connector.exchange.backpack import backpack_web_utils as web_utils
     from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
     connector = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, trading_pairs=["SOL-USDC"])
     assert type(connector._throttler) is BackpackThrottler
     assert connector._web_assistants_factory._throttler is connector._throttler
     assert {r.limit_id for r in connector._throttler._rate_limits} == {r.limit_id for r in CONSTANTS.RATE_LIMITS}
-    assert type(web_utils.create_throttler()) is BackpackThrottler

@@ -1,0 +1,80 @@
+"""``backpack_utils``: the market filter, default fees, and the config maps Hummingbot discovers (``KEYS`` and
+the ``backpack_sandbox`` domain's ``OTHER_DOMAINS*``)."""
+from decimal import Decimal
+from test.hummingbot.connector.exchange.backpack.exchange_test_support import API_KEY, API_SECRET
+
+import pytest
+from pydantic import ValidationError
+
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_utils as utils
+
+SPOT = {"symbol": "SOL_USDC", "baseSymbol": "SOL", "quoteSymbol": "USDC", "marketType": "SPOT", "visible": True,
+        "orderBookState": "Open"}
+
+
+def test_a_visible_open_spot_market_with_text_symbols_is_valid():
+    assert utils.is_exchange_information_valid(dict(SPOT)) is True
+
+
+@pytest.mark.parametrize("change", [
+    {"marketType": "PERP"}, {"marketType": None},
+    {"visible": False}, {"visible": "true"}, {"visible": 1},
+    {"orderBookState": "Closed"}, {"orderBookState": "PostOnly"}, {"orderBookState": "open"},
+    {"symbol": ["SOL_USDC"]}, {"symbol": ""}, {"baseSymbol": 5}, {"quoteSymbol": None},
+])
+def test_markets_that_are_not_tradable_spot_or_have_non_text_symbols_are_invalid(change):
+    assert utils.is_exchange_information_valid(dict(SPOT, **change)) is False
+
+
+@pytest.mark.parametrize("missing", ["marketType", "visible", "orderBookState", "symbol", "baseSymbol",
+                                     "quoteSymbol"])
+def test_a_market_missing_a_field_is_invalid(missing):
+    market = {k: v for k, v in SPOT.items() if k != missing}
+    assert utils.is_exchange_information_valid(market) is False
+
+
+def test_default_fees_and_example_pair():
+    assert utils.CENTRALIZED is True and utils.EXAMPLE_PAIR == "SOL-USDC"
+    assert utils.DEFAULT_FEES.maker_percent_fee_decimal == Decimal("0.0008")
+    assert utils.DEFAULT_FEES.taker_percent_fee_decimal == Decimal("0.001")
+    assert utils.DEFAULT_FEES.buy_percent_fee_deducted_from_returns is True
+
+
+@pytest.mark.parametrize("keys, connector, prefix", [
+    (utils.KEYS, CONSTANTS.EXCHANGE_NAME, "backpack"),
+    (utils.OTHER_DOMAINS_KEYS[CONSTANTS.SANDBOX_CONNECTOR_NAME], CONSTANTS.SANDBOX_CONNECTOR_NAME, "backpack_sandbox"),
+])
+def test_config_maps_have_secure_connect_key_fields(keys, connector, prefix):
+    assert keys.connector == connector
+    assert keys.model_config["title"] == connector
+    for field in (f"{prefix}_api_key", f"{prefix}_api_secret"):
+        extra = type(keys).model_fields[field].json_schema_extra
+        assert extra["is_secure"] is True and extra["is_connect_key"] is True and extra["prompt_on_new"] is True
+        assert "Backpack" in extra["prompt"](keys)
+
+
+@pytest.mark.parametrize("config_class, prefix", [
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+def test_config_maps_accept_valid_keys_and_refuse_others_without_echoing_them(config_class, prefix):
+    """The message Hummingbot shows (``errors()[...]["msg"]``) names the problem, never the value."""
+    config = config_class(**{f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET})
+    assert config.model_dump()[f"{prefix}_api_key"].get_secret_value() == API_KEY
+    hex_secret = bytes(range(32)).hex()
+    assert config_class(**{f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": hex_secret})
+    bad_secret = "c2VjcmV0LXRvby1zaG9ydA=="
+    with pytest.raises(ValidationError) as secret_error:
+        config_class(**{f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": bad_secret})
+    message = secret_error.value.errors()[0]["msg"]
+    assert "API secret" in message and bad_secret not in message
+    with pytest.raises(ValidationError) as key_error:
+        config_class(**{f"{prefix}_api_key": "not a key!", f"{prefix}_api_secret": API_SECRET})
+    assert "API key" in key_error.value.errors()[0]["msg"]
+
+
+def test_the_sandbox_domain_is_declared_for_hummingbot():
+    name = CONSTANTS.SANDBOX_CONNECTOR_NAME
+    assert utils.OTHER_DOMAINS == [name]
+    assert utils.OTHER_DOMAINS_PARAMETER == {name: CONSTANTS.SANDBOX_DOMAIN}
+    assert utils.OTHER_DOMAINS_EXAMPLE_PAIR == {name: utils.EXAMPLE_PAIR}
+    assert utils.OTHER_DOMAINS_DEFAULT_FEES == {name: utils.DEFAULT_FEES}
+    assert set(utils.OTHER_DOMAINS_KEYS) == {name}
