@@ -68,7 +68,7 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     connector: str = CONSTANTS.EXCHANGE_NAME
     backpack_api_key: SecretStr = _key_field("Enter your Backpack API key (base64 public key)")
     backpack_api_secret: SecretStr = _key_field("Enter your Backpack API secret (base64 or hex ED25519 seed)")
-    model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME)
+    model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_api_key", mode="after")(_check_api_key)
     _validate_secret = field_validator("backpack_api_secret", mode="after")(_check_secret)
@@ -88,7 +88,7 @@ class BackpackSandboxConfigMap(BaseConnectorConfigMap):
     connector: str = CONSTANTS.SANDBOX_CONNECTOR_NAME
     backpack_sandbox_api_key: SecretStr = _key_field("Enter your Backpack sandbox API key")
     backpack_sandbox_api_secret: SecretStr = _key_field("Enter your Backpack sandbox API secret")
-    model_config = ConfigDict(title=CONSTANTS.SANDBOX_CONNECTOR_NAME)
+    model_config = ConfigDict(title=CONSTANTS.SANDBOX_CONNECTOR_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_sandbox_api_key", mode="after")(_check_api_key)
     _validate_secret = field_validator("backpack_sandbox_api_secret", mode="after")(_check_secret)

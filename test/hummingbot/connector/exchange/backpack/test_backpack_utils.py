@@ -66,6 +66,8 @@ def test_config_maps_accept_valid_keys_and_refuse_others_without_echoing_them(co
         config_class(**{f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": bad_secret})
     message = secret_error.value.errors()[0]["msg"]
     assert "API secret" in message and bad_secret not in message
+    # pydantic quotes the rejected input in the error's text unless the model hides it
+    assert bad_secret not in str(secret_error.value) and bad_secret not in repr(secret_error.value)
     with pytest.raises(ValidationError) as key_error:
         config_class(**{f"{prefix}_api_key": "not a key!", f"{prefix}_api_secret": API_SECRET})
     assert "API key" in key_error.value.errors()[0]["msg"]
