@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+from .switches import check_switch
+
 
 @dataclass
 class SandboxConfig:
@@ -17,7 +19,8 @@ class SandboxConfig:
     Post-only crossing (§5.5, UNCONFIRMED live): ``post_only_mode="reject"`` answers 400 INVALID_ORDER,
     ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
     WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
-    nothing received. ``balance_updates`` enables the ``account.balanceUpdate`` stream (§8.4).
+    nothing received. ``balance_updates=False`` is ``balance_stream="off"``.
+    Switches (switches.py): ``balance_stream`` (U1: ``all``, ``fills``, ``refused``, ``off``).
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
@@ -41,6 +44,7 @@ class SandboxConfig:
     ping_interval_s: float = 60.0
     idle_timeout_s: float = 120.0
     balance_updates: bool = True
+    balance_stream: str = "all"
     rate_limit: int = 2000
     historical_rate_limit: int = 30
     rate_window_s: float = 60.0
@@ -60,6 +64,7 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):
             raise ValueError("post_only_mode must be 'reject' or 'expire'")
+        check_switch("balance_stream", self.balance_stream)
         if isinstance(self.markets, str):
             self.markets = tuple(s for s in self.markets.split(",") if s.strip())
         self.markets = tuple(self.markets)
