@@ -35,6 +35,7 @@ from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrde
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     build_order_payload,
+    created_at_s,
     order_reference,
     order_update_from_order,
     order_update_from_ws,
@@ -464,10 +465,20 @@ class BackpackExchange(ExchangePyBase):
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
-        """``(exchange order id, update timestamp s)``."""
+        """``(exchange order id, the answer's createdAt in s)``; the observation time when createdAt is unreadable."""
         body = await self._order_payload(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
         answer = await self._post_order(body)
-        return str(answer["id"]), self.current_timestamp
+        return str(answer["id"]), self._order_time_s(answer)
+
+    def _observation_time_s(self) -> float:
+        """The connector clock (s), or the wall clock before the clock's first tick (never NaN)."""
+        timestamp = self.current_timestamp
+        return timestamp if timestamp == timestamp and timestamp > 0 else self._time()
+
+    def _order_time_s(self, answer: Any) -> float:
+        """An order answer's ``createdAt`` (s, §5.13), else the observation time."""
+        created = created_at_s(answer)
+        return created if created is not None else self._observation_time_s()
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
         """Send and apply the answer; an unknown outcome (§6.3) keeps the order and reconciles it."""
@@ -489,7 +500,7 @@ class BackpackExchange(ExchangePyBase):
 
     def _apply_order_answer(self, order: InFlightOrder, answer: Order) -> None:
         """Apply a placement answer (§5.5, §5.13)."""
-        update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self.current_timestamp)
+        update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self._order_time_s(answer))
         if update.new_state is OrderState.FAILED and update.misc_updates:
             self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
         self._process_order_update_keeping_progress(order, update)
@@ -658,7 +669,7 @@ class BackpackExchange(ExchangePyBase):
                     "on Backpack.")
         self._fills.note_executed_quantity(tracked_order, answer.get("executedQuantity"))
         return order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
-                                       self.current_timestamp)
+                                       self._observation_time_s())
 
     async def _find_order_in_history(self, symbol: str, order: InFlightOrder) -> Optional[Order]:
         exchange_order_id = order.exchange_order_id
