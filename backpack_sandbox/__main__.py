@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ping-interval", type=float, default=60.0, help="WS ping interval, seconds")
     s.add_argument("--idle-timeout", type=float, default=120.0, help="WS idle timeout, seconds")
     s.add_argument("--no-balance-updates", action="store_true", help="disable account.balanceUpdate")
+    s.add_argument("--ws-plain-numbers", action="store_true", help="WS numbers printed as REST does (no padding)")
+    s.add_argument("--empty-depth-diff-s", type=float, default=10.0,
+                   help="mean seconds between empty depth diffs per market; 0 = never (default 10)")
+    s.add_argument("--no-perp-rows", action="store_true", help="list no PERP rows in /api/v1/markets")
     s.add_argument("--log-level", default="WARNING")
     r = sub.add_parser("record", help="record public WS frames of a Backpack endpoint to a JSON-lines file")
     r.add_argument("--url", default="wss://ws.backpack.exchange", help="WS URL")
@@ -95,7 +99,9 @@ async def _serve(args: argparse.Namespace) -> int:
         extra_markets=args.extra_markets, flow=not args.no_flow, flow_pace=args.flow_pace,
         fee_maker_bps=args.fee_maker_bps, fee_taker_bps=args.fee_taker_bps, post_only_mode=args.post_only_mode,
         ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
-        balance_updates=not args.no_balance_updates, replay_file=args.replay, replay_speed=args.replay_speed,
+        balance_updates=not args.no_balance_updates, ws_pad_numbers=not args.ws_plain_numbers,
+        empty_depth_diff_s=args.empty_depth_diff_s, perp_rows=not args.no_perp_rows, replay_file=args.replay,
+        replay_speed=args.replay_speed,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
     )
     server = SandboxServer(cfg)

@@ -10,7 +10,8 @@ class SandboxConfig:
     """All knobs of one sandbox. Units are in the field names (``_s`` seconds, ``_ms`` milliseconds).
 
     Network: ``host``/``port`` (``port=0`` picks a free port; the CLI default is 8765).
-    Markets: ``markets`` (symbols, see markets.py) plus ``extra_markets`` synthetic ``TOKENn_USDC``.
+    Markets: ``markets`` (symbols, see markets.py) plus ``extra_markets`` synthetic ``TOKENn_USDC``;
+    ``perp_rows`` lists the PERP rows of markets.py in ``GET /api/v1/markets`` (never tradable).
     Flow: ``flow`` runs background traders (flow.py) seeded with ``seed``; ``flow_pace`` multiplies
     their speed (2.0 = twice as many actions per second).
     Fees: default account fee tier in basis points (§5.4: ``spotMakerFee``/``spotTakerFee``).
@@ -18,6 +19,8 @@ class SandboxConfig:
     ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
     WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
     nothing received. ``balance_updates`` enables the ``account.balanceUpdate`` stream (§8.4).
+    ``ws_pad_numbers``: WS prices/sizes padded to tick/step (§8.1) or, off, printed as REST does.
+    ``empty_depth_diff_s``: mean seconds between empty depth diffs per market (§8.2; 0 = never).
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
@@ -32,6 +35,7 @@ class SandboxConfig:
     seed: int = 1
     markets: Sequence[str] = ("SOL_USDC", "BTC_USDC", "ETH_USDC")
     extra_markets: int = 0
+    perp_rows: bool = True
     flow: bool = True
     flow_pace: float = 1.0
     flow_levels: int = 10
@@ -41,6 +45,8 @@ class SandboxConfig:
     ping_interval_s: float = 60.0
     idle_timeout_s: float = 120.0
     balance_updates: bool = True
+    ws_pad_numbers: bool = True
+    empty_depth_diff_s: float = 10.0
     rate_limit: int = 2000
     historical_rate_limit: int = 30
     rate_window_s: float = 60.0

@@ -64,6 +64,7 @@ class _Command:
         self.order_events: List[Tuple[int, str, dict]] = []
         self.fills: List[Fill] = []
         self.top_before = None
+        self.empty_depth = False
         if market is not None:
             self.top_before = (market.book.top(BID), market.book.top(ASK))
 
@@ -96,6 +97,7 @@ class Engine:
         self.fees_collected: Dict[str, Decimal] = defaultdict(Decimal)
         self.deposits: Dict[str, Decimal] = defaultdict(Decimal)
         self.listeners: list = []
+        self.pad_ws_numbers = True
         self._order_seq = 0
         self._trade_seq = 0
 
@@ -237,6 +239,12 @@ class Engine:
             self._cancel_resting(cmd, o)
         self._commit(cmd)
         return orders
+
+    def empty_depth(self, symbol: str) -> None:
+        """Publish an empty depth diff (``"a": [], "b": []``, ``U == u``, §8.2) that takes the next update id."""
+        cmd = _Command(self.market(symbol), self.clock.now_us())
+        cmd.empty_depth = True
+        self._commit(cmd)
 
     # ------------------------------------------------------------------ internals
     def _new_order(self, acct: Account, req: OrderRequest, m: MarketState, now_us: int, lock_asset: str) -> Order:
@@ -469,7 +477,8 @@ class Engine:
                reason: Optional[str] = None) -> None:
         if self.accounts[order.account_id].internal:
             return
-        ev = order_event(order, self.specs[order.symbol], etype, cmd.now_us, fill=fill, reason=reason)
+        ev = order_event(order, self.specs[order.symbol], etype, cmd.now_us, fill=fill, reason=reason,
+                         pad=self.pad_ws_numbers)
         cmd.order_events.append((order.account_id, order.symbol, ev))
 
     def _commit(self, cmd: _Command) -> None:
@@ -481,7 +490,7 @@ class Engine:
                 m.trades.append(f)
                 m.day.append(f)
             m.prune_day(cmd.now_us)
-            if cmd.levels[BID] or cmd.levels[ASK]:
+            if cmd.levels[BID] or cmd.levels[ASK] or cmd.empty_depth:
                 first = m.update_id + 1 + m.pending_skip
                 m.pending_skip = 0
                 m.update_id = first

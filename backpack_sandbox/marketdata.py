@@ -1,8 +1,8 @@
 """Public market data views (REST §4.5–4.8) over the engine, or over a replayed book (replay.py).
 
 - depth: ``{"asks", "bids", "lastUpdateId": str, "timestamp": µs}``, both sides ascending (§4.6).
-- trades: ``[{"id", "price", "quantity", "quoteQuantity", "timestamp": ms, "isBuyerMaker"}]`` oldest first
-  (order UNCONFIRMED upstream).
+- trades: ``[{"id", "price", "quantity", "quoteQuantity", "timestamp": ms, "isBuyerMaker"}]`` newest first
+  (``/trades`` as the real API; ``/trades/history`` the same, ``offset`` skipping the newest).
 - ticker: ``{"symbol","firstPrice","lastPrice","priceChange","priceChangePercent" (fraction),"high","low",
   "volume","quoteVolume","trades"}`` over the last 24 h of fills kept by the engine (``1w`` uses the
   same 24 h window — the sandbox keeps no more).
@@ -59,7 +59,7 @@ class MarketData:
     def trades(self, symbol: str, limit: int = 100, offset: int = 0) -> List[dict]:
         rows = self._trade_rows(symbol)
         end = len(rows) - offset
-        rows = rows[max(0, end - limit):max(0, end)]
+        rows = rows[max(0, end - limit):max(0, end)][::-1]
         return [{"id": i, "price": fmt(p), "quantity": fmt(q), "quoteQuantity": fmt(p * q),
                  "timestamp": t // 1000, "isBuyerMaker": m} for i, p, q, t, m in rows]
 
