@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from decimal import Decimal
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -143,6 +143,7 @@ class ReplayFeed:
             self.books[sym] = _ReplayBook()
         self.done = asyncio.Event()
         self.published = 0
+        self.on_trade: Optional[Callable[[str, Decimal, Decimal, int], None]] = None  # symbol, price, qty, µs
         self._task: Optional[asyncio.Task] = None
 
     @property
@@ -227,5 +228,7 @@ class ReplayFeed:
                 b.trades.append((int(data["t"]), Decimal(data["p"]), Decimal(data["q"]), int(data.get("T", now)),
                                  bool(data.get("m"))))
                 del b.trades[:-1000]
+                if self.on_trade is not None:
+                    self.on_trade(data["s"], b.trades[-1][1], b.trades[-1][2], b.trades[-1][3])
         self.published += 1
         self.hub.publish_text(stream, json.dumps({"stream": stream, "data": data}, separators=(",", ":")))

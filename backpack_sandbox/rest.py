@@ -19,6 +19,7 @@ from typing import Any, List, Optional, Tuple
 from aiohttp import web
 
 from .auth import INSTRUCTIONS, JsonNumber
+from .candles import KLINE_SECONDS
 from .errors import ApiError, bad_request, parse_error
 from .markets import asset_json
 from .views import fill_history_json, history_order_json, order_json
@@ -260,7 +261,6 @@ class RestApi:
         return json_response(self.s.market_data.trades(sym, limit, offset))
 
     async def klines(self, request):
-        from .marketdata import KLINE_SECONDS
         sym = _symbol_param(request.query)
         interval = request.query.get("interval")
         if interval not in KLINE_SECONDS:

@@ -13,6 +13,7 @@ from typing import Iterator, List, Mapping, Optional
 from aiohttp import web
 
 from .auth import Verifier, keypair_from_secret
+from .candles import CandleStore
 from .clock import Clock
 from .config import SandboxConfig
 from .control import ControlApi
@@ -75,7 +76,10 @@ class SandboxServer:
         self.engine.listeners.append(self.hub)
         self.engine.pad_ws_numbers = cfg.ws_pad_numbers
         self.replay: Optional[ReplayFeed] = None
-        self.market_data = MarketData(self.engine)
+        self.candles = CandleStore()
+        self.engine.listeners.append(self.candles)
+        self.hub.candles = self.candles
+        self.market_data = MarketData(self.engine, candles=self.candles)
         self.hub.ticker_stats = self.market_data.ticker
         self.flow: Optional[FlowDriver] = None
         self.demo: Optional[AccountKeys] = None
@@ -119,6 +123,7 @@ class SandboxServer:
         self.hub.start()
         if cfg.replay_file:
             self.replay = ReplayFeed(cfg.replay_file, self.hub, self.clock, cfg.replay_speed)
+            self.replay.on_trade = self.candles.add
             self.market_data.replay = self.replay
             self.hub.suppressed_symbols = set(self.replay.symbols)
             self.replay.start()

@@ -35,6 +35,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from aiohttp import WSMsgType, web
 
 from .auth import Verifier
+from .candles import KLINE_SECONDS, CandleStore, KlinePublisher
 from .errors import ApiError
 from .faults import Faults
 from .markets import MarketSpec, fmt_ws
@@ -47,8 +48,7 @@ PUBLIC_TYPES = ("depth", "trade", "bookTicker", "ticker", "markPrice", "openInte
 DEPTH_WINDOWS = {"200ms": 0.2, "600ms": 0.6, "1000ms": 1.0}
 PRIVATE_PREFIXES = ("account.orderUpdate", "account.balanceUpdate", "account.positionUpdate", "account.rfqUpdate")
 WINDOW_RE = re.compile(r"\d+ms")
-KLINE_INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
-                   "1month"}
+KLINE_INTERVALS = set(KLINE_SECONDS)
 
 
 def _dumps(obj) -> str:
@@ -126,6 +126,7 @@ class WsHub:
         self._agg: Dict[Tuple[str, str], dict] = {}
         self._tasks: List[asyncio.Task] = []
         self.ticker_stats = None  # callable(symbol) -> REST ticker dict or None; set by the server
+        self.candles: Optional[CandleStore] = None  # set by the server; feeds kline.<interval>.<symbol>
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -133,6 +134,9 @@ class WsHub:
         self._tasks.append(loop.create_task(self._keepalive_loop()))
         self._tasks.append(loop.create_task(self._ticker_loop()))
         self._tasks.append(loop.create_task(self._aggregate_loop()))
+        if self.candles is not None:
+            klines = KlinePublisher(self.candles, self._kline_streams, self.publish, self.clock.now_us)
+            self._tasks.append(loop.create_task(klines.run()))
 
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
@@ -382,6 +386,9 @@ class WsHub:
                         "b": sorted(([p, q] for p, q in agg["b"].items()), key=lambda x: Decimal(x[0])),
                         "U": agg["U"], "u": agg["u"], "T": agg["T"],
                     })
+
+    def _kline_streams(self) -> List[str]:
+        return [s for s, conns in self.subs.items() if conns and s.startswith("kline.")]
 
     async def _keepalive_loop(self) -> None:
         ping_s = float(self.config.ping_interval_s)
