@@ -5,7 +5,8 @@ interval (:data:`KLINE_SECONDS`) is aggregated from them, buckets aligned to the
 the sandbox's reading). Buckets older than ``retention_s`` are dropped.
 
 :class:`KlinePublisher` pushes ``kline.<interval>.<symbol>`` frames at most once a second, when the open candle
-changed, and once more with ``X: true`` when it closed. ``t``/``T`` (start/end) are naive ISO-8601 UTC strings
+changed, and once more with ``X: true`` when it closed (a candle that opened and closed between two ticks gets only
+the closing push). ``t``/``T`` (start/end) are naive ISO-8601 UTC strings
 (§8.2, §10.3), numbers REST-formatted, ``n`` a number.
 """
 from __future__ import annotations
@@ -143,31 +144,31 @@ class KlinePublisher:
         self.streams = streams
         self.publish = publish
         self.now_us = now_us
-        self._last: Dict[str, Tuple] = {}
+        self._state: Dict[str, Tuple[int, Optional[Tuple]]] = {}  # stream → (open candle's start, pushed key)
 
     def tick(self) -> None:
         now_us = self.now_us()
         now_s = now_us // 1_000_000
         live = set()
-        for stream in self.streams():
+        for stream, since_us in self.streams().items():
             _, interval, symbol = stream.split(".", 2)
             live.add(stream)
             width = KLINE_SECONDS[interval]
             start = now_s - now_s % width
-            last = self._last.get(stream)
-            if last is not None and last[0] < start:
-                closed = self.store.candle_at(symbol, interval, last[0])
-                if closed is not None:
+            first = since_us // 1_000_000
+            since, last_key = self._state.get(stream, (min(start, first - first % width), None))
+            if since < start:  # candles that closed since the last tick, short ones never seen open included
+                for closed in self.store.candles(symbol, interval, since, start - 1):
                     self.publish(stream, closed.ws_json(symbol, now_us, True))
-                last = None
-                self._last.pop(stream, None)
+                last_key = None
             current = self.store.candle_at(symbol, interval, start)
-            if current is not None and (last is None or current.key() != last):
+            if current is not None and current.key() != last_key:
                 self.publish(stream, current.ws_json(symbol, now_us, False))
-                self._last[stream] = current.key()
-        for stream in list(self._last):
+                last_key = current.key()
+            self._state[stream] = (start, last_key)
+        for stream in list(self._state):
             if stream not in live:
-                del self._last[stream]
+                del self._state[stream]
 
     async def run(self) -> None:
         while True:

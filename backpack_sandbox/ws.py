@@ -124,6 +124,7 @@ class WsHub:
         self.private_subs: Dict[int, Dict[Connection, Set[str]]] = defaultdict(dict)
         self.suppressed_symbols: Set[str] = set()
         self._agg: Dict[Tuple[str, str], dict] = {}
+        self._kline_since: Dict[str, int] = {}  # kline stream → engine µs of its first subscription
         self._tasks: List[asyncio.Task] = []
         self.ticker_stats = None  # callable(symbol) -> REST ticker dict or None; set by the server
         self.candles: Optional[CandleStore] = None  # set by the server; feeds kline.<interval>.<symbol>
@@ -220,6 +221,8 @@ class WsHub:
         for name in public:
             conn.public.add(name)
             self.subs[name].add(conn)
+            if name.startswith("kline."):
+                self._kline_since.setdefault(name, self.clock.now_us())
         if private:
             try:
                 api_key = self.verifier.check_ws(frame.get("signature"), self.clock.now_ms())
@@ -387,8 +390,10 @@ class WsHub:
                         "U": agg["U"], "u": agg["u"], "T": agg["T"],
                     })
 
-    def _kline_streams(self) -> List[str]:
-        return [s for s, conns in self.subs.items() if conns and s.startswith("kline.")]
+    def _kline_streams(self) -> Dict[str, int]:
+        for stream in [s for s in self._kline_since if not self.subs.get(s)]:
+            del self._kline_since[stream]
+        return dict(self._kline_since)
 
     async def _keepalive_loop(self) -> None:
         ping_s = float(self.config.ping_interval_s)
