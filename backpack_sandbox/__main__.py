@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--empty-depth-diff-s", type=float, default=10.0,
                    help="mean seconds between empty depth diffs per market; 0 = never (default 10)")
     s.add_argument("--no-perp-rows", action="store_true", help="list no PERP rows in /api/v1/markets")
+    s.add_argument("--no-price-bands", action="store_true",
+                   help="accept limit prices outside the price band; no impact limit on market orders")
     s.add_argument("--log-level", default="WARNING")
     r = sub.add_parser("record", help="record public WS frames of a Backpack endpoint to a JSON-lines file")
     r.add_argument("--url", default="wss://ws.backpack.exchange", help="WS URL")
@@ -100,7 +102,8 @@ async def _serve(args: argparse.Namespace) -> int:
         fee_maker_bps=args.fee_maker_bps, fee_taker_bps=args.fee_taker_bps, post_only_mode=args.post_only_mode,
         ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
         balance_updates=not args.no_balance_updates, ws_pad_numbers=not args.ws_plain_numbers,
-        empty_depth_diff_s=args.empty_depth_diff_s, perp_rows=not args.no_perp_rows, replay_file=args.replay,
+        empty_depth_diff_s=args.empty_depth_diff_s, perp_rows=not args.no_perp_rows,
+        price_bands=not args.no_price_bands, replay_file=args.replay,
         replay_speed=args.replay_speed,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
     )

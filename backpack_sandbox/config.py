@@ -20,6 +20,7 @@ class SandboxConfig:
     WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
     nothing received. ``balance_updates`` enables the ``account.balanceUpdate`` stream (§8.4).
     ``ws_pad_numbers``: WS prices/sizes padded to tick/step (§8.1) or, off, printed as REST does.
+    ``price_bands``: enforce each market's price band and market-order impact limit (engine.py).
     ``empty_depth_diff_s``: mean seconds between empty depth diffs per market (§8.2; 0 = never).
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
@@ -47,6 +48,7 @@ class SandboxConfig:
     balance_updates: bool = True
     ws_pad_numbers: bool = True
     empty_depth_diff_s: float = 10.0
+    price_bands: bool = True
     rate_limit: int = 2000
     historical_rate_limit: int = 30
     rate_window_s: float = 60.0

@@ -9,6 +9,13 @@ with ``U == u == previous u + 1`` (§8.2, §8.3), then a bookTicker when the top
 Units: prices in quote, quantities in base, fees in the received asset (buyer pays base, seller pays
 quote), fee rates in basis points (§5.4), times in µs.
 
+Price band and impact limit (§4.4 filters, §6.3; the sandbox's reading, UNCONFIRMED in detail; switch
+``price_bands``; background traders exempt): a limit price above ``last × maxMultiplier`` or below
+``last × minMultiplier``, ``last`` being the market's last trade price (no trade yet: no band), answers 400
+``INVALID_PRICE`` "Price is too far from the last active price". A market order fills only at prices within
+``best × maxImpactMultiplier`` (buy) or ``best × minImpactMultiplier`` (sell) of the best opposite price it found,
+and the rest expires with ``PriceImpact``.
+
 Conservation invariant: for each asset, ``sum(available + locked over all accounts) + fees_collected
 == deposits`` (see :meth:`Engine.conservation`).
 """
@@ -98,6 +105,7 @@ class Engine:
         self.deposits: Dict[str, Decimal] = defaultdict(Decimal)
         self.listeners: list = []
         self.pad_ws_numbers = True
+        self.price_bands = True
         self._order_seq = 0
         self._trade_seq = 0
 
@@ -194,6 +202,10 @@ class Engine:
         """Execute one §5.5 order payload for ``acct``; returns the order after matching."""
         req = parse_order(payload, self.specs)
         m = self.markets[req.symbol]
+        if req.price is not None and self.price_bands and not acct.internal and m.trades:
+            last, spec = m.trades[-1].price, m.spec
+            if req.price > last * spec.max_multiplier or req.price < last * spec.min_multiplier:
+                raise ApiError(400, "INVALID_PRICE", "Price is too far from the last active price")
         cmd = _Command(m, self.clock.now_us())
         crosses = False
         if req.post_only:
@@ -325,9 +337,14 @@ class Engine:
         return False
 
     def _match(self, cmd: _Command, order: Order, m: MarketState) -> Optional[str]:
-        """Take liquidity; returns an expiry reason when matching must stop early (STP), else None."""
+        """Take liquidity; returns an expiry reason when matching must stop early (STP, impact limit), else None."""
         book, opp, step = m.book, _opposite(order.side), m.spec.step_size
         quote_sized = order.quantity is None
+        cap = None
+        if order.order_type == "Market" and self.price_bands and not self.accounts[order.account_id].internal:
+            first = book.best(opp)
+            if first is not None:
+                cap = first * (m.spec.max_impact_multiplier if order.side == BID else m.spec.min_impact_multiplier)
         while True:
             best = book.best(opp)
             if best is None:
@@ -335,6 +352,8 @@ class Engine:
             if order.price is not None and ((order.side == BID and best > order.price)
                                             or (order.side == ASK and best < order.price)):
                 return None
+            if cap is not None and ((order.side == BID and best > cap) or (order.side == ASK and best < cap)):
+                return "PriceImpact"
             maker = book.queues[opp][best][0]
             if maker.account_id == order.account_id and order.stp != "Allow":
                 if order.stp in ("RejectMaker", "RejectBoth"):

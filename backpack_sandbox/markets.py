@@ -57,7 +57,9 @@ def fmt_ws(value: Optional[Decimal], places: int, pad: bool = True) -> Optional[
 
 @dataclass(frozen=True)
 class MarketSpec:
-    """One spot market: symbol ``BASE_QUOTE`` (§0), tick/step/min as Decimals, initial mid (quote units)."""
+    """One market: symbol ``BASE_QUOTE`` (§0), tick/step/min as Decimals, initial mid (quote units), and the price
+    band (``min_multiplier``/``max_multiplier``) and market-order impact limits of its price filter (§4.4; the
+    §4.4 example's values)."""
 
     symbol: str
     base: str
@@ -69,6 +71,10 @@ class MarketSpec:
     created_at: str = "2025-01-21T06:34:54.691858"
     market_type: str = "SPOT"
     rwa_type: Optional[str] = None
+    max_multiplier: Decimal = Decimal("1.25")
+    min_multiplier: Decimal = Decimal("0.75")
+    max_impact_multiplier: Decimal = Decimal("1.03")
+    min_impact_multiplier: Decimal = Decimal("0.97")
 
     @property
     def price_decimals(self) -> int:
@@ -91,10 +97,10 @@ class MarketSpec:
                     "minPrice": fmt(self.tick_size),
                     "maxPrice": None,
                     "tickSize": fmt(self.tick_size),
-                    "maxMultiplier": "1.25",
-                    "minMultiplier": "0.75",
-                    "maxImpactMultiplier": "1.03",
-                    "minImpactMultiplier": "0.97",
+                    "maxMultiplier": fmt(self.max_multiplier),
+                    "minMultiplier": fmt(self.min_multiplier),
+                    "maxImpactMultiplier": fmt(self.max_impact_multiplier),
+                    "minImpactMultiplier": fmt(self.min_impact_multiplier),
                     "meanMarkPriceBand": {"maxMultiplier": "1.1", "minMultiplier": "0.9"} if perp else None,
                     "meanPremiumBand": {"tolerancePct": "0.05"} if perp else None,
                     "borrowEntryFeeMaxMultiplier": None,

@@ -75,6 +75,7 @@ class SandboxServer:
         self.faults.on_drop_ws = self.hub.drop
         self.engine.listeners.append(self.hub)
         self.engine.pad_ws_numbers = cfg.ws_pad_numbers
+        self.engine.price_bands = cfg.price_bands
         self.replay: Optional[ReplayFeed] = None
         self.candles = CandleStore()
         self.engine.listeners.append(self.candles)

@@ -71,6 +71,7 @@ async def test_backpack_spot_candles_backfill_and_stream(monkeypatch):
             i += 1
             await asyncio.sleep(0.3)
 
+    await ConnectionsFactory().close()  # Hummingbot's shared session may belong to an earlier test's closed loop
     driver = asyncio.ensure_future(live_trades())
     feed = BackpackSpotCandles("SOL-USDC", interval="1m", max_records=RECORDS)
     try:

@@ -110,7 +110,8 @@ async def test_trading_calls(venue):
     assert balance["USDC"]["free"] == 1_000_000 and balance["SOL"]["total"] == 1000
     best_bid = float(server.engine.markets[MARKET].book.best("Bid"))
     best_ask = float(server.engine.markets[MARKET].book.best("Ask"))
-    rest = await ex.create_order(SYMBOL, "limit", "buy", 2, 100)
+    low, high = round(best_bid * 0.9, 2), round(best_ask * 1.1, 2)  # resting, inside the ±25 % price band
+    rest = await ex.create_order(SYMBOL, "limit", "buy", 2, low)
     assert (rest["status"], rest["amount"], rest["filled"]) == ("open", 2, 0)
     maker = await ex.create_order(SYMBOL, "limit", "buy", 1, best_bid, {"postOnly": True})
     assert maker["status"] == "open" and maker["postOnly"] is True
@@ -119,8 +120,8 @@ async def test_trading_calls(venue):
     taker = await ex.create_order(SYMBOL, "market", "buy", 1)
     assert (taker["status"], taker["filled"], taker["type"]) == ("closed", 1, "market")
     batch = await ex.create_orders([
-        {"symbol": SYMBOL, "type": "limit", "side": "buy", "amount": 1, "price": 101},
-        {"symbol": SYMBOL, "type": "limit", "side": "sell", "amount": 1, "price": 999},
+        {"symbol": SYMBOL, "type": "limit", "side": "buy", "amount": 1, "price": low + 1},
+        {"symbol": SYMBOL, "type": "limit", "side": "sell", "amount": 1, "price": high},
     ])
     assert [o["status"] for o in batch] == ["open", "open"] and [o["side"] for o in batch] == ["buy", "sell"]
     open_ids = {o["id"] for o in await ex.fetch_open_orders(SYMBOL)}
@@ -174,7 +175,8 @@ async def test_streaming_calls(venue):
     account_id = server.account(keys.api_key).id
     orders_task = asyncio.ensure_future(ex.watch_orders(SYMBOL))
     await wait_until(lambda: server.hub.private_subs.get(account_id), what="the private subscription")
-    placed = await ex.create_order(SYMBOL, "limit", "buy", 1, 100, {"clientOrderId": 77})
+    low = round(float(market.book.best("Bid")) * 0.9, 2)
+    placed = await ex.create_order(SYMBOL, "limit", "buy", 1, low, {"clientOrderId": 77})
     streamed = await asyncio.wait_for(orders_task, 10)
     assert [(o["id"], o["status"], o["clientOrderId"]) for o in streamed] == [(placed["id"], "open", "77")]
     if ex.has["watchBalance"]:
