@@ -12,8 +12,10 @@ class SandboxConfig:
     Network: ``host``/``port`` (``port=0`` picks a free port; the CLI default is 8765).
     Markets: ``markets`` (symbols, see markets.py) plus ``extra_markets`` synthetic ``TOKENn_USDC``;
     ``perp_rows`` lists the PERP rows of markets.py in ``GET /api/v1/markets`` (never tradable).
-    Flow: ``flow`` runs background traders (flow.py) seeded with ``seed``; ``flow_pace`` multiplies
-    their speed (2.0 = twice as many actions per second).
+    Flow: ``flow`` runs background traders seeded with ``seed``; ``flow_pace`` multiplies their speed (2.0 = twice
+    as many actions per second). ``flow_style="market"``: ``flow_makers`` independent makers, ``depth_rate`` depth
+    messages a second per market, one diff per requote (makers.py); ``"ladder"``: one maker re-placing a
+    ``flow_levels`` ladder level by level about once a second (flow.py).
     Fees: default account fee tier in basis points (§5.4: ``spotMakerFee``/``spotTakerFee``).
     Post-only crossing (§5.5, UNCONFIRMED live): ``post_only_mode="reject"`` answers 400 INVALID_ORDER,
     ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
@@ -34,12 +36,15 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0
     seed: int = 1
-    markets: Sequence[str] = ("SOL_USDC", "BTC_USDC", "ETH_USDC")
+    markets: Sequence[str] = ("SOL_USDC", "BTC_USDC", "ETH_USDC", "SPCX.US_USDC")
     extra_markets: int = 0
     perp_rows: bool = True
     flow: bool = True
     flow_pace: float = 1.0
     flow_levels: int = 10
+    flow_style: str = "market"
+    flow_makers: int = 3
+    depth_rate: float = 20.0
     fee_maker_bps: str = "8"
     fee_taker_bps: str = "10"
     post_only_mode: str = "reject"
@@ -68,6 +73,8 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):
             raise ValueError("post_only_mode must be 'reject' or 'expire'")
+        if self.flow_style not in ("market", "ladder"):
+            raise ValueError("flow_style must be 'market' or 'ladder'")
         if isinstance(self.markets, str):
             self.markets = tuple(s for s in self.markets.split(",") if s.strip())
         self.markets = tuple(self.markets)

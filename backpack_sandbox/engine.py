@@ -202,35 +202,31 @@ class Engine:
         """Execute one §5.5 order payload for ``acct``; returns the order after matching."""
         req = parse_order(payload, self.specs)
         m = self.markets[req.symbol]
-        if req.price is not None and self.price_bands and not acct.internal and m.trades:
-            last, spec = m.trades[-1].price, m.spec
-            if req.price > last * spec.max_multiplier or req.price < last * spec.min_multiplier:
-                raise ApiError(400, "INVALID_PRICE", "Price is too far from the last active price")
         cmd = _Command(m, self.clock.now_us())
-        crosses = False
-        if req.post_only:
-            best = m.book.best(_opposite(req.side))
-            crosses = best is not None and (req.price >= best if req.side == BID else req.price <= best)
-            if crosses and self.post_only_mode == "reject":
-                raise ApiError(400, "INVALID_ORDER", "Order would immediately match and take liquidity")
-        lock_asset, lock_amount = self._required_lock(req, m)
-        if lock_amount > acct.available.get(lock_asset, ZERO):
-            raise ApiError(400, "INSUFFICIENT_FUNDS", "Insufficient funds")
-        order = self._new_order(acct, req, m, cmd.now_us, lock_asset)
-        self._touch(cmd, acct, lock_asset)
-        acct.available[lock_asset] -= lock_amount
-        acct.locked[lock_asset] += lock_amount
-        order.locked = lock_amount
-        self._event(cmd, order, "orderAccepted")
-        if crosses:
-            self._expire(cmd, order, "PostOnlyTaker")
-        elif req.tif == "FOK" and not self._fok_fillable(order, m):
-            self._expire(cmd, order, "FillOrKill")
-        else:
-            reason = self._match(cmd, order, m)
-            self._finish_taker(cmd, order, m, reason)
+        order = self._execute(cmd, acct, req, m)
         self._commit(cmd)
         return order
+
+    def requote(self, acct: Account, symbol: str, cancel: Iterable[Order], payloads: Iterable[Mapping]
+                ) -> List[Optional[Order]]:
+        """Cancel ``cancel`` and place ``payloads`` (all on ``symbol``) for ``acct`` as ONE command, so subscribers
+        see one depth diff; a payload the engine refuses is skipped (``None`` in its place)."""
+        m = self.market(symbol)
+        cmd = _Command(m, self.clock.now_us())
+        for order in cancel:
+            if order.is_open:
+                self._cancel_resting(cmd, order)
+        out: List[Optional[Order]] = []
+        for payload in payloads:
+            try:
+                req = parse_order(payload, self.specs)
+                if req.symbol != symbol:
+                    raise bad_request("Invalid market symbol")
+                out.append(self._execute(cmd, acct, req, m))
+            except ApiError:
+                out.append(None)
+        self._commit(cmd)
+        return out
 
     def cancel(self, acct: Account, symbol: str, order_id=None, client_id=None) -> Order:
         """Cancel one open order (§5.7); 404 RESOURCE_NOT_FOUND when it is not open."""
@@ -259,6 +255,36 @@ class Engine:
         self._commit(cmd)
 
     # ------------------------------------------------------------------ internals
+    def _execute(self, cmd: _Command, acct: Account, req: OrderRequest, m: MarketState) -> Order:
+        """Validate (band, post-only, funds: raising before any change) and run one order inside ``cmd``."""
+        if req.price is not None and self.price_bands and not acct.internal and m.trades:
+            last, spec = m.trades[-1].price, m.spec
+            if req.price > last * spec.max_multiplier or req.price < last * spec.min_multiplier:
+                raise ApiError(400, "INVALID_PRICE", "Price is too far from the last active price")
+        crosses = False
+        if req.post_only:
+            best = m.book.best(_opposite(req.side))
+            crosses = best is not None and (req.price >= best if req.side == BID else req.price <= best)
+            if crosses and self.post_only_mode == "reject":
+                raise ApiError(400, "INVALID_ORDER", "Order would immediately match and take liquidity")
+        lock_asset, lock_amount = self._required_lock(req, m)
+        if lock_amount > acct.available.get(lock_asset, ZERO):
+            raise ApiError(400, "INSUFFICIENT_FUNDS", "Insufficient funds")
+        order = self._new_order(acct, req, m, cmd.now_us, lock_asset)
+        self._touch(cmd, acct, lock_asset)
+        acct.available[lock_asset] -= lock_amount
+        acct.locked[lock_asset] += lock_amount
+        order.locked = lock_amount
+        self._event(cmd, order, "orderAccepted")
+        if crosses:
+            self._expire(cmd, order, "PostOnlyTaker")
+        elif req.tif == "FOK" and not self._fok_fillable(order, m):
+            self._expire(cmd, order, "FillOrKill")
+        else:
+            reason = self._match(cmd, order, m)
+            self._finish_taker(cmd, order, m, reason)
+        return order
+
     def _new_order(self, acct: Account, req: OrderRequest, m: MarketState, now_us: int, lock_asset: str) -> Order:
         self._order_seq += 1
         order = Order(

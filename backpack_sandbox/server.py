@@ -20,6 +20,7 @@ from .control import ControlApi
 from .engine import Engine
 from .faults import Faults, parse_fault_spec
 from .flow import FlowDriver
+from .makers import MarketFlow
 from .marketdata import MarketData
 from .markets import PERP_MARKETS, MarketSpec, build_markets
 from .ratelimit import SlidingWindow
@@ -130,7 +131,11 @@ class SandboxServer:
             self.replay.start()
         flow_symbols = [s.symbol for s in self.specs if not (self.replay and self.replay.has(s.symbol))]
         if cfg.flow and flow_symbols:
-            self.flow = FlowDriver(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_levels)
+            if cfg.flow_style == "ladder":
+                self.flow = FlowDriver(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_levels)
+            else:
+                self.flow = MarketFlow(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_makers,
+                                       cfg.depth_rate)
             self.flow.mids.update({s: self.mids[s] for s in flow_symbols})
             self.flow.start(self._internal_account)
         if cfg.empty_depth_diff_s > 0 and flow_symbols:

@@ -27,7 +27,7 @@ async def sub(ws, *streams, **extra):
 
 async def test_assets_and_securities(sandbox, session):
     status, assets = await get(session, sandbox.rest_url + "/api/v1/assets", {"country": "US"})
-    assert status == 200 and [a["symbol"] for a in assets] == ["BTC", "ETH", "SOL", "USDC"]
+    assert status == 200 and [a["symbol"] for a in assets] == ["BTC", "ETH", "SOL", "SPCX.US", "USDC"]
     usdc = assets[-1]
     assert set(usdc) == {"symbol", "displayName", "coingeckoId", "tokens"}
     token = usdc["tokens"][0]
@@ -42,8 +42,9 @@ async def test_market_types(make_sandbox, session):
     url = sb.rest_url + "/api/v1/markets"
     _, rows = await get(session, url)
     kinds = {m["symbol"]: m["marketType"] for m in rows}
-    assert kinds == {"SOL_USDC": "SPOT", "BTC_USDC": "SPOT", "ETH_USDC": "SPOT", "SOL_USDC_PERP": "PERP",
-                     "BTC_USDC_PERP": "PERP", "ETH_USDC_PERP": "PERP"}
+    assert kinds == {"SOL_USDC": "SPOT", "BTC_USDC": "SPOT", "ETH_USDC": "SPOT", "SPCX.US_USDC": "SPOT",
+                     "SOL_USDC_PERP": "PERP", "BTC_USDC_PERP": "PERP", "ETH_USDC_PERP": "PERP"}
+    assert next(m for m in rows if m["symbol"] == "SPCX.US_USDC")["rwaMarketType"] == "STOCK"
     perp = next(m for m in rows if m["symbol"] == "SOL_USDC_PERP")
     assert perp["imfFunction"] == {"type": "sqrt", "base": "0.02", "factor": "0.0001275"}
     assert perp["mmfFunction"]["type"] == "sqrt" and perp["fundingInterval"] == 3600000
@@ -53,7 +54,7 @@ async def test_market_types(make_sandbox, session):
     async with session.get(url, params=[("marketType", "PERP")]) as resp:
         assert {m["symbol"] for m in await resp.json()} == {"SOL_USDC_PERP", "BTC_USDC_PERP", "ETH_USDC_PERP"}
     async with session.get(url, params=[("marketType", "SPOT"), ("marketType", "PERP")]) as resp:
-        assert len(await resp.json()) == 6
+        assert len(await resp.json()) == 7
     assert await get(session, url, {"marketType": "RFQ"}) == (200, [])
     status, text = await get(session, url, {"marketType": "FUTURE"})
     assert status == 400 and "marketType" in text

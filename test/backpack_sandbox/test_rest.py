@@ -25,7 +25,7 @@ async def test_public_endpoints(sandbox, session):
     assert await get(session, url + "/api/v1/status") == (200, {"status": "Ok", "message": None})
     status, markets = await get(session, url + "/api/v1/markets", {"marketType": "SPOT"})
     by_sym = {m["symbol"]: m for m in markets}
-    assert set(by_sym) == {"SOL_USDC", "BTC_USDC", "ETH_USDC"}
+    assert set(by_sym) == {"SOL_USDC", "BTC_USDC", "ETH_USDC", "SPCX.US_USDC"}
     sol = by_sym["SOL_USDC"]
     assert (sol["marketType"], sol["visible"], sol["orderBookState"]) == ("SPOT", True, "Open")
     assert sol["filters"]["price"]["tickSize"] == "0.01" and sol["filters"]["quantity"]["stepSize"] == "0.01"
@@ -38,7 +38,7 @@ async def test_public_endpoints(sandbox, session):
     assert await get(session, url + "/api/v1/nothing") == (404, "not found")
     status, ticker = await get(session, url + "/api/v1/ticker", {"symbol": "SOL_USDC"})
     assert status == 200 and set(ticker) >= {"firstPrice", "lastPrice", "priceChangePercent", "volume", "trades"}
-    assert len((await get(session, url + "/api/v1/tickers"))[1]) == 3
+    assert len((await get(session, url + "/api/v1/tickers"))[1]) == 4
 
 
 async def test_depth_shape_and_order(sandbox, session, trader):
