@@ -1,8 +1,9 @@
 """Background liquidity that looks like a market (``flow_style="market"``, the default): several independent makers.
 
-- Makers (:data:`MAKERS`, the first ``makers`` of them): each an internal account with its own ladder around its own
-  view of the market's mid (the shared random-walk mid plus a small offset of its own): half-spread, level spacing,
-  level count and order sizes of its profile. Post-only: a level that would cross another maker's quote is skipped.
+- Makers (:data:`MAKERS`, the first ``makers`` of them): each keeps its own ladder around its own view of the market's
+  mid (the shared random-walk mid plus a small offset of its own): half-spread, level spacing, level count and order
+  sizes of its profile. They trade from the flow's one liquidity account (so ``flow.maker``/``flow.taker`` still own
+  every background order); post-only: a level that would cross another maker's quote is skipped.
 - Events: per market, a Poisson stream of ``depth_rate × pace`` events a second. Each event walks the mid (σ scaled
   so that a second moves it ≈ 3 bps, slight pull back to the initial mid) and lets one maker bring its ladder to the
   new mid: levels that left it are cancelled, missing ones placed, and now and then one level re-sized — all in ONE
@@ -24,6 +25,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Dict, List, Tuple
 
 from .flow import FlowDriver
+from .models import Order
 
 log = logging.getLogger("backpack_sandbox.makers")
 
@@ -49,11 +51,11 @@ MAKERS = (
 
 
 class _Maker:
-    def __init__(self, profile: MakerProfile, account, rng: random.Random) -> None:
+    def __init__(self, profile: MakerProfile, rng: random.Random) -> None:
         self.profile = profile
-        self.account = account
         self.rng = rng
         self.offset: Dict[str, float] = {}
+        self.orders: Dict[str, Dict[Tuple[str, Decimal], Order]] = {}  # symbol → (side, price) → resting order
 
 
 class MarketFlow(FlowDriver):
@@ -69,13 +71,8 @@ class MarketFlow(FlowDriver):
 
     def _make_accounts(self, add_account) -> None:
         super()._make_accounts(add_account)
-        assets = {"USDC": Decimal(10) ** 12}
-        for s in self.symbols:
-            spec = self.engine.specs[s]
-            assets[spec.base] = assets[spec.quote] = Decimal(10) ** 12
-        for i, profile in enumerate(MAKERS[:self.maker_count]):
-            acct = add_account(assets, label=f"flow-maker-{i + 1}")
-            self.makers.append(_Maker(profile, acct, random.Random(self.seed * 1_000_003 + 10 + i)))
+        self.makers = [_Maker(profile, random.Random(self.seed * 1_000_003 + 10 + i))
+                       for i, profile in enumerate(MAKERS[:self.maker_count])]
 
     def start(self, add_account) -> None:
         self._make_accounts(add_account)
@@ -106,7 +103,8 @@ class MarketFlow(FlowDriver):
                 price = (raw / tick).to_integral_value(rounding=rounding) * tick
                 if price > 0:
                     wanted[(side, price)] = None
-        resting = {(o.side, o.price): o for o in self.engine.list_open(maker.account, symbol)}
+        book = maker.orders.setdefault(symbol, {})
+        resting = {key: o for key, o in book.items() if o.is_open}
         cancel = [o for key, o in resting.items() if key not in wanted]
         place = [key for key in wanted if key not in resting]
         kept = [key for key in wanted if key in resting]
@@ -123,7 +121,14 @@ class MarketFlow(FlowDriver):
                       (notional / price / spec.step_size).to_integral_value(rounding=ROUND_FLOOR) * spec.step_size)
             payloads.append({"symbol": symbol, "side": side, "orderType": "Limit", "price": str(price),
                              "quantity": str(qty), "postOnly": True})
-        self.engine.requote(maker.account, symbol, cancel, payloads)
+        placed = self.engine.requote(self.maker, symbol, cancel, payloads)
+        book.clear()
+        book.update(resting)
+        for o in cancel:
+            book.pop((o.side, o.price), None)
+        for key, order in zip(place, placed):
+            if order is not None and order.is_open:
+                book[key] = order
 
     def _walk(self, symbol: str, rng: random.Random) -> None:
         spec = self.engine.specs[symbol]

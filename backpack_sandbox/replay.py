@@ -8,9 +8,10 @@ Replay (:class:`ReplayFeed`): frames are re-published to subscribers of their ``
 recorded spacing divided by ``speed``; ``E`` is rewritten to the send time and ``T`` keeps its recorded
 distance to ``E`` (µs). The replayed book (snapshot, then every depth frame's absolute levels,
 ``lastUpdateId`` = last published ``u``) and trades back REST ``/depth``, ``/trades`` and ``/ticker``
-for the captured symbols, so a client's snapshot + diffs sync (§8.3). Engine-generated public frames
-for those symbols are suppressed; orders placed there match only other sandbox orders (UNCONFIRMED
-use case — the capture is read-only market data).
+for the captured symbols, so a client's snapshot + diffs sync (§8.3); replayed trades also feed REST
+``/klines``, while ``kline`` frames of those symbols are the capture's own (``T`` there is an ISO string and
+stays as recorded). Engine-generated public frames for those symbols are suppressed; orders placed there match
+only other sandbox orders (UNCONFIRMED use case — the capture is read-only market data).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import aiohttp
 
 log = logging.getLogger("backpack_sandbox.replay")
 
-RECORD_STREAMS = ("depth", "trade", "bookTicker")
+RECORD_STREAMS = ("depth", "trade", "bookTicker", "kline.1m")
 
 
 def rest_url_for(ws_url: str) -> str:
@@ -42,7 +43,7 @@ def rest_url_for(ws_url: str) -> str:
 
 async def record(url: str, pairs: Iterable[str], out: str, duration_s: float,
                  rest_url: Optional[str] = None, snapshots: bool = True) -> int:
-    """Subscribe to depth/trade/bookTicker of ``pairs`` at ``url`` and write frames for ``duration_s``
+    """Subscribe to depth/trade/bookTicker/kline.1m of ``pairs`` at ``url`` and write frames for ``duration_s``
     seconds to ``out``. Returns the number of frames written."""
     pairs = [p.strip() for p in pairs if p.strip()]
     streams = [f"{kind}.{p}" for p in pairs for kind in RECORD_STREAMS]

@@ -393,7 +393,7 @@ class WsHub:
     def _kline_streams(self) -> Dict[str, int]:
         for stream in [s for s in self._kline_since if not self.subs.get(s)]:
             del self._kline_since[stream]
-        return dict(self._kline_since)
+        return {s: t for s, t in self._kline_since.items() if s.split(".", 2)[2] not in self.suppressed_symbols}
 
     async def _keepalive_loop(self) -> None:
         ping_s = float(self.config.ping_interval_s)

@@ -45,8 +45,10 @@ async def test_market_flow_books(make_sandbox, session):
     sb = await make_sandbox(flow=True, seed=9, depth_rate=40)
     sym = "SOL_USDC"
     book = sb.engine.markets[sym].book
-    owners = {side: {o.account_id for o in book.orders() if o.side == side} for side in ("Bid", "Ask")}
-    assert len(owners["Bid"]) == 3 and owners["Bid"] == owners["Ask"]  # three makers, each both sides
+    assert {o.account_id for o in book.orders()} == {sb.flow.maker.id}  # the flow's liquidity account
+    ladders = [{key for key, o in m.orders[sym].items() if o.is_open} for m in sb.flow.makers]
+    assert len(ladders) == 3 and all({"Bid", "Ask"} == {side for side, _ in ladder} for ladder in ladders)
+    assert sum(len(ladder) for ladder in ladders) == len(list(book.orders()))  # each order belongs to one maker
     assert all(sb.engine.markets[s].book.best("Bid") for s in ("BTC_USDC", "ETH_USDC", "SPCX.US_USDC"))
     async with session.ws_connect(sb.ws_url) as ws:
         await sub(ws, f"depth.{sym}")
