@@ -493,7 +493,7 @@ class BackpackExchange(ExchangePyBase):
             raise
         try:
             self._apply_order_answer(order, answer)
-        except (KeyError, ValueError, TypeError) as e:  # 2xx, unreadable answer
+        except (KeyError, ValueError, TypeError, ArithmeticError) as e:  # 2xx, unreadable answer (e.g. "NaN")
             self._unknown_outcomes.start(order, ValueError(f"unreadable answer {str(answer)[:200]!r}: {e}"))
             return ""
         return str(answer["id"])
