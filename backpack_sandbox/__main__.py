@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ping-interval", type=float, default=60.0, help="WS ping interval, seconds")
     s.add_argument("--idle-timeout", type=float, default=120.0, help="WS idle timeout, seconds")
     s.add_argument("--no-balance-updates", action="store_true", help="disable account.balanceUpdate")
+    s.add_argument("--taker-speed-bump-ms", type=float, default=100.0,
+                   help="hold every order that is not post-only this long before matching; 0 = off (default 100)")
     s.add_argument("--log-level", default="WARNING")
     r = sub.add_parser("record", help="record public WS frames of a Backpack endpoint to a JSON-lines file")
     r.add_argument("--url", default="wss://ws.backpack.exchange", help="WS URL")
@@ -95,7 +97,8 @@ async def _serve(args: argparse.Namespace) -> int:
         extra_markets=args.extra_markets, flow=not args.no_flow, flow_pace=args.flow_pace,
         fee_maker_bps=args.fee_maker_bps, fee_taker_bps=args.fee_taker_bps, post_only_mode=args.post_only_mode,
         ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
-        balance_updates=not args.no_balance_updates, replay_file=args.replay, replay_speed=args.replay_speed,
+        balance_updates=not args.no_balance_updates, taker_speed_bump_ms=args.taker_speed_bump_ms,
+        replay_file=args.replay, replay_speed=args.replay_speed,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
     )
     server = SandboxServer(cfg)

@@ -18,6 +18,8 @@ class SandboxConfig:
     ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
     WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
     nothing received. ``balance_updates`` enables the ``account.balanceUpdate`` stream (§8.4).
+    Taker speed bump (U4, §5.5): ``taker_speed_bump_ms`` holds every placement that is not post-only before it
+    reaches the engine (default 100 as on Backpack; 0 = off; speedbump.py).
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
@@ -41,6 +43,7 @@ class SandboxConfig:
     ping_interval_s: float = 60.0
     idle_timeout_s: float = 120.0
     balance_updates: bool = True
+    taker_speed_bump_ms: float = 100.0
     rate_limit: int = 2000
     historical_rate_limit: int = 30
     rate_window_s: float = 60.0
