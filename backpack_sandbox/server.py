@@ -3,28 +3,32 @@ aiohttp application on ``config.host:config.port`` (REST ``/api/v1``, ``/wapi/v1
 control ``/_sandbox``)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, Mapping, Optional
+from typing import Iterator, List, Mapping, Optional
 
 from aiohttp import web
 
 from .auth import Verifier, keypair_from_secret
+from .candles import CandleStore
 from .clock import Clock
 from .config import SandboxConfig
 from .control import ControlApi
 from .engine import Engine
 from .faults import Faults, parse_fault_spec
 from .flow import FlowDriver
+from .makers import MarketFlow
 from .marketdata import MarketData
-from .markets import build_markets
+from .markets import PERP_MARKETS, MarketSpec, build_markets
 from .ratelimit import SlidingWindow
 from .replay import ReplayFeed, capture_symbols
 from .rest import RestApi, make_middleware
 from .speedbump import SpeedBump
 from .stats import Stats
+from .tasks import cancel_and_wait
 from .ws import WsHub
 
 log = logging.getLogger("backpack_sandbox")
@@ -73,13 +77,19 @@ class SandboxServer:
                          random.Random(cfg.seed * 7919 + 5))
         self.faults.on_drop_ws = self.hub.drop
         self.engine.listeners.append(self.hub)
+        self.engine.pad_ws_numbers = cfg.ws_pad_numbers
+        self.engine.price_bands = cfg.price_bands
         self.replay: Optional[ReplayFeed] = None
-        self.market_data = MarketData(self.engine)
+        self.candles = CandleStore()
+        self.engine.listeners.append(self.candles)
+        self.hub.candles = self.candles
+        self.market_data = MarketData(self.engine, candles=self.candles)
         self.hub.ticker_stats = self.market_data.ticker
         self.flow: Optional[FlowDriver] = None
         self.demo: Optional[AccountKeys] = None
         self.mids = {s.symbol: s.initial_mid for s in self.specs}
         self._runner: Optional[web.AppRunner] = None
+        self._tasks: List[asyncio.Task] = []
         self.port: Optional[int] = None
 
     # ------------------------------------------------------------------ urls
@@ -117,18 +127,27 @@ class SandboxServer:
         self.hub.start()
         if cfg.replay_file:
             self.replay = ReplayFeed(cfg.replay_file, self.hub, self.clock, cfg.replay_speed)
+            self.replay.on_trade = self.candles.add
             self.market_data.replay = self.replay
             self.hub.suppressed_symbols = set(self.replay.symbols)
             self.replay.start()
         flow_symbols = [s.symbol for s in self.specs if not (self.replay and self.replay.has(s.symbol))]
         if cfg.flow and flow_symbols:
-            self.flow = FlowDriver(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_levels)
+            if cfg.flow_style == "ladder":
+                self.flow = FlowDriver(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_levels)
+            else:
+                self.flow = MarketFlow(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_makers,
+                                       cfg.depth_rate)
             self.flow.mids.update({s: self.mids[s] for s in flow_symbols})
             self.flow.start(self._internal_account)
+        if cfg.empty_depth_diff_s > 0 and flow_symbols:
+            self._tasks.append(asyncio.get_running_loop().create_task(self._empty_diffs(flow_symbols)))
         log.info("sandbox listening on %s", self.rest_url)
         return self
 
     async def stop(self) -> None:
+        await cancel_and_wait(self._tasks)
+        self._tasks.clear()
         if self.flow is not None:
             await self.flow.stop()
         if self.replay is not None:
@@ -143,6 +162,14 @@ class SandboxServer:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+    async def _empty_diffs(self, symbols: List[str]) -> None:
+        """An empty depth diff on a random market, on average every ``empty_depth_diff_s`` per market."""
+        rng = random.Random(self.config.seed * 7919 + 11)
+        rate = len(symbols) / self.config.empty_depth_diff_s
+        while True:
+            await asyncio.sleep(rng.expovariate(rate))
+            self.engine.empty_depth(rng.choice(symbols))
 
     # ------------------------------------------------------------------ accounts
     def add_account(
@@ -179,6 +206,10 @@ class SandboxServer:
         return self.engine.by_key[api_key]
 
     # ------------------------------------------------------------------ misc
+    def listed_markets(self) -> List[MarketSpec]:
+        """Rows of ``GET /api/v1/markets``: the traded spot markets, then the PERP rows (when ``perp_rows``)."""
+        return list(self.specs) + (PERP_MARKETS if self.config.perp_rows else [])
+
     def _set_clock_offset(self, ms: int) -> None:
         self.clock.offset_ms = int(ms)
 
