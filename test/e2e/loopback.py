@@ -39,6 +39,7 @@ async def running_connector(server: SandboxServer, api_key: str, secret: str, tr
                             monkeypatch) -> AsyncIterator[BackpackExchange]:
     """Our connector on the ``sandbox`` domain, ticked by a real-time clock, started and ready."""
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, server.rest_url)
+    await ConnectionsFactory().close()  # Hummingbot's shared session may belong to an earlier test's closed loop
     connector = BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret,
                                  trading_pairs=trading_pairs, domain=CONSTANTS.SANDBOX_DOMAIN)
     clock = Clock(ClockMode.REALTIME, tick_size=0.5)

@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
 @contextlib.asynccontextmanager
 async def bots(server, api_key: str, secret: str, monkeypatch):
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, server.rest_url)
+    await ConnectionsFactory().close()  # Hummingbot's shared session may belong to an earlier test's closed loop
     connectors = [BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret, trading_pairs=[PAIR],
                                    domain=CONSTANTS.SANDBOX_DOMAIN, backpack_rate_limit_share_pct=Decimal("33"),
                                    backpack_self_trade_prevention=mode) for mode in MODES]
@@ -54,6 +55,18 @@ async def bots(server, api_key: str, secret: str, monkeypatch):
             for c in connectors:
                 await c.stop_network()
             await ConnectionsFactory().close()
+
+
+def _order(connector, client_order_id):
+    """A bot's order wherever its tracker keeps it (active, cached or lost)."""
+    tracker = connector._order_tracker
+    return tracker.fetch_order(client_order_id=client_order_id) or tracker.fetch_lost_order(
+        client_order_id=client_order_id)
+
+
+def _states(connectors, ids):
+    return [(oid, _order(c, oid).current_state.name, oid in c._order_tracker.lost_orders)
+            for c, pair_ids in zip(connectors, ids) for oid in pair_ids]
 
 
 def _fills_logger(connector) -> EventLogger:
@@ -82,7 +95,7 @@ async def test_three_bots_on_one_key_stay_apart(monkeypatch):
                     # bot 1 sells first: the same clientIds as bot 0, on the other side
                     ids.append([sell(), buy()] if i == 1 else [buy(), sell()])
                 await wait_until(lambda: all(
-                    (o := c._order_tracker.fetch_order(client_order_id=oid)) is not None
+                    (o := _order(c, oid)) is not None
                     and (o.exchange_order_id is not None or o.is_done)
                     for c, pair_ids in zip(connectors, ids) for oid in pair_ids), what="every placement answered")
                 # an outside taker hits whatever rests
@@ -91,13 +104,13 @@ async def test_three_bots_on_one_key_stay_apart(monkeypatch):
                                                        "price": price, "quantity": "0.05", "timeInForce": "IOC"})
                 for i, c in enumerate(connectors):
                     for oid in ids[i]:
-                        order = c._order_tracker.fetch_order(client_order_id=oid)
+                        order = _order(c, oid)
                         if not order.is_done:
                             cancels_requested[i].add(order.exchange_order_id)
                             c.cancel(PAIR, oid)
-                await wait_until(lambda: all(c._order_tracker.fetch_order(client_order_id=oid).is_done
+                await wait_until(lambda: all(_order(c, oid).is_done
                                              for c, pair_ids in zip(connectors, ids) for oid in pair_ids), 60,
-                                 lambda: f"every order done: {[list(c.in_flight_orders) for c in connectors]}")
+                                 lambda: f"every order done: {_states(connectors, ids)}")
 
             owners: Dict[str, int] = {}
             for i, c in enumerate(connectors):
