@@ -160,8 +160,10 @@ class BackpackExecutors(StrategyV2Base):
         if executor.config.id in self._stop_sent:
             return
         self._stop_sent.add(executor.config.id)
+        # An order executor keeps what filled (it cannot unwind); the MARKET close does that.
         self.executor_orchestrator.execute_action(StopExecutorAction(executor_id=executor.config.id,
-                                                                     controller_id=CONTROLLER_ID))
+                                                                     controller_id=CONTROLLER_ID,
+                                                                     keep_position=True))
 
     # ------------------------------------------------------------------------------------------------ tick
     def on_tick(self):
