@@ -6,6 +6,7 @@ source install, ``site-packages`` for a pip install):
 
 - ``<package>/templates/``  every ``conf_backpack_*_TEMPLATE.yml`` (next to Hummingbot's own templates);
 - ``<home>/conf/strategies/``  the V1 templates (pure MM, cross-exchange MM), for ``import <file>``;
+- ``<home>/conf/controllers/``  the V2 controller configs (pmm_mister, pmm_simple, grid_strike);
 - ``<home>/conf/scripts/``  the V2 script configs (DCA, executors), for ``start --v2 <file>``;
 - ``<home>/scripts/``  ``backpack_dca.py`` and ``backpack_executors.py``, the V2 scripts those configs run.
 
@@ -30,6 +31,9 @@ DCA_TEMPLATE = "conf_backpack_dca_TEMPLATE.yml"
 DCA_SCRIPT = "backpack_dca.py"
 EXECUTORS_TEMPLATE = "conf_backpack_executors_TEMPLATE.yml"
 EXECUTORS_SCRIPT = "backpack_executors.py"
+#: V2 controller configs (pmm_mister, pmm_simple, grid_strike: controllers of Hummingbot's source/Docker install).
+CONTROLLER_TEMPLATES = tuple(f"conf_backpack_controller_{name}_TEMPLATE.yml"
+                             for name in ("pmm_mister", "pmm_simple", "grid_strike"))
 #: V2 scripts copied into ``<home>/scripts/``.
 SCRIPTS = (DCA_SCRIPT, EXECUTORS_SCRIPT)
 #: file → folders under the Hummingbot home it goes to (the package's templates folder gets every template).
@@ -38,6 +42,7 @@ HOME_DESTINATIONS = {
     XEMM_TEMPLATE: ("conf/strategies",),
     DCA_TEMPLATE: ("conf/scripts",),
     EXECUTORS_TEMPLATE: ("conf/scripts",),
+    **{template: ("conf/controllers",) for template in CONTROLLER_TEMPLATES},
 }
 
 
