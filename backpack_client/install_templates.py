@@ -7,8 +7,9 @@ source install, ``site-packages`` for a pip install):
 - ``<package>/templates/``  every ``conf_backpack_*_TEMPLATE.yml`` (next to Hummingbot's own templates);
 - ``<home>/conf/strategies/``  the V1 templates (pure MM, cross-exchange MM), for ``import <file>``;
 - ``<home>/conf/controllers/``  the V2 controller configs (pmm_mister, pmm_simple, grid_strike);
-- ``<home>/conf/scripts/``  the V2 script configs (DCA, executors), for ``start --v2 <file>``;
-- ``<home>/scripts/``  ``backpack_dca.py`` and ``backpack_executors.py``, the V2 scripts those configs run.
+- ``<home>/conf/scripts/``  the V2 script configs (DCA, executors, Bollinger), for ``start --v2 <file>``;
+- ``<home>/scripts/``  ``backpack_dca.py``, ``backpack_executors.py``, ``backpack_bollinger.py``: the V2 scripts
+  those configs run.
 
 Only files named here are written (the ``*_TEMPLATE.yml`` names and the scripts of ``SCRIPTS``); nothing else in
 the user's folders is touched. Run it with the Python of the Hummingbot install to target (``make templates
@@ -31,17 +32,20 @@ DCA_TEMPLATE = "conf_backpack_dca_TEMPLATE.yml"
 DCA_SCRIPT = "backpack_dca.py"
 EXECUTORS_TEMPLATE = "conf_backpack_executors_TEMPLATE.yml"
 EXECUTORS_SCRIPT = "backpack_executors.py"
+BOLLINGER_TEMPLATE = "conf_backpack_bollinger_TEMPLATE.yml"
+BOLLINGER_SCRIPT = "backpack_bollinger.py"
 #: V2 controller configs (pmm_mister, pmm_simple, grid_strike: controllers of Hummingbot's source/Docker install).
 CONTROLLER_TEMPLATES = tuple(f"conf_backpack_controller_{name}_TEMPLATE.yml"
                              for name in ("pmm_mister", "pmm_simple", "grid_strike"))
 #: V2 scripts copied into ``<home>/scripts/``.
-SCRIPTS = (DCA_SCRIPT, EXECUTORS_SCRIPT)
+SCRIPTS = (DCA_SCRIPT, EXECUTORS_SCRIPT, BOLLINGER_SCRIPT)
 #: file → folders under the Hummingbot home it goes to (the package's templates folder gets every template).
 HOME_DESTINATIONS = {
     PMM_TEMPLATE: ("conf/strategies",),
     XEMM_TEMPLATE: ("conf/strategies",),
     DCA_TEMPLATE: ("conf/scripts",),
     EXECUTORS_TEMPLATE: ("conf/scripts",),
+    BOLLINGER_TEMPLATE: ("conf/scripts",),
     **{template: ("conf/controllers",) for template in CONTROLLER_TEMPLATES},
 }
 
