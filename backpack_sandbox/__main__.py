@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 
 from .config import SandboxConfig
 from .faults import FAULT_KINDS, parse_fault_spec
+from .switches import SWITCHES
 
 DEFAULT_BALANCES = "SOL=1000,BTC=10,ETH=100,USDC=1000000"
 
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ping-interval", type=float, default=60.0, help="WS ping interval, seconds")
     s.add_argument("--idle-timeout", type=float, default=120.0, help="WS idle timeout, seconds")
     s.add_argument("--no-balance-updates", action="store_true", help="disable account.balanceUpdate")
+    s.add_argument("--balance-stream", choices=SWITCHES["balance_stream"], default="all",
+                   help="account.balanceUpdate: every change, fills only, refused (4006) or silent")
     s.add_argument("--ws-plain-numbers", action="store_true", help="WS numbers printed as REST does (no padding)")
     s.add_argument("--empty-depth-diff-s", type=float, default=10.0,
                    help="mean seconds between empty depth diffs per market; 0 = never (default 10)")
@@ -107,7 +110,8 @@ async def _serve(args: argparse.Namespace) -> int:
         flow_style=args.flow_style, flow_makers=args.makers, depth_rate=args.depth_rate,
         fee_maker_bps=args.fee_maker_bps, fee_taker_bps=args.fee_taker_bps, post_only_mode=args.post_only_mode,
         ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
-        balance_updates=not args.no_balance_updates, ws_pad_numbers=not args.ws_plain_numbers,
+        balance_updates=not args.no_balance_updates, balance_stream=args.balance_stream,
+        ws_pad_numbers=not args.ws_plain_numbers,
         empty_depth_diff_s=args.empty_depth_diff_s, perp_rows=not args.no_perp_rows,
         price_bands=not args.no_price_bands, replay_file=args.replay,
         replay_speed=args.replay_speed,

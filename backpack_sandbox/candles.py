@@ -123,7 +123,7 @@ class CandleStore:
     def on_order_event(self, *args) -> None:
         pass
 
-    def on_balance(self, *args) -> None:
+    def on_balance(self, *args, **kwargs) -> None:
         pass
 
     def on_depth(self, *args) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+from .switches import check_switch
+
 
 @dataclass
 class SandboxConfig:
@@ -20,7 +22,8 @@ class SandboxConfig:
     Post-only crossing (§5.5, UNCONFIRMED live): ``post_only_mode="reject"`` answers 400 INVALID_ORDER,
     ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
     WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
-    nothing received. ``balance_updates`` enables the ``account.balanceUpdate`` stream (§8.4).
+    nothing received. ``balance_updates=False`` is ``balance_stream="off"``.
+    Switches (switches.py): ``balance_stream`` (U1: ``all``, ``fills``, ``refused``, ``off``).
     ``ws_pad_numbers``: WS prices/sizes padded to tick/step (§8.1) or, off, printed as REST does.
     ``price_bands``: enforce each market's price band and market-order impact limit (engine.py).
     ``empty_depth_diff_s``: mean seconds between empty depth diffs per market (§8.2; 0 = never).
@@ -51,6 +54,7 @@ class SandboxConfig:
     ping_interval_s: float = 60.0
     idle_timeout_s: float = 120.0
     balance_updates: bool = True
+    balance_stream: str = "all"
     ws_pad_numbers: bool = True
     empty_depth_diff_s: float = 10.0
     price_bands: bool = True
@@ -73,6 +77,7 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):
             raise ValueError("post_only_mode must be 'reject' or 'expire'")
+        check_switch("balance_stream", self.balance_stream)
         if self.flow_style not in ("market", "ladder"):
             raise ValueError("flow_style must be 'market' or 'ladder'")
         if isinstance(self.markets, str):

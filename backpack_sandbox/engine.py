@@ -548,12 +548,13 @@ class Engine:
             if not self.accounts[acct_id].internal:
                 for ls in listeners:
                     ls.on_order_event(acct_id, symbol, ev)
+        filled = {a for f in cmd.fills for a in (f.buyer_account, f.seller_account)}
         for (acct_id, asset), before in cmd.balances_before.items():
             acct = self.accounts[acct_id]
             after = (acct.available.get(asset, ZERO), acct.locked.get(asset, ZERO))
             if after != before and not acct.internal:
                 for ls in listeners:
-                    ls.on_balance(acct_id, asset, after[0], after[1], cmd.now_us)
+                    ls.on_balance(acct_id, asset, after[0], after[1], cmd.now_us, from_fill=acct_id in filled)
         if m is not None and m.publish:
             for f in cmd.fills:
                 for ls in listeners:

@@ -27,6 +27,7 @@ from .ratelimit import SlidingWindow
 from .replay import ReplayFeed, capture_symbols
 from .rest import RestApi, make_middleware
 from .stats import Stats
+from .switches import Switches
 from .tasks import cancel_and_wait
 from .ws import WsHub
 
@@ -67,12 +68,13 @@ class SandboxServer:
         self.verifier = Verifier(cfg.default_window_ms, cfg.max_window_ms)
         self.stats = Stats()
         self.faults = Faults(random.Random(cfg.seed * 7919 + 3))
+        self.switches = Switches(balance_stream=cfg.balance_stream if cfg.balance_updates else "off")
         self.faults.set_clock_offset = self._set_clock_offset
         self.faults.on_skip_depth = lambda symbol, count: self.engine.skip_update_ids(symbol, count)
         self.limiter = SlidingWindow(cfg.rate_limit, cfg.rate_window_s)
         self.hist_limiter = SlidingWindow(cfg.historical_rate_limit, cfg.rate_window_s)
         self.hub = WsHub(cfg, self.clock, self.engine, self.verifier, self.faults, self.stats,
-                         random.Random(cfg.seed * 7919 + 5))
+                         random.Random(cfg.seed * 7919 + 5), switches=self.switches)
         self.faults.on_drop_ws = self.hub.drop
         self.engine.listeners.append(self.hub)
         self.engine.pad_ws_numbers = cfg.ws_pad_numbers

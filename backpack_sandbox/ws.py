@@ -40,6 +40,7 @@ from .errors import ApiError
 from .faults import Faults
 from .markets import MarketSpec, fmt_ws
 from .stats import Stats
+from .switches import Switches
 from .tasks import cancel_and_wait
 
 log = logging.getLogger("backpack_sandbox.ws")
@@ -111,8 +112,9 @@ class WsHub:
     """Fan-out of engine events to subscribers, keep-alive, and WS fault hooks. Engine listener."""
 
     def __init__(self, config, clock, engine, verifier: Verifier, faults: Faults, stats: Stats,
-                 rng: Optional[random.Random] = None) -> None:
+                 rng: Optional[random.Random] = None, switches: Optional[Switches] = None) -> None:
         self.config = config
+        self.switches = switches or Switches()
         self.clock = clock
         self.engine = engine
         self.verifier = verifier
@@ -214,6 +216,8 @@ class WsHub:
         public, private = [], []
         for name in params:
             kind, code, message = classify_stream(name)
+            if name == "account.balanceUpdate" and self.switches.balance_stream == "refused":
+                kind, code, message = "error", 4006, "Invalid stream"
             if kind == "error":
                 self._send(conn, error_frame(code, message), None)
                 return
@@ -319,8 +323,11 @@ class WsHub:
         data["E"] = self.clock.now_us()
         self.publish_private(account_id, "account.orderUpdate", data, symbol)
 
-    def on_balance(self, account_id: int, asset: str, available: Decimal, locked: Decimal, time_us: int) -> None:
-        if not self.config.balance_updates:
+    def on_balance(self, account_id: int, asset: str, available: Decimal, locked: Decimal, time_us: int,
+                   from_fill: bool = False) -> None:
+        """One ``account.balanceUpdate``; ``from_fill``: the change comes with a fill of this account."""
+        mode = self.switches.balance_stream
+        if mode in ("off", "refused") or (mode == "fills" and not from_fill):
             return
         data = {"e": "balanceUpdate", "E": self.clock.now_us(), "a": asset, "A": _plain(available),
                 "L": _plain(locked), "S": "0"}
