@@ -119,10 +119,10 @@ async def run_chaos(options: ChaosOptions, out: Callable[[str], None] = print) -
     return report
 
 
-def chaos_report(settlement: Settlement, connector: Any, injector: FaultInjector, driver: OrderDriver,
+def chaos_report(settlement: Settlement, connector: Any, injector: FaultInjector, driver: Optional[OrderDriver],
                  sandbox_faults: Dict[str, Any]) -> Dict[str, Any]:
     """The shared report fields plus the chaos ones: faults, stream and REST metrics, the order checks and the
-    discrepancies by kind (with details)."""
+    discrepancies by kind (with details). ``driver``: the order driver of the load, if it had one."""
     ledger, exchange_orders = settlement.ledger, settlement.exchange_orders
     orders = check_orders(connector_outcomes(settlement.recorder), connector.in_flight_orders.values(),
                           exchange_orders)
@@ -148,7 +148,7 @@ def chaos_report(settlement: Settlement, connector: Any, injector: FaultInjector
         "depth_gaps": metrics["public_stream"]["gaps"],
         "rest": metrics["rest"],
         **settlement.report(),
-        "driver": dict(driver.counts),
+        "driver": dict(driver.counts) if driver is not None else {},
         "conservation_mismatches": ledger.conservation_mismatches,
         "discrepancies": {name: len(details[name]) for name in DISCREPANCIES},
         "discrepancy_details": details,

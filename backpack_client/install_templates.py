@@ -1,16 +1,18 @@
 """``make templates`` / ``python -m backpack_client.install_templates [--home DIR]``: copy this checkout's strategy
-templates and the DCA script to where Hummingbot's client finds them.
+templates and V2 scripts to where Hummingbot's client finds them.
 
 Hummingbot's client takes its folders from its home directory (``hummingbot.root_path()``: the checkout for a
 source install, ``site-packages`` for a pip install):
 
 - ``<package>/templates/``  every ``conf_backpack_*_TEMPLATE.yml`` (next to Hummingbot's own templates);
 - ``<home>/conf/strategies/``  the V1 templates (pure MM, cross-exchange MM), for ``import <file>``;
-- ``<home>/conf/scripts/``  the DCA script config, for ``start --v2 <file>``;
-- ``<home>/scripts/``  ``backpack_dca.py``, the V2 script that config runs.
+- ``<home>/conf/controllers/``  the V2 controller configs (pmm_mister, pmm_simple, grid_strike);
+- ``<home>/conf/scripts/``  the V2 script configs (DCA, executors, Bollinger), for ``start --v2 <file>``;
+- ``<home>/scripts/``  ``backpack_dca.py``, ``backpack_executors.py``, ``backpack_bollinger.py``: the V2 scripts
+  those configs run.
 
-Only files named here are written (the ``*_TEMPLATE.yml`` names and ``backpack_dca.py``); nothing else in the
-user's folders is touched. Run it with the Python of the Hummingbot install to target (``make templates
+Only files named here are written (the ``*_TEMPLATE.yml`` names and the scripts of ``SCRIPTS``); nothing else in
+the user's folders is touched. Run it with the Python of the Hummingbot install to target (``make templates
 PY=/path/to/python``).
 """
 import argparse
@@ -28,11 +30,23 @@ PMM_TEMPLATE = "conf_backpack_pure_market_making_TEMPLATE.yml"
 XEMM_TEMPLATE = "conf_backpack_cross_exchange_market_making_TEMPLATE.yml"
 DCA_TEMPLATE = "conf_backpack_dca_TEMPLATE.yml"
 DCA_SCRIPT = "backpack_dca.py"
+EXECUTORS_TEMPLATE = "conf_backpack_executors_TEMPLATE.yml"
+EXECUTORS_SCRIPT = "backpack_executors.py"
+BOLLINGER_TEMPLATE = "conf_backpack_bollinger_TEMPLATE.yml"
+BOLLINGER_SCRIPT = "backpack_bollinger.py"
+#: V2 controller configs (pmm_mister, pmm_simple, grid_strike: controllers of Hummingbot's source/Docker install).
+CONTROLLER_TEMPLATES = tuple(f"conf_backpack_controller_{name}_TEMPLATE.yml"
+                             for name in ("pmm_mister", "pmm_simple", "grid_strike"))
+#: V2 scripts copied into ``<home>/scripts/``.
+SCRIPTS = (DCA_SCRIPT, EXECUTORS_SCRIPT, BOLLINGER_SCRIPT)
 #: file → folders under the Hummingbot home it goes to (the package's templates folder gets every template).
 HOME_DESTINATIONS = {
     PMM_TEMPLATE: ("conf/strategies",),
     XEMM_TEMPLATE: ("conf/strategies",),
     DCA_TEMPLATE: ("conf/scripts",),
+    EXECUTORS_TEMPLATE: ("conf/scripts",),
+    BOLLINGER_TEMPLATE: ("conf/scripts",),
+    **{template: ("conf/controllers",) for template in CONTROLLER_TEMPLATES},
 }
 
 
@@ -54,7 +68,7 @@ def plan(home: Path, package_dir: Path) -> List[Tuple[Path, Path]]:
         source = TEMPLATES_DIR / template
         copies.append((source, package_dir / "templates" / template))
         copies.extend((source, home / folder / template) for folder in folders)
-    copies.append((SCRIPTS_DIR / DCA_SCRIPT, home / "scripts" / DCA_SCRIPT))
+    copies.extend((SCRIPTS_DIR / script, home / "scripts" / script) for script in SCRIPTS)
     return copies
 
 

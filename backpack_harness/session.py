@@ -40,6 +40,8 @@ class SandboxTradingSession:
     :param trading_pairs: pairs of the sandbox connector.
     :param client_config: Hummingbot client settings (``conf_client.yml`` keys) for the ``TradingCore``.
     :param paper_trade_exchanges: exchanges Hummingbot may build ``<name>_paper_trade`` connectors for.
+    :param before_connector: awaited with the started sandbox before Hummingbot and the connector start (e.g. to
+        prepare market history).
     """
     trading_pairs: List[str]
     log_path: Path
@@ -49,6 +51,7 @@ class SandboxTradingSession:
     client_config: Dict[str, Any] = field(default_factory=dict)
     paper_trade_exchanges: List[str] = field(default_factory=list)
     scripts_path: Optional[Path] = None
+    before_connector: Optional[Callable[[SandboxProcess], Awaitable[Any]]] = None
     sandbox: Optional[SandboxProcess] = None
     core: Any = None  # hummingbot.core.trading_core.TradingCore
     connector: Any = None
@@ -64,6 +67,8 @@ class SandboxTradingSession:
                                       extra_args=list(self.sandbox_args))
         await self.sandbox.start()
         try:
+            if self.before_connector is not None:
+                await self.before_connector(self.sandbox)
             self._previous_sandbox_url = os.environ.get(CONSTANTS.SANDBOX_URL_ENV)
             os.environ[CONSTANTS.SANDBOX_URL_ENV] = self.sandbox.rest_url
             if self.paper_trade_exchanges:

@@ -119,6 +119,12 @@ def test_install_copies_templates_and_script_where_the_client_looks(tmp_path):
         package / "templates" / installer.DCA_TEMPLATE,
         home / "conf" / "strategies" / installer.PMM_TEMPLATE, home / "conf" / "strategies" / installer.XEMM_TEMPLATE,
         home / "conf" / "scripts" / installer.DCA_TEMPLATE, home / "scripts" / installer.DCA_SCRIPT,
+        package / "templates" / installer.EXECUTORS_TEMPLATE, home / "conf" / "scripts" / installer.EXECUTORS_TEMPLATE,
+        home / "scripts" / installer.EXECUTORS_SCRIPT,
+        package / "templates" / installer.BOLLINGER_TEMPLATE, home / "conf" / "scripts" / installer.BOLLINGER_TEMPLATE,
+        home / "scripts" / installer.BOLLINGER_SCRIPT,
+        *(package / "templates" / t for t in installer.CONTROLLER_TEMPLATES),
+        *(home / "conf" / "controllers" / t for t in installer.CONTROLLER_TEMPLATES),
     }
     assert set(written) == expected
     for path in expected:

@@ -1,0 +1,92 @@
+"""Every Hummingbot V2 executor the wheel ships for CEX trading (order, position, grid, twap, xemm, arbitrage) runs
+through our connector on the sandbox (``python -m backpack_demo.v2 --executor all``, 20 s each, one process per
+executor): each places orders, shows its expected fills, leaves nothing open and matches the sandbox ledger."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
+PAPER_TRADE_NOT_TRACKABLE = (
+    "Hummingbot 20260922: XEMMExecutor/ArbitrageExecutor look their orders up with "
+    "connector._order_tracker.fetch_order, which PaperTradeExchange lacks (AttributeError when the paper-trade leg "
+    "is created), so an executor with a paper-trade venue never completes; both legs do trade")
+pytestmark = pytest.mark.e2e
+
+
+def run_v2(tmp_path, *extra):
+    report_path, log_path = tmp_path / "v2.json", tmp_path / "v2.log"
+    result = subprocess.run(
+        [sys.executable, "-m", "backpack_demo.v2", "--executor", "all", "--duration", "20",
+         "--report", str(report_path), "--log", str(log_path), *extra],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    report = json.loads(report_path.read_text())
+    for kind in KINDS:
+        log = log_path.with_name(f"v2-{kind}.log").read_text()
+        # Everything stayed on loopback: no attempt to resolve an internet host (rate oracle, gateway, ...).
+        assert "Name or service not known" not in log and "gaierror" not in log, kind
+    return result, report["runs"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    result, runs = run_v2(tmp_path_factory.mktemp("v2"))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
+    assert "ledger              MATCH" in result.stdout
+    return runs
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_executor_trades_through_our_connector_and_matches_the_ledger(runs, kind):
+    run = runs[kind]
+    assert run["executor"] == kind and run["executors"] >= 1
+    assert run["orders_created"] > 0
+    assert run["fills"] == run["exchange_fills"]
+    assert run["open_orders_at_exit"] == 0
+    assert run["ledger_match"] is True, run["ledger"]
+
+
+def test_order_executor_quotes_two_levels_each_side_then_closes_at_market(runs):
+    run = runs["order"]
+    assert run["orders_created"] >= 4  # bid and ask on two levels
+    assert run["close_types"].get("EARLY_STOP", 0) >= 1  # quotes withdrawn (refresh or end of quoting)
+    if run["quote_fills_base"] != "0":
+        close = run["market_close"]
+        assert isinstance(close, dict) and close["filled"] == close["amount"]
+
+
+def test_position_executors_close_by_their_barriers(runs):
+    run = runs["position"]
+    assert run["executors_closed"] == 3
+    assert run["positions"]["time_limit"] == "TIME_LIMIT"
+    assert set(run["positions"].values()) <= {"TAKE_PROFIT", "STOP_LOSS", "TIME_LIMIT"}
+    assert run["fills"] >= 3 + 3  # three MARKET entries, three closes
+
+
+def test_grid_executor_rests_limit_maker_levels(runs):
+    assert runs["grid"]["orders_created"] >= 2
+
+
+def test_twap_executor_fills_every_slice(runs):
+    run = runs["twap"]
+    assert run["close_types"] == {"COMPLETED": 1}
+    assert run["fills"] >= run["slices"] >= 3
+
+
+def test_arbitrage_executor_trades_both_venues(runs):
+    run = runs["arbitrage"]
+    assert run["fills"] >= 1 and run["hedge_fills"] >= 1
+
+
+@pytest.mark.xfail(strict=True, reason=PAPER_TRADE_NOT_TRACKABLE)
+def test_arbitrage_executor_completes_a_round_with_a_paper_trade_venue(runs):
+    assert runs["arbitrage"]["rounds_completed"] >= 1
+
+
+@pytest.mark.xfail(strict=True, reason=PAPER_TRADE_NOT_TRACKABLE)
+def test_xemm_executor_completes_with_a_paper_trade_taker(runs):
+    run = runs["xemm"]
+    assert run["hedge_fills"] >= 1 and run["close_types"].get("COMPLETED", 0) >= 1
