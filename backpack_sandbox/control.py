@@ -11,6 +11,8 @@
   {asset: {"available", "locked"}}, "feesPaid": {asset: amount}, "makerFeeBps", "takerFeeBps"}``.
 - ``GET /_sandbox/accounts/{apiKey}/fills`` → ledger entries (models.Fill.to_json) of that account.
 - ``GET /_sandbox/accounts/{apiKey}/orders`` → every order of the account (§5.11 history shape, final state).
+- ``GET /_sandbox/accounts/{apiKey}/brokers`` → ``{orderId: {"placed", "cancelled"}}``: the ``X-Broker-Id`` header
+  of the request that placed / cancelled each order (``null`` when absent); ``server.broker_ids(api_key)``.
 - ``POST /_sandbox/events`` body ``{"apiKey", "event": {...}, "stream"?: "account.orderUpdate"}`` → injects a raw
   private event (``E``/``T`` filled with now µs when absent), e.g. ``triggerPlaced``/``triggerFailed``/
   ``orderModified``.
@@ -121,7 +123,7 @@ class ControlApi:
     async def account_get(self, request):
         tail = unquote(request.match_info["tail"])
         sub = None
-        for suffix in ("/fills", "/orders"):
+        for suffix in ("/fills", "/orders", "/brokers"):
             if tail.endswith(suffix):
                 tail, sub = tail[: -len(suffix)], suffix[1:]
         acct = self._account(tail)
@@ -129,6 +131,8 @@ class ControlApi:
         if sub == "fills":
             rows = [f.to_json() for f in engine.ledger if acct.id in (f.buyer_account, f.seller_account)]
             return _json(rows)
+        if sub == "brokers":
+            return _json(self.s.broker_ids(acct.api_key))
         if sub == "orders":
             return _json([history_order_json(o) for o in engine.history[acct.id]])
         return _json({

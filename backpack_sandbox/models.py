@@ -42,6 +42,8 @@ class Order:
     """One order (§5.13). ``order_type`` is ``Limit``/``Market``; ``tif`` GTC/IOC/FOK; ``side`` Bid/Ask.
 
     ``locked`` is what this order still holds in ``lock_asset`` (quote for bids, base for asks).
+    ``broker_id`` / ``cancel_broker_id``: the ``X-Broker-Id`` header of the request that placed / cancelled it
+    (``None`` when absent); recorded only, never in Backpack's order JSON.
     """
 
     id: str
@@ -64,6 +66,8 @@ class Order:
     expiry_reason: Optional[str] = None
     locked: Decimal = ZERO
     quote_quantity_text: Optional[str] = None
+    broker_id: Optional[str] = None
+    cancel_broker_id: Optional[str] = None
 
     @property
     def remaining(self) -> Decimal:

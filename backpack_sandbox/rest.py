@@ -35,6 +35,7 @@ TOO_MANY = {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"}
 MAINTENANCE = {"code": "MAINTENANCE", "message": "System under maintenance"}
 LEND_IMF = {"type": "sqrt", "base": "0.05", "factor": "0.0001"}  # §5.3 example values
 LEND_MMF = {"type": "sqrt", "base": "0.03", "factor": "0.00006"}
+BROKER_HEADER = "X-Broker-Id"
 MARKET_TYPES = ("SPOT", "PERP", "IPERP", "DATED", "PREDICTION", "RFQ")
 
 
@@ -69,6 +70,11 @@ def _symbol_param(query, required: bool = True) -> Optional[str]:
             raise parse_error("symbol", 'Type "string" expects an input value.')
         return None
     return sym
+
+
+def broker_id(request: web.Request) -> Optional[str]:
+    """The request's ``X-Broker-Id`` header (broker attribution), recorded on the orders it places or cancels."""
+    return request.headers.get(BROKER_HEADER)
 
 
 def make_middleware(server):
@@ -355,11 +361,12 @@ class RestApi:
         if accept is not None:
             if accept:
                 try:
-                    self.s.engine.place(acct, params)
+                    self.s.engine.place(acct, params).broker_id = broker_id(request)
                 except ApiError:
                     pass
             return json_response(SERVICE_UNAVAILABLE, status=503)
         order = self.s.engine.place(acct, params)
+        order.broker_id = broker_id(request)
         return json_response(order_json(order))
 
     async def orders_execute(self, request):
@@ -373,6 +380,7 @@ class RestApi:
         for payload in orders:
             try:
                 order = self.s.engine.place(acct, payload)
+                order.broker_id = broker_id(request)
                 out.append({"operation": "Ok", **order_json(order)})
             except ApiError as e:
                 out.append({"operation": "Err", "code": e.code or "INVALID_CLIENT_REQUEST", "message": e.message})
@@ -406,6 +414,7 @@ class RestApi:
         order_id, client_id = self._ids(params)
         engine = self.s.engine
         order = engine.find_open(acct, sym, order_id, client_id)
+        order.cancel_broker_id = broker_id(request)
         delay = self.s.faults.take_cancel_202(cancel_all=False)
         if delay is not None:
             self._later(delay, lambda: engine.cancel(acct, sym, order_id=order.id))
@@ -431,6 +440,8 @@ class RestApi:
         self.s.engine.market(sym)
         if params.get("orderType") == "ConditionalOrder":
             return json_response([])
+        for order in self.s.engine.list_open(acct, sym):
+            order.cancel_broker_id = broker_id(request)
         delay = self.s.faults.take_cancel_202(cancel_all=True)
         if delay is not None:
             self._later(delay, lambda: self.s.engine.cancel_all(acct, sym))

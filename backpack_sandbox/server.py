@@ -8,7 +8,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, List, Mapping, Optional
+from typing import Dict, Iterator, List, Mapping, Optional
 
 from aiohttp import web
 
@@ -204,6 +204,12 @@ class SandboxServer:
     def account(self, api_key: str):
         """The engine :class:`~backpack_sandbox.models.Account` of ``api_key``."""
         return self.engine.by_key[api_key]
+
+    def broker_ids(self, api_key: str) -> Dict[str, Dict[str, Optional[str]]]:
+        """Per order id of ``api_key``'s orders: ``{"placed": X-Broker-Id of the placement, "cancelled": of the
+        cancel}`` (``None`` when the request had none)."""
+        return {o.id: {"placed": o.broker_id, "cancelled": o.cancel_broker_id}
+                for o in self.engine.history[self.account(api_key).id]}
 
     # ------------------------------------------------------------------ misc
     def listed_markets(self) -> List[MarketSpec]:

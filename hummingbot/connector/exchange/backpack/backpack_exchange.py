@@ -130,8 +130,8 @@ class BackpackExchange(ExchangePyBase):
             request_order_status=self._request_order_status, apply_update=self._process_order_update_keeping_progress,
             tracker=tracker, on_unknown_outcome=self._count_unknown_outcome, logger=self.logger)
         self._cancels = BackpackCancelFlow(
-            private_call=lambda path, method, body: self._rest.call(path, method=method, data=body,
-                                                                    is_auth_required=True),
+            private_call=lambda path, method, body, headers=None: self._rest.call(
+                path, method=method, data=body, is_auth_required=True, headers=headers),
             symbol_for=self._symbol_for, tracker=tracker, request_order_status=self._request_order_status,
             apply_update=self._process_order_update_keeping_progress,
             note_executed_quantity=self._fills.note_executed_quantity,
@@ -455,9 +455,11 @@ class BackpackExchange(ExchangePyBase):
                                    price=price, client_id=int(order_id), time_in_force=kwargs.get("time_in_force"))
 
     async def _post_order(self, body: Dict[str, Any]) -> Order:
-        """``POST /api/v1/order`` (§5.5); raises ``BackpackPostOnlyRejectedError`` for a post-only crossing."""
+        """``POST /api/v1/order`` (§5.5) with the broker header; raises ``BackpackPostOnlyRejectedError`` for a
+        post-only crossing."""
         try:
-            return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True)
+            return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True,
+                                        headers=dict(CONSTANTS.BROKER_HEADERS))
         except BackpackAPIError as e:
             if e.is_post_only_rejection:
                 raise BackpackPostOnlyRejectedError(e.status, e.code, e.message, e.method, e.path) from None
@@ -582,7 +584,7 @@ class BackpackExchange(ExchangePyBase):
     async def _send_batch_chunk(self, chunk: List[Tuple[InFlightOrder, Dict[str, Any]]]) -> None:
         try:
             answer = await self._api_post(path_url=CONSTANTS.ORDERS_PATH_URL, data=[body for _, body in chunk],
-                                          is_auth_required=True)
+                                          is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS))
         except asyncio.CancelledError:
             raise
         except Exception as e:
