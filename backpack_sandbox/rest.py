@@ -302,7 +302,8 @@ class RestApi:
     async def account(self, request):
         acct, _ = await self._auth(request)
         return json_response({
-            "autoBorrowSettlements": False, "autoLend": False, "autoRealizePnl": False, "autoRepayBorrows": False,
+            "autoBorrowSettlements": False, "autoLend": acct.auto_lend, "autoRealizePnl": False,
+            "autoRepayBorrows": False,
             "borrowLimit": "0", "futuresMakerFee": _fmt(acct.maker_bps), "futuresTakerFee": _fmt(acct.taker_bps),
             "leverageLimit": "1", "limitOrders": len(self.s.engine.open_orders[acct.id]), "liquidating": False,
             "positionLimit": "0", "spotMakerFee": _fmt(acct.maker_bps), "spotTakerFee": _fmt(acct.taker_bps),
