@@ -366,6 +366,8 @@ class RestApi:
                 except ApiError:
                     pass
             return json_response(SERVICE_UNAVAILABLE, status=503)
+        if self.s.speed_bump.should_hold(params):
+            await self.s.speed_bump.wait()
         order = self.s.engine.place(acct, params)
         order.broker_id = broker_id(request)
         return json_response(order_json(order))
@@ -377,17 +379,27 @@ class RestApi:
         accept = self.s.faults.take_order_503()
         if accept is False:
             return json_response(SERVICE_UNAVAILABLE, status=503)
-        out: List[dict] = []
-        for payload in orders:
-            try:
-                order = self.s.engine.place(acct, payload)
-                order.broker_id = broker_id(request)
-                out.append({"operation": "Ok", **order_json(order)})
-            except ApiError as e:
-                out.append({"operation": "Err", "code": e.code or "INVALID_CLIENT_REQUEST", "message": e.message})
+        out: List[dict] = [{} for _ in orders]
+        held = [i for i, payload in enumerate(orders) if self.s.speed_bump.should_hold(payload)]
+        for i, payload in enumerate(orders):
+            if i not in held:
+                out[i] = self._place_item(acct, payload, broker_id(request))
+        if held:  # post-only items went first; the others wait out the speed bump, then go in batch order
+            await self.s.speed_bump.wait()
+            for i in held:
+                out[i] = self._place_item(acct, orders[i], broker_id(request))
         if accept is not None:
             return json_response(SERVICE_UNAVAILABLE, status=503)
         return json_response(out)
+
+    def _place_item(self, acct, payload: dict, broker: Optional[str] = None) -> dict:
+        """One batch element: the placed order (its ``broker_id`` recorded) or an ``Err`` element."""
+        try:
+            order = self.s.engine.place(acct, payload)
+            order.broker_id = broker
+            return {"operation": "Ok", **order_json(order)}
+        except ApiError as e:
+            return {"operation": "Err", "code": e.code or "INVALID_CLIENT_REQUEST", "message": e.message}
 
     def _ids(self, params) -> Tuple[Optional[str], Optional[int]]:
         order_id = params.get("orderId")
