@@ -134,6 +134,7 @@ async def wait_for(predicate: Callable[[], bool], timeout: float, interval: floa
 
 
 def totals(account: Dict[str, Any]) -> Dict[str, Decimal]:
-    """Total per asset (available + locked + staked) from the sandbox control API's account view."""
-    return {asset: sum((Decimal(str(entry.get(k, "0"))) for k in ("available", "locked", "staked")), Decimal(0))
+    """Total per asset (available + locked + staked + lent) from the sandbox control API's account view."""
+    kinds = ("available", "locked", "staked", "lent")
+    return {asset: sum((Decimal(str(entry.get(k, "0"))) for k in kinds), Decimal(0))
             for asset, entry in account["balances"].items()}

@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-balance-updates", action="store_true", help="disable account.balanceUpdate")
     s.add_argument("--balance-stream", choices=SWITCHES["balance_stream"], default="all",
                    help="account.balanceUpdate: every change, fills only, refused (4006) or silent")
+    s.add_argument("--lend-redeem", choices=SWITCHES["lend_redeem"], default="flag",
+                   help="redeem lent funds at placement only for orders with autoLendRedeem: true, or always")
+    s.add_argument("--lent", type=parse_balances, default=None,
+                   help='demo account lend positions, e.g. "USDC=9000" (§5.3)')
+    s.add_argument("--auto-lend", action="store_true", help="demo account has autoLend on (§5.4)")
     s.add_argument("--ws-plain-numbers", action="store_true", help="WS numbers printed as REST does (no padding)")
     s.add_argument("--empty-depth-diff-s", type=float, default=10.0,
                    help="mean seconds between empty depth diffs per market; 0 = never (default 10)")
@@ -113,6 +118,7 @@ async def _serve(args: argparse.Namespace) -> int:
         fee_maker_bps=args.fee_maker_bps, fee_taker_bps=args.fee_taker_bps, post_only_mode=args.post_only_mode,
         ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
         balance_updates=not args.no_balance_updates, balance_stream=args.balance_stream,
+        lend_redeem=args.lend_redeem, demo_lent=args.lent, demo_auto_lend=args.auto_lend,
         ws_pad_numbers=not args.ws_plain_numbers,
         empty_depth_diff_s=args.empty_depth_diff_s, perp_rows=not args.no_perp_rows,
         price_bands=not args.no_price_bands, replay_file=args.replay,

@@ -23,7 +23,8 @@ class SandboxConfig:
     ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
     WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
     nothing received. ``balance_updates=False`` is ``balance_stream="off"``.
-    Switches (switches.py): ``balance_stream`` (U1: ``all``, ``fills``, ``refused``, ``off``).
+    Switches (switches.py): ``balance_stream`` (U1: ``all``, ``fills``, ``refused``, ``off``); ``lend_redeem``
+    (U5: ``flag``, ``always``).
     ``ws_pad_numbers``: WS prices/sizes padded to tick/step (§8.1) or, off, printed as REST does.
     ``price_bands``: enforce each market's price band and market-order impact limit (engine.py).
     ``empty_depth_diff_s``: mean seconds between empty depth diffs per market (§8.2; 0 = never).
@@ -35,7 +36,8 @@ class SandboxConfig:
     Replay (replay.py): ``replay_file`` replaces the synthetic flow for the captured symbols;
     ``replay_speed`` > 1 plays faster.
     Demo account: created at start when ``demo_balances`` is not None, with ``demo_api_key``/
-    ``demo_secret`` (generated when None). ``faults``: fault specs applied at start (faults.py).
+    ``demo_secret`` (generated when None), ``demo_lent`` lend positions (asset → amount) and the ``autoLend``
+    setting ``demo_auto_lend``. ``faults``: fault specs applied at start (faults.py).
     """
 
     host: str = "127.0.0.1"
@@ -57,6 +59,7 @@ class SandboxConfig:
     idle_timeout_s: float = 120.0
     balance_updates: bool = True
     balance_stream: str = "all"
+    lend_redeem: str = "flag"
     ws_pad_numbers: bool = True
     empty_depth_diff_s: float = 10.0
     price_bands: bool = True
@@ -73,6 +76,8 @@ class SandboxConfig:
     demo_balances: Optional[Mapping[str, str]] = None
     demo_api_key: Optional[str] = None
     demo_secret: Optional[str] = field(default=None, repr=False)
+    demo_lent: Optional[Mapping[str, str]] = None
+    demo_auto_lend: bool = False
     faults: Tuple[str, ...] = ()
     ws_send_queue_max: int = 10000
     control_loopback_only: bool = True
@@ -81,6 +86,7 @@ class SandboxConfig:
         if self.post_only_mode not in ("reject", "expire"):
             raise ValueError("post_only_mode must be 'reject' or 'expire'")
         check_switch("balance_stream", self.balance_stream)
+        check_switch("lend_redeem", self.lend_redeem)
         if self.flow_style not in ("market", "ladder"):
             raise ValueError("flow_style must be 'market' or 'ladder'")
         if isinstance(self.markets, str):

@@ -6,11 +6,14 @@
   "wsFramesSent", "wsFramesDropped", "faults": {kind: {"injected", "hits"}}, "activeFaults": [...],
   "orders", "fills", "accounts", "speedBump": {"ms", "held", "passed"}}``.
 - ``POST /_sandbox/accounts`` body ``{"balances": {"SOL": "100"}, "secret"?: b64 seed, "feeMakerBps"?,
-  "feeTakerBps"?, "lent"?: {"USDC": "50"}}`` → ``{"apiKey", "secret", "accountId"}``.
-- ``GET /_sandbox/accounts/{apiKey}`` (URL-encode the key) → ``{"accountId", "apiKey", "balances":
-  {asset: {"available", "locked"}}, "feesPaid": {asset: amount}, "makerFeeBps", "takerFeeBps"}``.
+  "feeTakerBps"?, "lent"?: {"USDC": "50"}, "autoLend"?: bool}`` → ``{"apiKey", "secret", "accountId"}``.
+- ``GET /_sandbox/accounts/{apiKey}`` (URL-encode the key) → ``{"accountId", "apiKey", "autoLend", "balances":
+  {asset: {"available", "locked", "lent" (when lent)}}, "redeemed": {asset: amount}, "feesPaid": {asset: amount},
+  "makerFeeBps", "takerFeeBps"}``.
 - ``GET /_sandbox/accounts/{apiKey}/fills`` → ledger entries (models.Fill.to_json) of that account.
 - ``GET /_sandbox/accounts/{apiKey}/orders`` → every order of the account (§5.11 history shape, final state).
+- ``GET /_sandbox/accounts/{apiKey}/brokers`` → ``{orderId: {"placed", "cancelled"}}``: the ``X-Broker-Id`` header
+  of the request that placed / cancelled each order (``null`` when absent); ``server.broker_ids(api_key)``.
 - ``POST /_sandbox/events`` body ``{"apiKey", "event": {...}, "stream"?: "account.orderUpdate"}`` → injects a raw
   private event (``E``/``T`` filled with now µs when absent), e.g. ``triggerPlaced``/``triggerFailed``/
   ``orderModified``.
@@ -110,7 +113,7 @@ class ControlApi:
         body = await self._body(request)
         keys = self.s.add_account(balances=body.get("balances") or {}, secret_b64=body.get("secret"),
                                   fee_maker_bps=body.get("feeMakerBps"), fee_taker_bps=body.get("feeTakerBps"),
-                                  lent=body.get("lent"))
+                                  lent=body.get("lent"), auto_lend=bool(body.get("autoLend", False)))
         return _json({"apiKey": keys.api_key, "secret": keys.secret, "accountId": keys.account_id})
 
     def _account(self, raw: str):
@@ -125,7 +128,7 @@ class ControlApi:
     async def account_get(self, request):
         tail = unquote(request.match_info["tail"])
         sub = None
-        for suffix in ("/fills", "/orders"):
+        for suffix in ("/fills", "/orders", "/brokers"):
             if tail.endswith(suffix):
                 tail, sub = tail[: -len(suffix)], suffix[1:]
         acct = self._account(tail)
@@ -133,12 +136,16 @@ class ControlApi:
         if sub == "fills":
             rows = [f.to_json() for f in engine.ledger if acct.id in (f.buyer_account, f.seller_account)]
             return _json(rows)
+        if sub == "brokers":
+            return _json(self.s.broker_ids(acct.api_key))
         if sub == "orders":
             return _json([history_order_json(o) for o in engine.history[acct.id]])
         return _json({
-            "accountId": acct.id, "apiKey": acct.api_key,
-            "balances": {a: {"available": str(acct.available.get(a, 0)), "locked": str(acct.locked.get(a, 0))}
-                         for a in acct.assets()},
+            "accountId": acct.id, "apiKey": acct.api_key, "autoLend": acct.auto_lend,
+            "balances": {a: {"available": str(acct.available.get(a, 0)), "locked": str(acct.locked.get(a, 0)),
+                             **({"lent": str(acct.lent[a])} if a in acct.lent else {})}
+                         for a in sorted(set(acct.assets()) | set(acct.lent))},
+            "redeemed": {a: str(v) for a, v in acct.redeemed.items()},
             "feesPaid": {a: str(v) for a, v in acct.fees_paid.items()},
             "makerFeeBps": str(acct.maker_bps), "takerFeeBps": str(acct.taker_bps),
         })

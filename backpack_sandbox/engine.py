@@ -32,6 +32,7 @@ from .errors import ApiError, bad_request, not_found
 from .markets import MarketSpec
 from .models import ZERO, Account, Fill, Order
 from .orderparse import OrderRequest, parse_client_id, parse_order
+from .switches import Switches
 from .views import order_event
 
 DAY_US = 86_400 * 1_000_000
@@ -106,6 +107,8 @@ class Engine:
         self.listeners: list = []
         self.pad_ws_numbers = True
         self.price_bands = True
+        #: The server's switches (``lend_redeem`` is read at placement).
+        self.switches = Switches()
         self._order_seq = 0
         self._trade_seq = 0
 
@@ -120,6 +123,7 @@ class Engine:
         label: str = "",
         internal: bool = False,
         lent: Optional[Mapping[str, object]] = None,
+        auto_lend: bool = False,
     ) -> Account:
         acct = Account(
             id=len(self.accounts) + 1,
@@ -129,6 +133,7 @@ class Engine:
             taker_bps=Decimal(str(taker_bps)) if taker_bps is not None else self.default_taker_bps,
             label=label,
             internal=internal,
+            auto_lend=auto_lend,
         )
         self.accounts[acct.id] = acct
         self.by_key[api_key] = acct
@@ -136,6 +141,7 @@ class Engine:
             self.deposit(acct, asset, Decimal(str(amount)))
         for asset, amount in (lent or {}).items():
             acct.lent[asset] = Decimal(str(amount))
+            self.deposits[asset] += acct.lent[asset]
         return acct
 
     def deposit(self, acct: Account, asset: str, amount: Decimal) -> None:
@@ -181,11 +187,11 @@ class Engine:
         return m.book.depth(BID, limit), m.book.depth(ASK, limit), m.update_id, m.last_time_us or self.clock.now_us()
 
     def conservation(self) -> Dict[str, Dict[str, Decimal]]:
-        """Per asset: ``deposits``, ``balances`` (sum of available+locked), ``fees`` (collected), ``diff``."""
+        """Per asset: ``deposits``, ``balances`` (sum of available+locked+lent), ``fees`` (collected), ``diff``."""
         out: Dict[str, Dict[str, Decimal]] = {}
         assets = set(self.deposits) | set(self.fees_collected)
         for acct in self.accounts.values():
-            assets |= set(acct.available) | set(acct.locked)
+            assets |= set(acct.available) | set(acct.locked) | set(acct.lent)
         for asset in sorted(assets):
             bal = sum((a.total(asset) for a in self.accounts.values()), ZERO)
             fees = self.fees_collected.get(asset, ZERO)
@@ -268,10 +274,16 @@ class Engine:
             if crosses and self.post_only_mode == "reject":
                 raise ApiError(400, "INVALID_ORDER", "Order would immediately match and take liquidity")
         lock_asset, lock_amount = self._required_lock(req, m)
-        if lock_amount > acct.available.get(lock_asset, ZERO):
+        shortfall = lock_amount - acct.available.get(lock_asset, ZERO)
+        redeem = ZERO
+        if shortfall > 0 and (req.auto_lend_redeem or self.switches.lend_redeem == "always"):
+            redeem = min(shortfall, acct.lent.get(lock_asset, ZERO))
+        if shortfall > redeem:
             raise ApiError(400, "INSUFFICIENT_FUNDS", "Insufficient funds")
         order = self._new_order(acct, req, m, cmd.now_us, lock_asset)
         self._touch(cmd, acct, lock_asset)
+        if redeem > 0:
+            self._redeem(acct, lock_asset, redeem)
         acct.available[lock_asset] -= lock_amount
         acct.locked[lock_asset] += lock_amount
         order.locked = lock_amount
@@ -308,6 +320,17 @@ class Engine:
         if not acct.internal:
             self.history[acct.id].append(order)
         return order
+
+    @staticmethod
+    def _redeem(acct: Account, asset: str, amount: Decimal) -> None:
+        """Move ``amount`` of ``asset`` from the lend position into available (U5; switch ``lend_redeem``)."""
+        left = acct.lent[asset] - amount
+        if left > 0:
+            acct.lent[asset] = left
+        else:
+            del acct.lent[asset]
+        acct.available[asset] += amount
+        acct.redeemed[asset] = acct.redeemed.get(asset, ZERO) + amount
 
     def _walk(self, m: MarketState, side: str, qty: Optional[Decimal], quote: Optional[Decimal],
               account_id: Optional[int] = None) -> Tuple[Decimal, Decimal]:

@@ -16,7 +16,9 @@ ZERO = Decimal(0)
 @dataclass(eq=False)
 class Account:
     """A trading account. ``available``/``locked`` per asset (§5.1); fee tier in bps (§5.4);
-    ``lent`` per asset feeds ``/api/v1/borrowLend/positions`` (§5.3); ``fees_paid`` per asset."""
+    ``lent`` per asset feeds ``/api/v1/borrowLend/positions`` (§5.3) and counts in ``total``; ``auto_lend`` is the
+    ``autoLend`` setting (§5.4; the sandbox never lends idle funds by itself); ``redeemed``: amounts moved from
+    ``lent`` into available by placements (switch ``lend_redeem``); ``fees_paid`` per asset."""
 
     id: int
     api_key: str
@@ -29,9 +31,12 @@ class Account:
     locked: Dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal), repr=False)
     fees_paid: Dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal), repr=False)
     lent: Dict[str, Decimal] = field(default_factory=dict, repr=False)
+    auto_lend: bool = False
+    redeemed: Dict[str, Decimal] = field(default_factory=dict, repr=False)
 
     def total(self, asset: str) -> Decimal:
-        return self.available.get(asset, ZERO) + self.locked.get(asset, ZERO)
+        """Available + locked + lent."""
+        return self.available.get(asset, ZERO) + self.locked.get(asset, ZERO) + self.lent.get(asset, ZERO)
 
     def assets(self):
         return sorted(set(self.available) | set(self.locked))
@@ -42,6 +47,8 @@ class Order:
     """One order (§5.13). ``order_type`` is ``Limit``/``Market``; ``tif`` GTC/IOC/FOK; ``side`` Bid/Ask.
 
     ``locked`` is what this order still holds in ``lock_asset`` (quote for bids, base for asks).
+    ``broker_id`` / ``cancel_broker_id``: the ``X-Broker-Id`` header of the request that placed / cancelled it
+    (``None`` when absent); recorded only, never in Backpack's order JSON.
     """
 
     id: str
@@ -64,6 +71,8 @@ class Order:
     expiry_reason: Optional[str] = None
     locked: Decimal = ZERO
     quote_quantity_text: Optional[str] = None
+    broker_id: Optional[str] = None
+    cancel_broker_id: Optional[str] = None
 
     @property
     def remaining(self) -> Decimal:

@@ -32,6 +32,7 @@ class OrderRequest:
     post_only: bool
     stp: str
     client_id: Optional[int]
+    auto_lend_redeem: bool = False
 
 
 def parse_decimal(value: Any, name: str) -> Decimal:
@@ -142,4 +143,4 @@ def parse_order(payload: Mapping[str, Any], markets: Mapping[str, MarketSpec]) -
         elif quantity is None:
             raise bad_request("Missing quantity or quoteQuantity for a market order")
     return OrderRequest(symbol, side, order_type, tif, price, quantity, quote_quantity, quote_text,
-                        post_only, stp, client_id)
+                        post_only, stp, client_id, _bool(payload.get("autoLendRedeem"), "autoLendRedeem"))

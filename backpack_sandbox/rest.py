@@ -35,6 +35,7 @@ TOO_MANY = {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"}
 MAINTENANCE = {"code": "MAINTENANCE", "message": "System under maintenance"}
 LEND_IMF = {"type": "sqrt", "base": "0.05", "factor": "0.0001"}  # §5.3 example values
 LEND_MMF = {"type": "sqrt", "base": "0.03", "factor": "0.00006"}
+BROKER_HEADER = "X-Broker-Id"
 MARKET_TYPES = ("SPOT", "PERP", "IPERP", "DATED", "PREDICTION", "RFQ")
 
 
@@ -69,6 +70,11 @@ def _symbol_param(query, required: bool = True) -> Optional[str]:
             raise parse_error("symbol", 'Type "string" expects an input value.')
         return None
     return sym
+
+
+def broker_id(request: web.Request) -> Optional[str]:
+    """The request's ``X-Broker-Id`` header (broker attribution), recorded on the orders it places or cancels."""
+    return request.headers.get(BROKER_HEADER)
 
 
 def make_middleware(server):
@@ -296,7 +302,8 @@ class RestApi:
     async def account(self, request):
         acct, _ = await self._auth(request)
         return json_response({
-            "autoBorrowSettlements": False, "autoLend": False, "autoRealizePnl": False, "autoRepayBorrows": False,
+            "autoBorrowSettlements": False, "autoLend": acct.auto_lend, "autoRealizePnl": False,
+            "autoRepayBorrows": False,
             "borrowLimit": "0", "futuresMakerFee": _fmt(acct.maker_bps), "futuresTakerFee": _fmt(acct.taker_bps),
             "leverageLimit": "1", "limitOrders": len(self.s.engine.open_orders[acct.id]), "liquidating": False,
             "positionLimit": "0", "spotMakerFee": _fmt(acct.maker_bps), "spotTakerFee": _fmt(acct.taker_bps),
@@ -355,13 +362,14 @@ class RestApi:
         if accept is not None:
             if accept:
                 try:
-                    self.s.engine.place(acct, params)
+                    self.s.engine.place(acct, params).broker_id = broker_id(request)
                 except ApiError:
                     pass
             return json_response(SERVICE_UNAVAILABLE, status=503)
         if self.s.speed_bump.should_hold(params):
             await self.s.speed_bump.wait()
         order = self.s.engine.place(acct, params)
+        order.broker_id = broker_id(request)
         return json_response(order_json(order))
 
     async def orders_execute(self, request):
@@ -375,18 +383,21 @@ class RestApi:
         held = [i for i, payload in enumerate(orders) if self.s.speed_bump.should_hold(payload)]
         for i, payload in enumerate(orders):
             if i not in held:
-                out[i] = self._place_item(acct, payload)
+                out[i] = self._place_item(acct, payload, broker_id(request))
         if held:  # post-only items went first; the others wait out the speed bump, then go in batch order
             await self.s.speed_bump.wait()
             for i in held:
-                out[i] = self._place_item(acct, orders[i])
+                out[i] = self._place_item(acct, orders[i], broker_id(request))
         if accept is not None:
             return json_response(SERVICE_UNAVAILABLE, status=503)
         return json_response(out)
 
-    def _place_item(self, acct, payload: dict) -> dict:
+    def _place_item(self, acct, payload: dict, broker: Optional[str] = None) -> dict:
+        """One batch element: the placed order (its ``broker_id`` recorded) or an ``Err`` element."""
         try:
-            return {"operation": "Ok", **order_json(self.s.engine.place(acct, payload))}
+            order = self.s.engine.place(acct, payload)
+            order.broker_id = broker
+            return {"operation": "Ok", **order_json(order)}
         except ApiError as e:
             return {"operation": "Err", "code": e.code or "INVALID_CLIENT_REQUEST", "message": e.message}
 
@@ -416,6 +427,7 @@ class RestApi:
         order_id, client_id = self._ids(params)
         engine = self.s.engine
         order = engine.find_open(acct, sym, order_id, client_id)
+        order.cancel_broker_id = broker_id(request)
         delay = self.s.faults.take_cancel_202(cancel_all=False)
         if delay is not None:
             self._later(delay, lambda: engine.cancel(acct, sym, order_id=order.id))
@@ -441,6 +453,8 @@ class RestApi:
         self.s.engine.market(sym)
         if params.get("orderType") == "ConditionalOrder":
             return json_response([])
+        for order in self.s.engine.list_open(acct, sym):
+            order.cancel_broker_id = broker_id(request)
         delay = self.s.faults.take_cancel_202(cancel_all=True)
         if delay is not None:
             self._later(delay, lambda: self.s.engine.cancel_all(acct, sym))

@@ -8,7 +8,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, List, Mapping, Optional
+from typing import Dict, Iterator, List, Mapping, Optional
 
 from aiohttp import web
 
@@ -69,7 +69,9 @@ class SandboxServer:
         self.verifier = Verifier(cfg.default_window_ms, cfg.max_window_ms)
         self.stats = Stats()
         self.faults = Faults(random.Random(cfg.seed * 7919 + 3))
-        self.switches = Switches(balance_stream=cfg.balance_stream if cfg.balance_updates else "off")
+        self.switches = Switches(balance_stream=cfg.balance_stream if cfg.balance_updates else "off",
+                                 lend_redeem=cfg.lend_redeem)
+        self.engine.switches = self.switches
         self.faults.set_clock_offset = self._set_clock_offset
         self.faults.on_skip_depth = lambda symbol, count: self.engine.skip_update_ids(symbol, count)
         self.limiter = SlidingWindow(cfg.rate_limit, cfg.rate_window_s)
@@ -122,7 +124,8 @@ class SandboxServer:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         if cfg.demo_balances is not None:
-            self.demo = self.add_account(cfg.demo_balances, secret_b64=cfg.demo_secret, api_key_b64=cfg.demo_api_key)
+            self.demo = self.add_account(cfg.demo_balances, secret_b64=cfg.demo_secret, api_key_b64=cfg.demo_api_key,
+                                         lent=cfg.demo_lent, auto_lend=cfg.demo_auto_lend)
         for spec in cfg.faults:
             params = parse_fault_spec(spec)
             self.faults.inject(params.pop("kind"), **params)
@@ -183,8 +186,12 @@ class SandboxServer:
         lent: Optional[Mapping[str, object]] = None,
         api_key_b64: Optional[str] = None,
         label: str = "",
+        auto_lend: bool = False,
     ) -> AccountKeys:
         """Create an account with ``balances`` (asset → decimal string) and an optional fee tier (bps).
+
+        ``lent``: lend positions (asset → amount, §5.3; deposits that are not available until redeemed);
+        ``auto_lend``: the account's ``autoLend`` setting (§5.4).
 
         ``secret_b64``: base64 ED25519 seed (§2.1); generated when None. ``api_key_b64`` if given must
         match the secret. Returns :class:`AccountKeys` (``api_key``, ``secret``, ``account_id``).
@@ -196,7 +203,7 @@ class SandboxServer:
             raise ValueError("an account with this key already exists")
         self.verifier.register(api_key)
         acct = self.engine.create_account(api_key, secret, balances or {}, fee_maker_bps, fee_taker_bps,
-                                          label=label, lent=lent)
+                                          label=label, lent=lent, auto_lend=auto_lend)
         return AccountKeys(api_key, secret, acct.id)
 
     def _internal_account(self, balances, label: str = ""):
@@ -206,6 +213,12 @@ class SandboxServer:
     def account(self, api_key: str):
         """The engine :class:`~backpack_sandbox.models.Account` of ``api_key``."""
         return self.engine.by_key[api_key]
+
+    def broker_ids(self, api_key: str) -> Dict[str, Dict[str, Optional[str]]]:
+        """Per order id of ``api_key``'s orders: ``{"placed": X-Broker-Id of the placement, "cancelled": of the
+        cancel}`` (``None`` when the request had none)."""
+        return {o.id: {"placed": o.broker_id, "cancelled": o.cancel_broker_id}
+                for o in self.engine.history[self.account(api_key).id]}
 
     # ------------------------------------------------------------------ misc
     def listed_markets(self) -> List[MarketSpec]:

@@ -10,6 +10,10 @@ Switch              Values (default first)      Meaning
                                                  SUBSCRIBE naming it answered ``{"id":null,"error":{"code":
                                                  4006,"message":"Invalid stream"}}`` (nothing subscribed by that
                                                  frame); or accepted and silent.
+``lend_redeem``     ``flag`` | ``always``        Redemption of lent funds (U5): an order whose required balance
+                                                 is lent (``/borrowLend/positions``, §5.3) gets the shortfall
+                                                 redeemed into available at placement only when it carries
+                                                 ``autoLendRedeem: true`` (§5.5); or for every order.
 =================== =========================== ==============================================================
 """
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, Dict, Tuple
 
 SWITCHES: Dict[str, Tuple[str, ...]] = {
     "balance_stream": ("all", "fills", "refused", "off"),
+    "lend_redeem": ("flag", "always"),
 }
 
 
@@ -34,6 +39,7 @@ class Switches:
     """Current switch values; attributes named after the switches (``switches.balance_stream``)."""
 
     balance_stream: str
+    lend_redeem: str
 
     def __init__(self, **values: str) -> None:
         for name, choices in SWITCHES.items():

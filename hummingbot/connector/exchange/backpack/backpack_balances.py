@@ -36,8 +36,13 @@ def lent_amounts(positions: Any, logger: logging.Logger) -> Dict[str, Decimal]:
 
 
 def balances_from_capital(capital: Mapping[str, BalanceEntry], lent: Mapping[str, Decimal],
-                          logger: logging.Logger) -> Tuple[Dict[str, Decimal], Dict[str, Decimal]]:
-    """``(available, total)`` per asset; total adds locked, staked and lent (§11.10). Bad entries are skipped."""
+                          logger: logging.Logger,
+                          lent_available: bool = False) -> Tuple[Dict[str, Decimal], Dict[str, Decimal]]:
+    """``(available, total)`` per asset; total adds locked, staked and lent (§11.10). Bad entries are skipped.
+
+    :param lent_available: the account's ``autoLend`` is on (U5): lent funds also count as available (orders then
+        carry ``autoLendRedeem: true``); off, they count in total only.
+    """
     available: Dict[str, Decimal] = {}
     total: Dict[str, Decimal] = {}
     for asset, entry in capital.items():
@@ -52,12 +57,14 @@ def balances_from_capital(capital: Mapping[str, BalanceEntry], lent: Mapping[str
         total[asset] = free + held
     for asset, amount in lent.items():
         total[asset] = total.get(asset, _ZERO) + amount
-        available.setdefault(asset, _ZERO)
+        available[asset] = available.get(asset, _ZERO) + (amount if lent_available else _ZERO)
     return available, total
 
 
-def balance_from_event(data: BalanceUpdateEvent, lent: Mapping[str, Decimal]) -> Tuple[str, Decimal, Decimal]:
-    """``(asset, available, total)`` of an ``account.balanceUpdate`` (§8.4), total including ``lent``.
+def balance_from_event(data: BalanceUpdateEvent, lent: Mapping[str, Decimal],
+                       lent_available: bool = False) -> Tuple[str, Decimal, Decimal]:
+    """``(asset, available, total)`` of an ``account.balanceUpdate`` (§8.4), total including ``lent``; available
+    includes it too when ``lent_available`` (auto-lend on, U5).
 
     :raises KeyError/ValueError/TypeError: a missing or malformed field, a negative amount.
     """
@@ -67,7 +74,8 @@ def balance_from_event(data: BalanceUpdateEvent, lent: Mapping[str, Decimal]) ->
     free = to_decimal(data["A"])
     held = to_decimal(data.get("L") or 0) + to_decimal(data.get("S") or 0)
     check_non_negative(free, held)
-    return asset, free, free + held + lent.get(asset, _ZERO)
+    lent_amount = lent.get(asset, _ZERO)
+    return asset, free + (lent_amount if lent_available else _ZERO), free + held + lent_amount
 
 
 def event_available(event_free: Decimal, asset: str, in_flight_now: Mapping[str, Decimal],
@@ -100,3 +108,7 @@ class BalanceStreamState:
     def should_log_lend_failure(self) -> bool:
         """True at most once a minute."""
         return self._log_throttle.check("lend") is not None
+
+    def should_log_settings_failure(self) -> bool:
+        """True at most once a minute (account settings unreadable)."""
+        return self._log_throttle.check("settings") is not None

@@ -29,7 +29,8 @@ class CancelOrderTracker(Protocol):
 class BackpackCancelFlow:
     """Cancels orders and applies the answers.
 
-    :param private_call: async ``(path, method, body) → (HTTP status, JSON or None)`` of a signed request.
+    :param private_call: async ``(path, method, body, headers=) → (HTTP status, JSON or None)`` of a signed
+        request; cancels carry ``CONSTANTS.BROKER_HEADERS``.
     :param apply_update: ``(order, update)`` that never moves an order back to OPEN.
     :param current_timestamp: connector clock (s), may be NaN before the first tick; then ``wall_time`` is used.
     """
@@ -39,7 +40,7 @@ class BackpackCancelFlow:
     PLACEMENT_POLL_S = 0.02
 
     def __init__(self,
-                 private_call: Callable[[str, RESTMethod, Dict[str, Any]], Awaitable[Tuple[int, Any]]],
+                 private_call: Callable[..., Awaitable[Tuple[int, Any]]],
                  symbol_for: Callable[[str], Awaitable[str]],
                  tracker: CancelOrderTracker,
                  request_order_status: Callable[[InFlightOrder], Awaitable[OrderUpdate]],
@@ -68,7 +69,8 @@ class BackpackCancelFlow:
         """
         symbol = await self._symbol_for(order.trading_pair)
         body = {"symbol": symbol, **order_reference(order.client_order_id, order.exchange_order_id)}
-        status, answer = await self._private_call(CONSTANTS.ORDER_PATH_URL, RESTMethod.DELETE, body)
+        status, answer = await self._private_call(CONSTANTS.ORDER_PATH_URL, RESTMethod.DELETE, body,
+                                                  headers=dict(CONSTANTS.BROKER_HEADERS))
         if status == 202 or not isinstance(answer, dict):
             return CANCEL_ACCEPTED
         self._note_executed_quantity(order, answer.get("executedQuantity"))
@@ -146,7 +148,8 @@ class BackpackCancelFlow:
         """``DELETE /api/v1/orders`` (§5.8): cancels every open order of the pair on the **account**, other bots'
         included (opt-in: only ``cancel_all_on_exchange`` calls it); returns tracked orders updated."""
         symbol = await self._symbol_for(trading_pair)
-        status, answer = await self._private_call(CONSTANTS.ORDERS_PATH_URL, RESTMethod.DELETE, {"symbol": symbol})
+        status, answer = await self._private_call(CONSTANTS.ORDERS_PATH_URL, RESTMethod.DELETE, {"symbol": symbol},
+                                                  headers=dict(CONSTANTS.BROKER_HEADERS))
         timestamp = self._current_timestamp()
         count = 0
         if status == 202 or not isinstance(answer, list):

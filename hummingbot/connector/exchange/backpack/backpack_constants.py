@@ -69,6 +69,11 @@ HEADER_API_KEY = "X-API-Key"
 HEADER_SIGNATURE = "X-Signature"
 HEADER_TIMESTAMP = "X-Timestamp"
 HEADER_WINDOW = "X-Window"
+#: Broker attribution (Hummingbot's broker code with Backpack), sent on order placement and cancel requests only:
+#: ``POST``/``DELETE`` ``/api/v1/order`` and ``/api/v1/orders``.
+HEADER_BROKER_ID = "X-Broker-Id"
+BROKER_ID = "2200"
+BROKER_HEADERS: Dict[str, str] = {HEADER_BROKER_ID: BROKER_ID}
 
 # --------------------------------------------------------------------------------------- websocket (§8)
 WS_STALE_TIMEOUT_S = 120.0        # the server pings every 60 s (§8.1)

@@ -145,8 +145,8 @@ class BackpackExchange(ExchangePyBase):
             request_order_status=self._request_order_status, apply_update=self._process_order_update_keeping_progress,
             tracker=tracker, on_unknown_outcome=self._count_unknown_outcome, logger=self.logger)
         self._cancels = BackpackCancelFlow(
-            private_call=lambda path, method, body: self._rest.call(path, method=method, data=body,
-                                                                    is_auth_required=True),
+            private_call=lambda path, method, body, headers=None: self._rest.call(
+                path, method=method, data=body, is_auth_required=True, headers=headers),
             symbol_for=self._symbol_for, tracker=tracker, request_order_status=self._request_order_status,
             apply_update=self._process_order_update_keeping_progress,
             note_executed_quantity=self._fills.note_executed_quantity,
@@ -376,9 +376,21 @@ class BackpackExchange(ExchangePyBase):
         return cast(List[Dict[str, Any]], markets.mapped_tickers(tickers, await self.trading_pair_symbol_map()))
 
     async def _update_trading_fees(self):
-        """Account fee tier (§5.4)."""
+        """Account fee tier and ``autoLend`` (§5.4)."""
         account = await self._api_get(path_url=CONSTANTS.ACCOUNT_PATH_URL, is_auth_required=True)
         self._fees.update(account)
+
+    async def _read_auto_lend(self) -> None:
+        """``GET /api/v1/account`` for ``autoLend``; on failure the conservative reading (off) stays until the fee
+        refresh reads it."""
+        try:
+            await self._update_trading_fees()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            if self._balance_state.should_log_settings_failure():
+                self.logger().warning(f"Could not read the Backpack account settings ({e}); lent funds count in "
+                                      "total balances only until they are read.")
 
     def _get_fee(self,
                  base_currency: str,
@@ -393,9 +405,13 @@ class BackpackExchange(ExchangePyBase):
 
     async def _update_balances(self):
         """Balances (§5.1) plus lent funds (§5.3); absent assets are removed, last lent amounts kept on failure.
+        Lent funds count as available only while the account's ``autoLend`` is on (U5; read from §5.4 first if
+        not known yet, off when unreadable).
 
         :raises ValueError: the capital answer is not an object (balances kept).
         """
+        if self._fees.auto_lend is None:
+            await self._read_auto_lend()
         state = self._balance_state
         state.requested_at_s = self._time_synchronizer.time()
         capital: Any
@@ -417,7 +433,8 @@ class BackpackExchange(ExchangePyBase):
             state.lent = balances.lent_amounts(positions, self.logger())
         if not isinstance(capital, dict):
             raise ValueError(f"unexpected answer of GET {CONSTANTS.BALANCE_PATH_URL}: {str(capital)[:100]!r}")
-        available, total = balances.balances_from_capital(capital, state.lent, self.logger())
+        available, total = balances.balances_from_capital(capital, state.lent, self.logger(),
+                                                          lent_available=self._fees.lent_available)
         self._account_available_balances.clear()
         self._account_available_balances.update(available)
         self._account_balances.clear()
@@ -430,7 +447,7 @@ class BackpackExchange(ExchangePyBase):
         state = self._balance_state
         if state.is_stale(event):
             return
-        asset, free, total = balances.balance_from_event(event, state.lent)
+        asset, free, total = balances.balance_from_event(event, state.lent, self._fees.lent_available)
         acknowledged = {key: order for key, order in self.in_flight_orders.items()
                         if order.current_state is not OrderState.PENDING_CREATE}
         self._account_available_balances[asset] = balances.event_available(
@@ -474,14 +491,19 @@ class BackpackExchange(ExchangePyBase):
     async def _order_payload(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                              order_type: OrderType, price: Optional[Decimal], **kwargs) -> Dict[str, Any]:
         symbol = await self._symbol_for(trading_pair)
-        return build_order_payload(symbol=symbol, trade_type=trade_type, order_type=order_type, amount=amount,
-                                   price=price, client_id=int(order_id), time_in_force=kwargs.get("time_in_force"),
-                                   self_trade_prevention=self._self_trade_prevention)
+        payload = build_order_payload(symbol=symbol, trade_type=trade_type, order_type=order_type, amount=amount,
+                                      price=price, client_id=int(order_id), time_in_force=kwargs.get("time_in_force"),
+                                      self_trade_prevention=self._self_trade_prevention)
+        if self._fees.lent_available:
+            payload["autoLendRedeem"] = True  # auto-lend on: the order may redeem lent funds (§5.5, U5)
+        return payload
 
     async def _post_order(self, body: Dict[str, Any]) -> Order:
-        """``POST /api/v1/order`` (§5.5); raises ``BackpackPostOnlyRejectedError`` for a post-only crossing."""
+        """``POST /api/v1/order`` (§5.5) with the broker header; raises ``BackpackPostOnlyRejectedError`` for a
+        post-only crossing."""
         try:
-            return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True)
+            return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True,
+                                        headers=dict(CONSTANTS.BROKER_HEADERS))
         except BackpackAPIError as e:
             if e.is_post_only_rejection:
                 raise BackpackPostOnlyRejectedError(e.status, e.code, e.message, e.method, e.path) from None
@@ -606,7 +628,7 @@ class BackpackExchange(ExchangePyBase):
     async def _send_batch_chunk(self, chunk: List[Tuple[InFlightOrder, Dict[str, Any]]]) -> None:
         try:
             answer = await self._api_post(path_url=CONSTANTS.ORDERS_PATH_URL, data=[body for _, body in chunk],
-                                          is_auth_required=True)
+                                          is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS))
         except asyncio.CancelledError:
             raise
         except Exception as e:

@@ -14,13 +14,19 @@ class BackpackFeeSchedule:
     def __init__(self) -> None:
         self.maker: Optional[Decimal] = None
         self.taker: Optional[Decimal] = None
+        #: The account's ``autoLend`` setting (§5.4, U5); ``None`` until an account answer.
         self.auto_lend: Optional[bool] = None
 
     def update(self, account: AccountSummary) -> None:
         """Read the basis-point fees and ``autoLend``; ``KeyError``/``ValueError`` on a bad fee."""
         self.maker = bps_to_fraction(account["spotMakerFee"])
         self.taker = bps_to_fraction(account["spotTakerFee"])
-        self.auto_lend = account.get("autoLend")
+        self.auto_lend = account.get("autoLend") is True
+
+    @property
+    def lent_available(self) -> bool:
+        """Lent funds count as available and orders carry ``autoLendRedeem: true`` (auto-lend on, U5)."""
+        return self.auto_lend is True
 
     def percent(self, order_type: OrderType, is_maker: Optional[bool]) -> Decimal:
         """Maker rate for ``is_maker`` or LIMIT_MAKER, else taker."""

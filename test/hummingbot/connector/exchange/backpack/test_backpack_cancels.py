@@ -75,7 +75,7 @@ class CancelFlowAloneTests(IsolatedAsyncioWrapperTestCase):
             current_timestamp=lambda: 1700000000.0, wall_time=lambda: 5.0,
             logger=lambda: logging.getLogger("test_backpack_cancels"))
 
-    async def _call(self, path, method, body):
+    async def _call(self, path, method, body, headers=None):
         self.calls.append((path, method.value, body))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
