@@ -27,13 +27,16 @@ PAPER_BALANCES = {"SOL": 4.0, "USDC": 600.0}
 #: Sandbox pace: the sandbox's ladder sits 2-30 bps from its mid, so the template's 0.3 % (sane against real
 #: fees) would rarely be reached in a short run; and quotes are re-placed faster than the template's 60 s.
 SANDBOX_OVERRIDES = {"min_profitability": 0.1, "anti_hysteresis_duration": 5.0}
+#: Background traders at 4x pace: XEMM quotes behind the best levels, so a short run needs more taker flow to fill.
+SANDBOX_ARGS = ["--markets", "SOL_USDC", "--flow-pace", "4"]
 
 
 async def run_xemm(duration_s: float, report_path: Path, log_path: Path, seed: int = 7,
                    out: Callable[[str], None] = print) -> Dict[str, Any]:
     """Run the XEMM template for ``duration_s`` seconds; return the report (also written to ``report_path``)."""
     session = SandboxTradingSession(
-        trading_pairs=[PAIR], log_path=log_path, seed=seed, paper_trade_exchanges=[CONSTANTS.SANDBOX_CONNECTOR_NAME],
+        trading_pairs=[PAIR], log_path=log_path, seed=seed, sandbox_args=list(SANDBOX_ARGS),
+        paper_trade_exchanges=[CONSTANTS.SANDBOX_CONNECTOR_NAME],
         client_config={"paper_trade": {"paper_trade_exchanges": [CONSTANTS.SANDBOX_CONNECTOR_NAME],
                                        "paper_trade_account_balance": PAPER_BALANCES}})
     async with session:
