@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ping-interval", type=float, default=60.0, help="WS ping interval, seconds")
     s.add_argument("--idle-timeout", type=float, default=120.0, help="WS idle timeout, seconds")
     s.add_argument("--no-balance-updates", action="store_true", help="disable account.balanceUpdate")
+    s.add_argument("--ticker-204-without-trades", action="store_true",
+                   help="GET /api/v1/ticker answers 204 for markets without trades")
     s.add_argument("--log-level", default="WARNING")
     r = sub.add_parser("record", help="record public WS frames of a Backpack endpoint to a JSON-lines file")
     r.add_argument("--url", default="wss://ws.backpack.exchange", help="WS URL")
@@ -97,6 +99,7 @@ async def _serve(args: argparse.Namespace) -> int:
         ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
         balance_updates=not args.no_balance_updates, replay_file=args.replay, replay_speed=args.replay_speed,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
+        ticker_204_without_trades=args.ticker_204_without_trades,
     )
     server = SandboxServer(cfg)
     stop = asyncio.Event()

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+#: Config fields that may change while the sandbox runs (``POST /_sandbox/switches``, ``SandboxServer.set_switches``).
+SWITCHES = ("ticker_204_without_trades",)
+
 
 @dataclass
 class SandboxConfig:
@@ -21,6 +24,9 @@ class SandboxConfig:
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
+    Readings of open questions (``docs/open-questions.md``; switchable live, see ``SWITCHES``):
+    ``ticker_204_without_trades`` answers ``GET /api/v1/ticker`` with 204 (no body) for a market without trades in
+    the ticker window and leaves it out of ``/tickers`` (§4.5).
     Replay (replay.py): ``replay_file`` replaces the synthetic flow for the captured symbols;
     ``replay_speed`` > 1 plays faster.
     Demo account: created at start when ``demo_balances`` is not None, with ``demo_api_key``/
@@ -56,6 +62,7 @@ class SandboxConfig:
     faults: Tuple[str, ...] = ()
     ws_send_queue_max: int = 10000
     control_loopback_only: bool = True
+    ticker_204_without_trades: bool = False
 
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):

@@ -14,6 +14,8 @@
 - ``POST /_sandbox/events`` body ``{"apiKey", "event": {...}, "stream"?: "account.orderUpdate"}`` → injects a raw
   private event (``E``/``T`` filled with now µs when absent), e.g. ``triggerPlaced``/``triggerFailed``/
   ``orderModified``.
+- ``POST /_sandbox/switches`` body ``{name: value, ...}`` (names: ``config.SWITCHES``) → ``{"ok": true,
+  "switches": {name: value}}``; ``GET /_sandbox/switches`` → ``{"switches": {...}}``.
 - ``POST /_sandbox/price`` body ``{"symbol", "mid"}`` → moves the flow's mid for that market (requotes now).
 - ``GET /_sandbox/conservation`` → per-asset ``{"deposits","balances","fees","diff"}``.
 """
@@ -55,6 +57,8 @@ class ControlApi:
         r.add_get("/_sandbox/accounts/{tail:.+}", self._wrap(self.account_get))
         r.add_post("/_sandbox/events", self._wrap(self.inject_event))
         r.add_post("/_sandbox/price", self._wrap(self.move_price))
+        r.add_post("/_sandbox/switches", self._wrap(self.set_switches))
+        r.add_get("/_sandbox/switches", self._wrap(self.get_switches))
 
     def _wrap(self, fn):
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -90,6 +94,13 @@ class ControlApi:
 
     async def list_faults(self, request):
         return _json({"active": self.s.faults.active(), "counts": self.s.faults.counts()})
+
+    async def set_switches(self, request):
+        body = await self._body(request)
+        return _json({"ok": True, "switches": self.s.set_switches(**body)})
+
+    async def get_switches(self, request):
+        return _json({"switches": self.s.switches()})
 
     async def stats(self, request):
         return _json(self.s.stats_json())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, List, Optional, Tuple
 
@@ -72,8 +73,13 @@ def make_middleware(server):
             return await handler(request)
         stats = server.stats
         stats.requests += 1
+        route = f"{request.method} {path}"
+        stats.by_route[route] += 1
+        arrived = time.monotonic()
         resp = await _guarded(request, handler, server)
         stats.by_status[resp.status] += 1
+        stats.by_route_status[(route, resp.status)] += 1
+        stats.arrivals.append((arrived, route, resp.status))
         if resp.status == 429:
             stats.http_429 += 1
         return resp
@@ -214,11 +220,17 @@ class RestApi:
         self._interval(request)
         if sym not in self.s.engine.specs:
             raise bad_request("Invalid market symbol")
-        return json_response(self.s.market_data.ticker(sym))
+        ticker = self.s.market_data.ticker(sym)
+        if self.s.config.ticker_204_without_trades and ticker["trades"] == "0":
+            return web.Response(status=204)
+        return json_response(ticker)
 
     async def tickers(self, request):
         self._interval(request)
-        return json_response([self.s.market_data.ticker(sym) for sym in self.s.engine.specs])
+        tickers = [self.s.market_data.ticker(sym) for sym in self.s.engine.specs]
+        if self.s.config.ticker_204_without_trades:
+            tickers = [t for t in tickers if t["trades"] != "0"]
+        return json_response(tickers)
 
     async def trades(self, request):
         sym = _symbol_param(request.query)

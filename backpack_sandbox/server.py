@@ -7,13 +7,13 @@ import logging
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, Mapping, Optional
+from typing import Any, Dict, Iterator, Mapping, Optional
 
 from aiohttp import web
 
 from .auth import Verifier, keypair_from_secret
 from .clock import Clock
-from .config import SandboxConfig
+from .config import SWITCHES, SandboxConfig
 from .control import ControlApi
 from .engine import Engine
 from .faults import Faults, parse_fault_spec
@@ -189,6 +189,22 @@ class SandboxServer:
         if self.flow is not None and symbol in self.flow.mids:
             self.flow.set_mid(symbol, value)
         return str(value)
+
+    def set_switches(self, **values: Any) -> Dict[str, Any]:
+        """Change reading switches (``config.SWITCHES``) live; returns every switch's value.
+
+        :raises ValueError: an unknown switch name.
+        """
+        for name in values:
+            if name not in SWITCHES:
+                raise ValueError(f"unknown switch {name!r}; switches: {', '.join(SWITCHES)}")
+        for name, value in values.items():
+            current = getattr(self.config, name)
+            setattr(self.config, name, type(current)(value))
+        return self.switches()
+
+    def switches(self) -> Dict[str, Any]:
+        return {name: getattr(self.config, name) for name in SWITCHES}
 
     def stats_json(self) -> dict:
         out = self.stats.to_json()

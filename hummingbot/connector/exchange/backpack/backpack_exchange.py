@@ -326,7 +326,8 @@ class BackpackExchange(ExchangePyBase):
         return super().trading_pair_associated_to_exchange_symbol(symbol)
 
     async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, float]:
-        """``lastPrice`` per trading pair (§4.5); pairs without a valid price are left out."""
+        """``lastPrice`` per trading pair (§4.5); a pair the answer leaves out (204: no trades) gets the last trade
+        its book applied or the book's mid; pairs without any of these are left out."""
         if not trading_pairs:
             return {}
         if len(trading_pairs) == 1:
@@ -335,7 +336,15 @@ class BackpackExchange(ExchangePyBase):
             tickers = [ticker] if isinstance(ticker, dict) else []
         else:
             tickers = await self._api_get(path_url=CONSTANTS.TICKERS_PATH_URL) or []
-        return markets.last_prices(tickers, await self.trading_pair_symbol_map(), set(trading_pairs))
+        prices = markets.last_prices(tickers, await self.trading_pair_symbol_map(), set(trading_pairs))
+        order_books = self.order_books
+        for trading_pair in trading_pairs:
+            order_book = order_books.get(trading_pair)
+            if trading_pair not in prices and order_book is not None:
+                fallback = markets.fallback_last_price(order_book)
+                if fallback is not None:
+                    prices[trading_pair] = fallback
+        return prices
 
     async def _get_last_traded_price(self, trading_pair: str) -> float:
         prices = await self.get_last_traded_prices([trading_pair])

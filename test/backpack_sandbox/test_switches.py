@@ -1,0 +1,67 @@
+"""Reading switches (``config.SWITCHES``): config field, CLI flag, ``/_sandbox/switches`` and ``set_switches``."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from .sandbox_client import SignedClient
+from .test_cli import start_serve, stop
+
+
+def lim(side, price, qty, **kw):
+    return {"symbol": "SOL_USDC", "side": side, "orderType": "Limit", "price": price, "quantity": qty, **kw}
+
+
+@pytest.mark.asyncio
+async def test_switch_control_endpoint_and_python_api(make_sandbox, session):
+    server = await make_sandbox()
+    assert server.switches()["ticker_204_without_trades"] is False
+    async with session.post(server.rest_url + "/_sandbox/switches", json={"ticker_204_without_trades": True}) as r:
+        assert r.status == 200 and (await r.json())["switches"]["ticker_204_without_trades"] is True
+    assert server.config.ticker_204_without_trades is True
+    async with session.get(server.rest_url + "/_sandbox/switches") as r:
+        assert (await r.json())["switches"]["ticker_204_without_trades"] is True
+    async with session.post(server.rest_url + "/_sandbox/switches", json={"no_such_switch": 1}) as r:
+        assert r.status == 400
+    with pytest.raises(ValueError):
+        server.set_switches(no_such_switch=True)
+    assert server.set_switches(ticker_204_without_trades=False)["ticker_204_without_trades"] is False
+
+
+@pytest.mark.asyncio
+async def test_ticker_204_for_markets_without_trades(make_sandbox, session):
+    server = await make_sandbox(ticker_204_without_trades=True)
+    url = server.rest_url + "/api/v1/ticker?symbol=SOL_USDC"
+    async with session.get(url) as r:
+        assert r.status == 204 and await r.read() == b""
+    async with session.get(server.rest_url + "/api/v1/tickers") as r:
+        assert await r.json() == []
+    a = server.add_account({"SOL": "10", "USDC": "10000"})
+    b = server.add_account({"SOL": "10", "USDC": "10000"})
+    ca = SignedClient(session, server.rest_url, a.api_key, a.secret)
+    cb = SignedClient(session, server.rest_url, b.api_key, b.secret)
+    assert (await ca.order(**lim("Ask", "150", "1")))[0] == 200
+    assert (await cb.order(**lim("Bid", "150", "1")))[0] == 200
+    async with session.get(url) as r:
+        assert r.status == 200 and (await r.json())["lastPrice"] == "150"
+    async with session.get(server.rest_url + "/api/v1/tickers") as r:
+        assert [t["symbol"] for t in await r.json()] == ["SOL_USDC"]
+    server.set_switches(ticker_204_without_trades=False)
+    async with session.get(server.rest_url + "/api/v1/ticker?symbol=BTC_USDC") as r:
+        assert r.status == 200
+    stats = server.stats_json()
+    assert stats["requestsByRoute"]["GET /api/v1/ticker"] == 3
+    assert [route for _, route, _ in server.stats.arrivals].count("GET /api/v1/tickers") == 2
+
+
+@pytest.mark.timeout(60)
+def test_cli_flags_set_switches():
+    proc, lines = start_serve("--no-flow", "--ticker-204-without-trades")
+    try:
+        rest = lines[0].split()[-1]
+        with urllib.request.urlopen(rest + "/_sandbox/switches", timeout=10) as r:
+            assert json.loads(r.read())["switches"]["ticker_204_without_trades"] is True
+    finally:
+        stop(proc)
