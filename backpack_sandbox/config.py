@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
 #: Config fields that may change while the sandbox runs (``POST /_sandbox/switches``, ``SandboxServer.set_switches``).
-SWITCHES = ("ticker_204_without_trades",)
+SWITCHES = ("ticker_204_without_trades", "history_rate_limited")
 
 
 @dataclass
@@ -26,7 +26,8 @@ class SandboxConfig:
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
     Readings of open questions (``docs/open-questions.md``; switchable live, see ``SWITCHES``):
     ``ticker_204_without_trades`` answers ``GET /api/v1/ticker`` with 204 (no body) for a market without trades in
-    the ticker window and leaves it out of ``/tickers`` (§4.5).
+    the ticker window and leaves it out of ``/tickers`` (§4.5). ``history_rate_limited`` (U2) puts
+    ``/wapi/v1/history/*`` in the ``historical_rate_limit`` bucket (per API key), besides the global one.
     Replay (replay.py): ``replay_file`` replaces the synthetic flow for the captured symbols;
     ``replay_speed`` > 1 plays faster.
     Demo account: created at start when ``demo_balances`` is not None, with ``demo_api_key``/
@@ -63,6 +64,7 @@ class SandboxConfig:
     ws_send_queue_max: int = 10000
     control_loopback_only: bool = True
     ticker_204_without_trades: bool = False
+    history_rate_limited: bool = False
 
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):

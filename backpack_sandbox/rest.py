@@ -26,6 +26,8 @@ log = logging.getLogger("backpack_sandbox.rest")
 
 DEPTH_LIMITS = ("5", "10", "20", "50", "100", "500", "1000")
 HISTORICAL_PATHS = ("/api/v1/klines", "/api/v1/trades/history")
+#: Account history routes; in the 30/min bucket only with the ``history_rate_limited`` switch (U2).
+ACCOUNT_HISTORY_PREFIX = "/wapi/v1/history/"
 PRIVATE_PATHS = {path for _, path in INSTRUCTIONS}
 SERVICE_UNAVAILABLE = {"code": "SERVICE_UNAVAILABLE",
                        "message": "Unknown error, please check your request or try again later."}
@@ -98,6 +100,9 @@ async def _guarded(request: web.Request, handler, server) -> web.StreamResponse:
     if not server.limiter.allow(key):
         return json_response(TOO_MANY, status=429)
     if path in HISTORICAL_PATHS and not server.hist_limiter.allow(key):
+        return json_response(TOO_MANY, status=429)
+    if (server.config.history_rate_limited and path.startswith(ACCOUNT_HISTORY_PREFIX)
+            and not server.hist_limiter.allow(key)):
         return json_response(TOO_MANY, status=429)
     try:
         resp = await handler(request)

@@ -58,10 +58,27 @@ async def test_ticker_204_for_markets_without_trades(make_sandbox, session):
 
 @pytest.mark.timeout(60)
 def test_cli_flags_set_switches():
-    proc, lines = start_serve("--no-flow", "--ticker-204-without-trades")
+    proc, lines = start_serve("--no-flow", "--ticker-204-without-trades", "--history-rate-limited")
     try:
         rest = lines[0].split()[-1]
         with urllib.request.urlopen(rest + "/_sandbox/switches", timeout=10) as r:
-            assert json.loads(r.read())["switches"]["ticker_204_without_trades"] is True
+            switches = json.loads(r.read())["switches"]
+        assert switches == {"ticker_204_without_trades": True, "history_rate_limited": True}
     finally:
         stop(proc)
+
+
+@pytest.mark.asyncio
+async def test_history_rate_limited_puts_account_history_in_the_30_per_minute_bucket(make_sandbox, session):
+    server = await make_sandbox(historical_rate_limit=3)
+    keys = server.add_account({"USDC": "100"})
+    client = SignedClient(session, server.rest_url, keys.api_key, keys.secret)
+    for _ in range(4):  # off: the global pool only
+        assert (await client.call("GET", "/wapi/v1/history/fills"))[0] == 200
+    server.set_switches(history_rate_limited=True)
+    server.hist_limiter.reset()
+    statuses = [(await client.call("GET", path))[0] for path in ("/wapi/v1/history/fills", "/wapi/v1/history/orders",
+                                                                 "/wapi/v1/history/fills", "/wapi/v1/history/orders")]
+    assert statuses == [200, 200, 200, 429]
+    assert (await client.call("GET", "/api/v1/capital"))[0] == 200
+    assert server.stats_json()["http429ByRoute"] == {"GET /wapi/v1/history/orders": 1}
