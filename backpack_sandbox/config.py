@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
 #: Config fields that may change while the sandbox runs (``POST /_sandbox/switches``, ``SandboxServer.set_switches``).
-SWITCHES = ("ticker_204_without_trades", "history_rate_limited")
+SWITCHES = ("ticker_204_without_trades", "history_rate_limited", "history_lag_ms")
 
 
 @dataclass
@@ -28,6 +28,9 @@ class SandboxConfig:
     ``ticker_204_without_trades`` answers ``GET /api/v1/ticker`` with 204 (no body) for a market without trades in
     the ticker window and leaves it out of ``/tickers`` (§4.5). ``history_rate_limited`` (U2) puts
     ``/wapi/v1/history/*`` in the ``historical_rate_limit`` bucket (per API key), besides the global one.
+    ``history_lag_ms`` (U3, 0 = off): an order reaches ``/wapi/v1/history/orders`` only ``history_lag_ms`` after it
+    was placed and again after it left the open set (absent in between), a fill reaches ``/wapi/v1/history/fills``
+    ``history_lag_ms`` after it happened.
     Replay (replay.py): ``replay_file`` replaces the synthetic flow for the captured symbols;
     ``replay_speed`` > 1 plays faster.
     Demo account: created at start when ``demo_balances`` is not None, with ``demo_api_key``/
@@ -65,6 +68,7 @@ class SandboxConfig:
     control_loopback_only: bool = True
     ticker_204_without_trades: bool = False
     history_rate_limited: bool = False
+    history_lag_ms: int = 0
 
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):

@@ -64,6 +64,8 @@ class Order:
     expiry_reason: Optional[str] = None
     locked: Decimal = ZERO
     quote_quantity_text: Optional[str] = None
+    #: Engine time (µs) the order left the open set (filled, cancelled, expired); None while open.
+    closed_us: Optional[int] = None
 
     @property
     def remaining(self) -> Decimal:

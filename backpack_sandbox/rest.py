@@ -456,6 +456,10 @@ class RestApi:
     async def history_orders(self, request):
         acct, params = await self._auth(request)
         rows = self.s.engine.history[acct.id]
+        lag_us = self.s.config.history_lag_ms * 1000
+        if lag_us:
+            seen_us = self.s.clock.now_us() - lag_us
+            rows = [o for o in rows if max(o.created_us, o.closed_us or 0) <= seen_us]
         if params.get("orderId"):
             rows = [o for o in rows if o.id == params["orderId"]]
         if params.get("symbol"):
@@ -466,6 +470,10 @@ class RestApi:
     async def history_fills(self, request):
         acct, params = await self._auth(request)
         rows = self.s.engine.account_fills[acct.id]
+        lag_us = self.s.config.history_lag_ms * 1000
+        if lag_us:
+            seen_us = self.s.clock.now_us() - lag_us
+            rows = [r for r in rows if r[0].time_us <= seen_us]
         fill_type = params.get("fillType")
         if fill_type and fill_type != "User":
             rows = []  # the sandbox has no system (liquidation/ADL/conversion) fills

@@ -58,12 +58,13 @@ async def test_ticker_204_for_markets_without_trades(make_sandbox, session):
 
 @pytest.mark.timeout(60)
 def test_cli_flags_set_switches():
-    proc, lines = start_serve("--no-flow", "--ticker-204-without-trades", "--history-rate-limited")
+    proc, lines = start_serve("--no-flow", "--ticker-204-without-trades", "--history-rate-limited",
+                              "--history-lag-ms", "2500")
     try:
         rest = lines[0].split()[-1]
         with urllib.request.urlopen(rest + "/_sandbox/switches", timeout=10) as r:
             switches = json.loads(r.read())["switches"]
-        assert switches == {"ticker_204_without_trades": True, "history_rate_limited": True}
+        assert switches == {"ticker_204_without_trades": True, "history_rate_limited": True, "history_lag_ms": 2500}
     finally:
         stop(proc)
 
@@ -82,3 +83,24 @@ async def test_history_rate_limited_puts_account_history_in_the_30_per_minute_bu
     assert statuses == [200, 200, 200, 429]
     assert (await client.call("GET", "/api/v1/capital"))[0] == 200
     assert server.stats_json()["http429ByRoute"] == {"GET /wapi/v1/history/orders": 1}
+
+
+@pytest.mark.asyncio
+async def test_history_lag_ms_delays_orders_and_fills_in_history(make_sandbox, session):
+    server = await make_sandbox(history_lag_ms=60000)
+    a = server.add_account({"SOL": "10", "USDC": "10000"})
+    b = server.add_account({"SOL": "10", "USDC": "10000"})
+    ca = SignedClient(session, server.rest_url, a.api_key, a.secret)
+    cb = SignedClient(session, server.rest_url, b.api_key, b.secret)
+    assert (await ca.order(**lim("Ask", "150", "1")))[0] == 200
+    assert (await cb.order(**lim("Bid", "150", "1")))[0] == 200
+    assert (await ca.call("GET", "/wapi/v1/history/orders"))[1] == []
+    assert (await ca.call("GET", "/wapi/v1/history/fills"))[1] == []
+    assert len(await (await session.get(server.rest_url + f"/_sandbox/accounts/{a.api_key}/orders")).json()) == 1
+    server.clock.offset_ms += 61000  # the lag has passed
+    status, rows = await ca.call("GET", "/wapi/v1/history/orders", ts=server.clock.now_ms())
+    assert status == 200 and [r["status"] for r in rows] == ["Filled"]
+    status, fills = await ca.call("GET", "/wapi/v1/history/fills", ts=server.clock.now_ms())
+    assert status == 200 and len(fills) == 1
+    server.set_switches(history_lag_ms=0)
+    assert len((await cb.call("GET", "/wapi/v1/history/fills", ts=server.clock.now_ms()))[1]) == 1

@@ -33,6 +33,8 @@ class BackpackFillsTracker:
     FILLS_OVERLAP_MS = 5 * 60 * 1000
     #: Wait (s) before fetching missed fills, for a late WS ``orderFill``.
     MISSED_FILLS_DELAY_S = 1.0
+    #: Fetches (delay doubling each time) while fewer fills than executed are seen: fill history may lag (U3).
+    MISSED_FILLS_ATTEMPTS = 5
 
     def __init__(self,
                  private_get: Callable[[str, Dict[str, Any]], Awaitable[Any]],
@@ -129,16 +131,21 @@ class BackpackFillsTracker:
 
     async def _fetch_missed(self, order: InFlightOrder, quantity: Decimal) -> None:
         try:
-            await asyncio.sleep(self.MISSED_FILLS_DELAY_S)
-            if order.executed_amount_base >= quantity:
-                return
-            trade_updates = await self.all_trade_updates_for_order(order)
-            self._logger().debug(f"Order {order.client_order_id}: {len(trade_updates)} fills fetched.")
-            for trade_update in trade_updates:
-                self._tracker.process_trade_update(trade_update)
-            if trade_updates:
-                self._tracker.complete_if_fully_filled(order.client_order_id, trade_updates[-1].fill_timestamp)
-            self._on_missed_fills_fetched()
+            delay = self.MISSED_FILLS_DELAY_S
+            for _ in range(self.MISSED_FILLS_ATTEMPTS):
+                await asyncio.sleep(delay)
+                delay *= 2
+                if order.executed_amount_base >= quantity:
+                    return
+                trade_updates = await self.all_trade_updates_for_order(order)
+                self._logger().debug(f"Order {order.client_order_id}: {len(trade_updates)} fills fetched.")
+                for trade_update in trade_updates:
+                    self._tracker.process_trade_update(trade_update)
+                if trade_updates:
+                    self._tracker.complete_if_fully_filled(order.client_order_id, trade_updates[-1].fill_timestamp)
+                self._on_missed_fills_fetched()
+                if sum(update.fill_base_amount for update in trade_updates) >= quantity:
+                    return
         except asyncio.CancelledError:
             raise
         except Exception as e:
