@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 
 from .config import SandboxConfig
 from .faults import FAULT_KINDS, parse_fault_spec
+from .switches import SWITCHES
 
 DEFAULT_BALANCES = "SOL=1000,BTC=10,ETH=100,USDC=1000000"
 
@@ -49,10 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
     s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--markets", default="SOL_USDC,BTC_USDC,ETH_USDC", help="comma-separated symbols")
+    s.add_argument("--markets", default="SOL_USDC,BTC_USDC,ETH_USDC,SPCX.US_USDC", help="comma-separated symbols")
     s.add_argument("--extra-markets", type=int, default=0, help="add N synthetic TOKENn_USDC markets")
     s.add_argument("--no-flow", action="store_true", help="no background traders")
     s.add_argument("--flow-pace", type=float, default=1.0, help="speed factor of the background traders")
+    s.add_argument("--flow-style", choices=("market", "ladder"), default="market",
+                   help="market: several makers, one diff per requote; ladder: one maker re-placing its ladder")
+    s.add_argument("--makers", type=int, default=3, help="background makers (market style, 1-5)")
+    s.add_argument("--depth-rate", type=float, default=20.0,
+                   help="depth messages a second per market (market style; times --flow-pace)")
     s.add_argument("--replay", metavar="FILE", help="replay a capture (see `record`) instead of synthetic flow")
     s.add_argument("--replay-speed", type=float, default=1.0)
     s.add_argument("--api-key", default=os.environ.get("BACKPACK_SANDBOX_API_KEY"),
@@ -70,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ping-interval", type=float, default=60.0, help="WS ping interval, seconds")
     s.add_argument("--idle-timeout", type=float, default=120.0, help="WS idle timeout, seconds")
     s.add_argument("--no-balance-updates", action="store_true", help="disable account.balanceUpdate")
+    s.add_argument("--balance-stream", choices=SWITCHES["balance_stream"], default="all",
+                   help="account.balanceUpdate: every change, fills only, refused (4006) or silent")
+    s.add_argument("--ws-plain-numbers", action="store_true", help="WS numbers printed as REST does (no padding)")
+    s.add_argument("--empty-depth-diff-s", type=float, default=10.0,
+                   help="mean seconds between empty depth diffs per market; 0 = never (default 10)")
+    s.add_argument("--no-perp-rows", action="store_true", help="list no PERP rows in /api/v1/markets")
+    s.add_argument("--no-price-bands", action="store_true",
+                   help="accept limit prices outside the price band; no impact limit on market orders")
     s.add_argument("--ticker-204-without-trades", action="store_true",
                    help="GET /api/v1/ticker answers 204 for markets without trades")
     s.add_argument("--history-rate-limited", action="store_true",
@@ -99,9 +113,14 @@ async def _serve(args: argparse.Namespace) -> int:
     cfg = SandboxConfig(
         host=args.host, port=args.port, seed=args.seed, markets=tuple(args.markets.split(",")),
         extra_markets=args.extra_markets, flow=not args.no_flow, flow_pace=args.flow_pace,
+        flow_style=args.flow_style, flow_makers=args.makers, depth_rate=args.depth_rate,
         fee_maker_bps=args.fee_maker_bps, fee_taker_bps=args.fee_taker_bps, post_only_mode=args.post_only_mode,
         ping_interval_s=args.ping_interval, idle_timeout_s=args.idle_timeout,
-        balance_updates=not args.no_balance_updates, replay_file=args.replay, replay_speed=args.replay_speed,
+        balance_updates=not args.no_balance_updates, balance_stream=args.balance_stream,
+        ws_pad_numbers=not args.ws_plain_numbers,
+        empty_depth_diff_s=args.empty_depth_diff_s, perp_rows=not args.no_perp_rows,
+        price_bands=not args.no_price_bands, replay_file=args.replay,
+        replay_speed=args.replay_speed,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
         ticker_204_without_trades=args.ticker_204_without_trades, history_rate_limited=args.history_rate_limited,
         history_lag_ms=args.history_lag_ms,

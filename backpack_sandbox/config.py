@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
-#: Config fields that may change while the sandbox runs (``POST /_sandbox/switches``, ``SandboxServer.set_switches``).
-SWITCHES = ("ticker_204_without_trades", "history_rate_limited", "history_lag_ms")
+from .switches import check_switch
 
 
 @dataclass
@@ -13,18 +12,25 @@ class SandboxConfig:
     """All knobs of one sandbox. Units are in the field names (``_s`` seconds, ``_ms`` milliseconds).
 
     Network: ``host``/``port`` (``port=0`` picks a free port; the CLI default is 8765).
-    Markets: ``markets`` (symbols, see markets.py) plus ``extra_markets`` synthetic ``TOKENn_USDC``.
-    Flow: ``flow`` runs background traders (flow.py) seeded with ``seed``; ``flow_pace`` multiplies
-    their speed (2.0 = twice as many actions per second).
+    Markets: ``markets`` (symbols, see markets.py) plus ``extra_markets`` synthetic ``TOKENn_USDC``;
+    ``perp_rows`` lists the PERP rows of markets.py in ``GET /api/v1/markets`` (never tradable).
+    Flow: ``flow`` runs background traders seeded with ``seed``; ``flow_pace`` multiplies their speed (2.0 = twice
+    as many actions per second). ``flow_style="market"``: ``flow_makers`` independent makers, ``depth_rate`` depth
+    messages a second per market, one diff per requote (makers.py); ``"ladder"``: one maker re-placing a
+    ``flow_levels`` ladder level by level about once a second (flow.py).
     Fees: default account fee tier in basis points (§5.4: ``spotMakerFee``/``spotTakerFee``).
     Post-only crossing (§5.5, UNCONFIRMED live): ``post_only_mode="reject"`` answers 400 INVALID_ORDER,
     ``"expire"`` accepts and expires with ``R="PostOnlyTaker"``.
     WS keep-alive (§8.1): protocol ping every ``ping_interval_s``; close after ``idle_timeout_s`` with
-    nothing received. ``balance_updates`` enables the ``account.balanceUpdate`` stream (§8.4).
+    nothing received. ``balance_updates=False`` is ``balance_stream="off"``.
+    Switches (switches.py): ``balance_stream`` (U1: ``all``, ``fills``, ``refused``, ``off``).
+    ``ws_pad_numbers``: WS prices/sizes padded to tick/step (§8.1) or, off, printed as REST does.
+    ``price_bands``: enforce each market's price band and market-order impact limit (engine.py).
+    ``empty_depth_diff_s``: mean seconds between empty depth diffs per market (§8.2; 0 = never).
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
-    Readings of open questions (``docs/open-questions.md``; switchable live, see ``SWITCHES``):
+    Readings of open questions (``docs/open-questions.md``; live values in ``server.switches``, switches.py):
     ``ticker_204_without_trades`` answers ``GET /api/v1/ticker`` with 204 (no body) for a market without trades in
     the ticker window and leaves it out of ``/tickers`` (§4.5). ``history_rate_limited`` (U2) puts
     ``/wapi/v1/history/*`` in the ``historical_rate_limit`` bucket (per API key), besides the global one.
@@ -40,17 +46,25 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0
     seed: int = 1
-    markets: Sequence[str] = ("SOL_USDC", "BTC_USDC", "ETH_USDC")
+    markets: Sequence[str] = ("SOL_USDC", "BTC_USDC", "ETH_USDC", "SPCX.US_USDC")
     extra_markets: int = 0
+    perp_rows: bool = True
     flow: bool = True
     flow_pace: float = 1.0
     flow_levels: int = 10
+    flow_style: str = "market"
+    flow_makers: int = 3
+    depth_rate: float = 20.0
     fee_maker_bps: str = "8"
     fee_taker_bps: str = "10"
     post_only_mode: str = "reject"
     ping_interval_s: float = 60.0
     idle_timeout_s: float = 120.0
     balance_updates: bool = True
+    balance_stream: str = "all"
+    ws_pad_numbers: bool = True
+    empty_depth_diff_s: float = 10.0
+    price_bands: bool = True
     rate_limit: int = 2000
     historical_rate_limit: int = 30
     rate_window_s: float = 60.0
@@ -73,6 +87,9 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):
             raise ValueError("post_only_mode must be 'reject' or 'expire'")
+        check_switch("balance_stream", self.balance_stream)
+        if self.flow_style not in ("market", "ladder"):
+            raise ValueError("flow_style must be 'market' or 'ladder'")
         if isinstance(self.markets, str):
             self.markets = tuple(s for s in self.markets.split(",") if s.strip())
         self.markets = tuple(self.markets)

@@ -14,10 +14,10 @@
 - ``POST /_sandbox/events`` body ``{"apiKey", "event": {...}, "stream"?: "account.orderUpdate"}`` → injects a raw
   private event (``E``/``T`` filled with now µs when absent), e.g. ``triggerPlaced``/``triggerFailed``/
   ``orderModified``.
-- ``POST /_sandbox/switches`` body ``{name: value, ...}`` (names: ``config.SWITCHES``) → ``{"ok": true,
-  "switches": {name: value}}``; ``GET /_sandbox/switches`` → ``{"switches": {...}}``.
 - ``POST /_sandbox/price`` body ``{"symbol", "mid"}`` → moves the flow's mid for that market (requotes now).
 - ``GET /_sandbox/conservation`` → per-asset ``{"deposits","balances","fees","diff"}``.
+- ``GET /_sandbox/switches`` → ``{switch: value}``; ``POST /_sandbox/switches`` body ``{switch: value, ...}`` sets
+  them (switches.py) → ``{"ok": true, "switches": {...}}``.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from aiohttp import web
 
 from .auth import normalize_api_key
 from .errors import ApiError, bad_request
+from .switches import check_switch
 from .views import history_order_json
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -57,8 +58,8 @@ class ControlApi:
         r.add_get("/_sandbox/accounts/{tail:.+}", self._wrap(self.account_get))
         r.add_post("/_sandbox/events", self._wrap(self.inject_event))
         r.add_post("/_sandbox/price", self._wrap(self.move_price))
-        r.add_post("/_sandbox/switches", self._wrap(self.set_switches))
         r.add_get("/_sandbox/switches", self._wrap(self.get_switches))
+        r.add_post("/_sandbox/switches", self._wrap(self.set_switches))
 
     def _wrap(self, fn):
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -94,13 +95,6 @@ class ControlApi:
 
     async def list_faults(self, request):
         return _json({"active": self.s.faults.active(), "counts": self.s.faults.counts()})
-
-    async def set_switches(self, request):
-        body = await self._body(request)
-        return _json({"ok": True, "switches": self.s.set_switches(**body)})
-
-    async def get_switches(self, request):
-        return _json({"switches": self.s.switches()})
 
     async def stats(self, request):
         return _json(self.s.stats_json())
@@ -161,6 +155,17 @@ class ControlApi:
             event.setdefault("T", now)
         self.s.hub.publish_private(acct.id, stream, event, event.get("s"))
         return _json({"ok": True})
+
+    async def get_switches(self, request):
+        return _json(self.s.switches.as_json())
+
+    async def set_switches(self, request):
+        body = await self._body(request)
+        for name, value in body.items():
+            check_switch(name, value)
+        for name, value in body.items():
+            self.s.switches.set(name, value)
+        return _json({"ok": True, "switches": self.s.switches.as_json()})
 
     async def move_price(self, request):
         body = await self._body(request)

@@ -9,6 +9,13 @@ with ``U == u == previous u + 1`` (§8.2, §8.3), then a bookTicker when the top
 Units: prices in quote, quantities in base, fees in the received asset (buyer pays base, seller pays
 quote), fee rates in basis points (§5.4), times in µs.
 
+Price band and impact limit (§4.4 filters, §6.3; the sandbox's reading, UNCONFIRMED in detail; switch
+``price_bands``; background traders exempt): a limit price above ``last × maxMultiplier`` or below
+``last × minMultiplier``, ``last`` being the market's last trade price (no trade yet: no band), answers 400
+``INVALID_PRICE`` "Price is too far from the last active price". A market order fills only at prices within
+``best × maxImpactMultiplier`` (buy) or ``best × minImpactMultiplier`` (sell) of the best opposite price it found,
+and the rest expires with ``PriceImpact``.
+
 Conservation invariant: for each asset, ``sum(available + locked over all accounts) + fees_collected
 == deposits`` (see :meth:`Engine.conservation`).
 """
@@ -64,6 +71,7 @@ class _Command:
         self.order_events: List[Tuple[int, str, dict]] = []
         self.fills: List[Fill] = []
         self.top_before = None
+        self.empty_depth = False
         if market is not None:
             self.top_before = (market.book.top(BID), market.book.top(ASK))
 
@@ -96,6 +104,8 @@ class Engine:
         self.fees_collected: Dict[str, Decimal] = defaultdict(Decimal)
         self.deposits: Dict[str, Decimal] = defaultdict(Decimal)
         self.listeners: list = []
+        self.pad_ws_numbers = True
+        self.price_bands = True
         self._order_seq = 0
         self._trade_seq = 0
 
@@ -193,6 +203,64 @@ class Engine:
         req = parse_order(payload, self.specs)
         m = self.markets[req.symbol]
         cmd = _Command(m, self.clock.now_us())
+        order = self._execute(cmd, acct, req, m)
+        self._commit(cmd)
+        return order
+
+    def requote(self, acct: Account, symbol: str, cancel: Iterable[Order], payloads: Iterable[Mapping]
+                ) -> List[Optional[Order]]:
+        """Cancel ``cancel`` and place ``payloads`` (all on ``symbol``) for ``acct`` as ONE command, so subscribers
+        see one depth diff; a payload the engine refuses is skipped (``None`` in its place)."""
+        m = self.market(symbol)
+        cmd = _Command(m, self.clock.now_us())
+        for order in cancel:
+            if order.is_open:
+                self._cancel_resting(cmd, order)
+        out: List[Optional[Order]] = []
+        for payload in payloads:
+            try:
+                req = parse_order(payload, self.specs)
+                if req.symbol != symbol:
+                    raise bad_request("Invalid market symbol")
+                out.append(self._execute(cmd, acct, req, m))
+            except ApiError:
+                out.append(None)
+        self._commit(cmd)
+        return out
+
+    def cancel(self, acct: Account, symbol: str, order_id=None, client_id=None) -> Order:
+        """Cancel one open order (§5.7); 404 RESOURCE_NOT_FOUND when it is not open."""
+        if client_id is not None:
+            client_id = parse_client_id(client_id)
+        order = self.find_open(acct, symbol, order_id, client_id)
+        cmd = _Command(self.markets[symbol], self.clock.now_us())
+        self._cancel_resting(cmd, order)
+        self._commit(cmd)
+        return order
+
+    def cancel_all(self, acct: Account, symbol: str) -> List[Order]:
+        """Cancel every open order of ``acct`` on ``symbol`` (§5.8) in one command."""
+        m = self.market(symbol)
+        cmd = _Command(m, self.clock.now_us())
+        orders = sorted(self.list_open(acct, symbol), key=lambda o: int(o.id))
+        for o in orders:
+            self._cancel_resting(cmd, o)
+        self._commit(cmd)
+        return orders
+
+    def empty_depth(self, symbol: str) -> None:
+        """Publish an empty depth diff (``"a": [], "b": []``, ``U == u``, §8.2) that takes the next update id."""
+        cmd = _Command(self.market(symbol), self.clock.now_us())
+        cmd.empty_depth = True
+        self._commit(cmd)
+
+    # ------------------------------------------------------------------ internals
+    def _execute(self, cmd: _Command, acct: Account, req: OrderRequest, m: MarketState) -> Order:
+        """Validate (band, post-only, funds: raising before any change) and run one order inside ``cmd``."""
+        if req.price is not None and self.price_bands and not acct.internal and m.trades:
+            last, spec = m.trades[-1].price, m.spec
+            if req.price > last * spec.max_multiplier or req.price < last * spec.min_multiplier:
+                raise ApiError(400, "INVALID_PRICE", "Price is too far from the last active price")
         crosses = False
         if req.post_only:
             best = m.book.best(_opposite(req.side))
@@ -215,30 +283,8 @@ class Engine:
         else:
             reason = self._match(cmd, order, m)
             self._finish_taker(cmd, order, m, reason)
-        self._commit(cmd)
         return order
 
-    def cancel(self, acct: Account, symbol: str, order_id=None, client_id=None) -> Order:
-        """Cancel one open order (§5.7); 404 RESOURCE_NOT_FOUND when it is not open."""
-        if client_id is not None:
-            client_id = parse_client_id(client_id)
-        order = self.find_open(acct, symbol, order_id, client_id)
-        cmd = _Command(self.markets[symbol], self.clock.now_us())
-        self._cancel_resting(cmd, order)
-        self._commit(cmd)
-        return order
-
-    def cancel_all(self, acct: Account, symbol: str) -> List[Order]:
-        """Cancel every open order of ``acct`` on ``symbol`` (§5.8) in one command."""
-        m = self.market(symbol)
-        cmd = _Command(m, self.clock.now_us())
-        orders = sorted(self.list_open(acct, symbol), key=lambda o: int(o.id))
-        for o in orders:
-            self._cancel_resting(cmd, o)
-        self._commit(cmd)
-        return orders
-
-    # ------------------------------------------------------------------ internals
     def _new_order(self, acct: Account, req: OrderRequest, m: MarketState, now_us: int, lock_asset: str) -> Order:
         self._order_seq += 1
         order = Order(
@@ -317,9 +363,14 @@ class Engine:
         return False
 
     def _match(self, cmd: _Command, order: Order, m: MarketState) -> Optional[str]:
-        """Take liquidity; returns an expiry reason when matching must stop early (STP), else None."""
+        """Take liquidity; returns an expiry reason when matching must stop early (STP, impact limit), else None."""
         book, opp, step = m.book, _opposite(order.side), m.spec.step_size
         quote_sized = order.quantity is None
+        cap = None
+        if order.order_type == "Market" and self.price_bands and not self.accounts[order.account_id].internal:
+            first = book.best(opp)
+            if first is not None:
+                cap = first * (m.spec.max_impact_multiplier if order.side == BID else m.spec.min_impact_multiplier)
         while True:
             best = book.best(opp)
             if best is None:
@@ -327,6 +378,8 @@ class Engine:
             if order.price is not None and ((order.side == BID and best > order.price)
                                             or (order.side == ASK and best < order.price)):
                 return None
+            if cap is not None and ((order.side == BID and best > cap) or (order.side == ASK and best < cap)):
+                return "PriceImpact"
             maker = book.queues[opp][best][0]
             if maker.account_id == order.account_id and order.stp != "Allow":
                 if order.stp in ("RejectMaker", "RejectBoth"):
@@ -470,7 +523,8 @@ class Engine:
                reason: Optional[str] = None) -> None:
         if self.accounts[order.account_id].internal:
             return
-        ev = order_event(order, self.specs[order.symbol], etype, cmd.now_us, fill=fill, reason=reason)
+        ev = order_event(order, self.specs[order.symbol], etype, cmd.now_us, fill=fill, reason=reason,
+                         pad=self.pad_ws_numbers)
         cmd.order_events.append((order.account_id, order.symbol, ev))
 
     def _commit(self, cmd: _Command) -> None:
@@ -482,7 +536,7 @@ class Engine:
                 m.trades.append(f)
                 m.day.append(f)
             m.prune_day(cmd.now_us)
-            if cmd.levels[BID] or cmd.levels[ASK]:
+            if cmd.levels[BID] or cmd.levels[ASK] or cmd.empty_depth:
                 first = m.update_id + 1 + m.pending_skip
                 m.pending_skip = 0
                 m.update_id = first
@@ -495,12 +549,13 @@ class Engine:
             if not self.accounts[acct_id].internal:
                 for ls in listeners:
                     ls.on_order_event(acct_id, symbol, ev)
+        filled = {a for f in cmd.fills for a in (f.buyer_account, f.seller_account)}
         for (acct_id, asset), before in cmd.balances_before.items():
             acct = self.accounts[acct_id]
             after = (acct.available.get(asset, ZERO), acct.locked.get(asset, ZERO))
             if after != before and not acct.internal:
                 for ls in listeners:
-                    ls.on_balance(acct_id, asset, after[0], after[1], cmd.now_us)
+                    ls.on_balance(acct_id, asset, after[0], after[1], cmd.now_us, from_fill=acct_id in filled)
         if m is not None and m.publish:
             for f in cmd.fills:
                 for ls in listeners:

@@ -18,6 +18,9 @@ one-shot kinds default to ``count=1`` and persistent kinds last until cleared):
 ``order_503``         order placement (POST /api/v1/order, /orders) answers 503 ``SERVICE_UNAVAILABLE``
                       "Unknown error, please check your request or try again later." (§6.3, §11.15);
                       ``accept``: true → the order IS placed in the engine; ``count``/``seconds``.
+``maintenance``       every REST route but ``/api/v1/status`` answers 503 ``{"code": "MAINTENANCE", "message":
+                      "System under maintenance"}`` (a code of the §6.2 enum); ``/api/v1/status`` answers
+                      ``{"status": "Maintenance", ...}``. ``count``/``seconds``; neither: until cleared.
 ``latency_ms``        add ``ms`` (± uniform ``jitter_ms``) to REST responses (after the engine acted);
                       optional ``seconds``.
 ``delay_private_events`` deliver ``account.*`` events ``ms`` late and/or shuffled within
@@ -40,14 +43,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 FAULT_KINDS = (
     "drop_ws", "stall", "skip_depth_seq", "http_429", "order_503", "latency_ms",
-    "delay_private_events", "clock_offset_ms", "cancel_202",
+    "delay_private_events", "clock_offset_ms", "cancel_202", "maintenance",
 )
 
 # Positional shorthand for ``--fault KIND:VALUE``.
 _PRIMARY = {
     "drop_ws": "target", "stall": "seconds", "skip_depth_seq": "symbol", "http_429": "count",
     "order_503": "count", "latency_ms": "ms", "delay_private_events": "ms", "clock_offset_ms": "ms",
-    "cancel_202": "count",
+    "cancel_202": "count", "maintenance": "seconds",
 }
 
 
@@ -137,6 +140,8 @@ class Faults:
             elif k == "order_503":
                 self._order_503: Optional[_Budget] = None
                 self._order_503_accept = False
+            elif k == "maintenance":
+                self._maintenance: Optional[_Budget] = None
             elif k == "latency_ms":
                 self._latency: Optional[_Budget] = None
                 self._latency_ms = 0.0
@@ -175,6 +180,8 @@ class Faults:
         elif kind == "order_503":
             self._order_503 = _budget(p, now, True)
             self._order_503_accept = bool(p.get("accept", False))
+        elif kind == "maintenance":
+            self._maintenance = _budget(p, now, False)
         elif kind == "latency_ms":
             self._latency = _budget(p, now, False)
             self._latency_ms = float(p.get("ms", 0))
@@ -243,6 +250,9 @@ class Faults:
     def order_503(self, count: Optional[int] = None, seconds: Optional[float] = None, accept: bool = False):
         return self.inject("order_503", count=count, seconds=seconds, accept=accept)
 
+    def maintenance(self, count: Optional[int] = None, seconds: Optional[float] = None):
+        return self.inject("maintenance", count=count, seconds=seconds)
+
     def latency_ms(self, ms: float, jitter_ms: float = 0, seconds: Optional[float] = None):
         return self.inject("latency_ms", ms=ms, jitter_ms=jitter_ms, seconds=seconds)
 
@@ -270,6 +280,15 @@ class Faults:
             self.hits["order_503"] += 1
             return self._order_503_accept
         return None
+
+    def take_maintenance(self) -> bool:
+        if self._maintenance is not None and self._maintenance.take(self._now()):
+            self.hits["maintenance"] += 1
+            return True
+        return False
+
+    def maintenance_active(self) -> bool:
+        return self._maintenance is not None and self._maintenance.active(self._now())
 
     def latency_s(self) -> float:
         if self._latency is None or not self._latency.active(self._now()):
@@ -322,6 +341,7 @@ class Faults:
         now = self._now()
         out: List[Dict[str, Any]] = []
         for kind, b in (("http_429", self._http_429), ("order_503", self._order_503),
+                        ("maintenance", self._maintenance),
                         ("latency_ms", self._latency), ("delay_private_events", self._delay),
                         ("cancel_202", self._cancel_202)):
             if b is not None and b.active(now):

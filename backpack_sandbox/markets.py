@@ -1,7 +1,8 @@
-"""Market definitions and decimal formatting.
+"""Market definitions, asset rows and decimal formatting.
 
-Market JSON follows the Market object of docs/backpack-api.md §4.4 (``marketType`` SPOT, ``visible`` true,
-``orderBookState`` Open, ``filters.price`` / ``filters.quantity``).
+Market JSON follows the Market object of docs/backpack-api.md §4.4 (``visible`` true, ``orderBookState`` Open,
+``filters.price`` / ``filters.quantity``). Spot markets trade; the PERP rows of :data:`PERP_MARKETS` are listed by
+``GET /api/v1/markets`` only (no book, no orders), so clients see the real mix of market types.
 
 Filter values of the three real markets:
 - SOL_USDC tick 0.01 / step 0.01 / min 0.01: the §4.4 example of docs/backpack-api.md (from the spec) and
@@ -11,6 +12,10 @@ Filter values of the three real markets:
   the probe's BTC prices "86700" (REST) vs "86700.0" (WS) (§4.6). Spot assumed equal to the perp: UNCONFIRMED.
 - ETH_USDC tick 0.01 / step 0.0001 / min 0.0001: §8.5 orderFill example ("q":"0.0010","L":"4299.16").
   minQuantity equal to the step is UNCONFIRMED.
+- SPCX.US_USDC (tokenized stock, ``rwaMarketType`` STOCK, §4.4): symbol shape from §4.4; tick 0.01 / step 0.001 /
+  min 0.001 and mid 250 are the sandbox's choice. Not in the default market list.
+- PERP rows: futures fields (``imfFunction``/``mmfFunction`` ``{type: "sqrt", base, factor}``, ``fundingInterval``
+  ms, funding bounds in bps) with the shapes of §4.4; their values are illustrative.
 
 Formatting (§4.6, §8.1): REST prints decimals without trailing zeros (``"86700"``); WS pads prices to
 the tick's decimals and quantities to the step's decimals (``"86700.0"``, ``"0.00000"``).
@@ -45,9 +50,16 @@ def fmt_pad(value: Optional[Decimal], places: int) -> Optional[str]:
     return format(value.quantize(Decimal(1).scaleb(-places)), "f")
 
 
+def fmt_ws(value: Optional[Decimal], places: int, pad: bool = True) -> Optional[str]:
+    """WS rendering: padded to ``places`` (§8.1) or, with ``pad`` false, as REST prints it."""
+    return fmt_pad(value, places) if pad else fmt(value)
+
+
 @dataclass(frozen=True)
 class MarketSpec:
-    """One spot market: symbol ``BASE_QUOTE`` (§0), tick/step/min as Decimals, initial mid (quote units)."""
+    """One market: symbol ``BASE_QUOTE`` (§0), tick/step/min as Decimals, initial mid (quote units), and the price
+    band (``min_multiplier``/``max_multiplier``) and market-order impact limits of its price filter (§4.4; the
+    §4.4 example's values)."""
 
     symbol: str
     base: str
@@ -57,6 +69,12 @@ class MarketSpec:
     min_quantity: Decimal
     initial_mid: Decimal
     created_at: str = "2025-01-21T06:34:54.691858"
+    market_type: str = "SPOT"
+    rwa_type: Optional[str] = None
+    max_multiplier: Decimal = Decimal("1.25")
+    min_multiplier: Decimal = Decimal("0.75")
+    max_impact_multiplier: Decimal = Decimal("1.03")
+    min_impact_multiplier: Decimal = Decimal("0.97")
 
     @property
     def price_decimals(self) -> int:
@@ -67,23 +85,24 @@ class MarketSpec:
         return decimals_of(self.step_size)
 
     def to_json(self) -> dict:
-        """Market object of §4.4 (spot fields; futures-only fields null)."""
+        """Market object of §4.4 (futures-only fields null on spot rows)."""
+        perp = self.market_type == "PERP"
         return {
             "symbol": self.symbol,
             "baseSymbol": self.base,
             "quoteSymbol": self.quote,
-            "marketType": "SPOT",
+            "marketType": self.market_type,
             "filters": {
                 "price": {
                     "minPrice": fmt(self.tick_size),
                     "maxPrice": None,
                     "tickSize": fmt(self.tick_size),
-                    "maxMultiplier": "1.25",
-                    "minMultiplier": "0.75",
-                    "maxImpactMultiplier": "1.03",
-                    "minImpactMultiplier": "0.97",
-                    "meanMarkPriceBand": None,
-                    "meanPremiumBand": None,
+                    "maxMultiplier": fmt(self.max_multiplier),
+                    "minMultiplier": fmt(self.min_multiplier),
+                    "maxImpactMultiplier": fmt(self.max_impact_multiplier),
+                    "minImpactMultiplier": fmt(self.min_impact_multiplier),
+                    "meanMarkPriceBand": {"maxMultiplier": "1.1", "minMultiplier": "0.9"} if perp else None,
+                    "meanPremiumBand": {"tolerancePct": "0.05"} if perp else None,
                     "borrowEntryFeeMaxMultiplier": None,
                     "borrowEntryFeeMinMultiplier": None,
                 },
@@ -93,22 +112,34 @@ class MarketSpec:
                     "stepSize": fmt(self.step_size),
                 },
             },
-            "imfFunction": None,
-            "mmfFunction": None,
-            "fundingInterval": None,
-            "fundingRateUpperBound": None,
-            "fundingRateLowerBound": None,
-            "openInterestLimit": "0",
+            "imfFunction": {"type": "sqrt", "base": "0.02", "factor": "0.0001275"} if perp else None,
+            "mmfFunction": {"type": "sqrt", "base": "0.0125", "factor": "0.0000765"} if perp else None,
+            "fundingInterval": 3600000 if perp else None,
+            "fundingRateUpperBound": "100" if perp else None,
+            "fundingRateLowerBound": "-100" if perp else None,
+            "openInterestLimit": "4000000" if perp else "0",
             "orderBookState": "Open",
             "createdAt": self.created_at,
             "visible": True,
-            "positionLimitWeight": None,
+            "positionLimitWeight": "1" if perp else None,
+            "rwaMarketType": self.rwa_type,
         }
 
 
-def _spec(symbol: str, tick: str, step: str, min_q: str, mid: str) -> MarketSpec:
-    base, quote = symbol.split("_", 1)
-    return MarketSpec(symbol, base, quote, Decimal(tick), Decimal(step), Decimal(min_q), Decimal(mid))
+def asset_json(symbol: str) -> dict:
+    """Element of ``GET /api/v1/assets`` (§4.9): one Solana token row; withdrawal figures illustrative."""
+    decimals = {"BTC": 8, "ETH": 8, "USDC": 6}.get(symbol, 9)
+    token = {
+        "blockchain": "Solana", "contractAddress": None, "depositEnabled": True, "minimumDeposit": "0",
+        "withdrawEnabled": True, "minimumWithdrawal": "0", "maximumWithdrawal": None, "withdrawalFee": "0",
+        "nativeDecimals": decimals, "displayName": symbol,
+    }
+    return {"symbol": symbol, "displayName": symbol, "coingeckoId": None, "tokens": [token]}
+
+
+def _spec(symbol: str, tick: str, step: str, min_q: str, mid: str, **kw) -> MarketSpec:
+    base, quote = symbol.split("_")[:2]
+    return MarketSpec(symbol, base, quote, Decimal(tick), Decimal(step), Decimal(min_q), Decimal(mid), **kw)
 
 
 KNOWN_MARKETS: Dict[str, MarketSpec] = {
@@ -117,8 +148,15 @@ KNOWN_MARKETS: Dict[str, MarketSpec] = {
         _spec("SOL_USDC", "0.01", "0.01", "0.01", "150"),
         _spec("BTC_USDC", "0.1", "0.00001", "0.00001", "90000"),
         _spec("ETH_USDC", "0.01", "0.0001", "0.0001", "3000"),
+        _spec("SPCX.US_USDC", "0.01", "0.001", "0.001", "250", rwa_type="STOCK"),
     )
 }
+
+PERP_MARKETS: List[MarketSpec] = [
+    _spec(f"{base}_USDC_PERP", tick, step, step, mid, market_type="PERP")
+    for base, tick, step, mid in (("SOL", "0.01", "0.01", "150"), ("BTC", "0.1", "0.00001", "90000"),
+                                  ("ETH", "0.01", "0.0001", "3000"))
+]
 
 
 def synthetic_market(index: int) -> MarketSpec:

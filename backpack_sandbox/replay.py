@@ -8,9 +8,10 @@ Replay (:class:`ReplayFeed`): frames are re-published to subscribers of their ``
 recorded spacing divided by ``speed``; ``E`` is rewritten to the send time and ``T`` keeps its recorded
 distance to ``E`` (µs). The replayed book (snapshot, then every depth frame's absolute levels,
 ``lastUpdateId`` = last published ``u``) and trades back REST ``/depth``, ``/trades`` and ``/ticker``
-for the captured symbols, so a client's snapshot + diffs sync (§8.3). Engine-generated public frames
-for those symbols are suppressed; orders placed there match only other sandbox orders (UNCONFIRMED
-use case — the capture is read-only market data).
+for the captured symbols, so a client's snapshot + diffs sync (§8.3); replayed trades also feed REST
+``/klines``, while ``kline`` frames of those symbols are the capture's own (``T`` there is an ISO string and
+stays as recorded). Engine-generated public frames for those symbols are suppressed; orders placed there match
+only other sandbox orders (UNCONFIRMED use case — the capture is read-only market data).
 """
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ import json
 import logging
 import time
 from decimal import Decimal
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 log = logging.getLogger("backpack_sandbox.replay")
 
-RECORD_STREAMS = ("depth", "trade", "bookTicker")
+RECORD_STREAMS = ("depth", "trade", "bookTicker", "kline.1m")
 
 
 def rest_url_for(ws_url: str) -> str:
@@ -42,7 +43,7 @@ def rest_url_for(ws_url: str) -> str:
 
 async def record(url: str, pairs: Iterable[str], out: str, duration_s: float,
                  rest_url: Optional[str] = None, snapshots: bool = True) -> int:
-    """Subscribe to depth/trade/bookTicker of ``pairs`` at ``url`` and write frames for ``duration_s``
+    """Subscribe to depth/trade/bookTicker/kline.1m of ``pairs`` at ``url`` and write frames for ``duration_s``
     seconds to ``out``. Returns the number of frames written."""
     pairs = [p.strip() for p in pairs if p.strip()]
     streams = [f"{kind}.{p}" for p in pairs for kind in RECORD_STREAMS]
@@ -143,6 +144,7 @@ class ReplayFeed:
             self.books[sym] = _ReplayBook()
         self.done = asyncio.Event()
         self.published = 0
+        self.on_trade: Optional[Callable[[str, Decimal, Decimal, int], None]] = None  # symbol, price, qty, µs
         self._task: Optional[asyncio.Task] = None
 
     @property
@@ -227,5 +229,7 @@ class ReplayFeed:
                 b.trades.append((int(data["t"]), Decimal(data["p"]), Decimal(data["q"]), int(data.get("T", now)),
                                  bool(data.get("m"))))
                 del b.trades[:-1000]
+                if self.on_trade is not None:
+                    self.on_trade(data["s"], b.trades[-1][1], b.trades[-1][2], b.trades[-1][3])
         self.published += 1
         self.hub.publish_text(stream, json.dumps({"stream": stream, "data": data}, separators=(",", ":")))

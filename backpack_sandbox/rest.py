@@ -1,9 +1,10 @@
 """REST routes (docs/backpack-api.md §4 public, §5 private) and the request middleware.
 
 Middleware order per request (control routes ``/_sandbox/*`` and ``/ws`` bypass it): count →
-``http_429`` fault → rate limit (§7; per API key on private routes, per remote address on public
-ones; 429 ``{"code":"TOO_MANY_REQUESTS","message":"Too many requests"}``) → handler → ``latency_ms``
-fault (added after the engine acted, so the WS event can beat the REST reply) → error mapping:
+``maintenance`` fault (503 ``MAINTENANCE``; ``/api/v1/status`` reports it instead) → ``http_429`` fault →
+rate limit (§7; per API key on private routes, per remote address on public ones; 429
+``{"code":"TOO_MANY_REQUESTS","message":"Too many requests"}``) → handler → ``latency_ms`` fault (added
+after the engine acted, so the WS event can beat the REST reply) → error mapping:
 :class:`ApiError` → JSON ``{"code","message"}`` (or plain text for parameter parse errors, §6.1),
 unknown path → plain-text 404 ``not found``, anything unexpected → 500 ``SERVER_ERROR``.
 """
@@ -19,7 +20,9 @@ from typing import Any, List, Optional, Tuple
 from aiohttp import web
 
 from .auth import INSTRUCTIONS, JsonNumber
+from .candles import KLINE_SECONDS
 from .errors import ApiError, bad_request, parse_error
+from .markets import asset_json
 from .views import fill_history_json, history_order_json, order_json
 
 log = logging.getLogger("backpack_sandbox.rest")
@@ -32,6 +35,10 @@ PRIVATE_PATHS = {path for _, path in INSTRUCTIONS}
 SERVICE_UNAVAILABLE = {"code": "SERVICE_UNAVAILABLE",
                        "message": "Unknown error, please check your request or try again later."}
 TOO_MANY = {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"}
+MAINTENANCE = {"code": "MAINTENANCE", "message": "System under maintenance"}
+LEND_IMF = {"type": "sqrt", "base": "0.05", "factor": "0.0001"}  # §5.3 example values
+LEND_MMF = {"type": "sqrt", "base": "0.03", "factor": "0.00006"}
+MARKET_TYPES = ("SPOT", "PERP", "IPERP", "DATED", "PREDICTION", "RFQ")
 
 
 def json_response(data: Any, status: int = 200, headers: Optional[dict] = None) -> web.Response:
@@ -91,6 +98,8 @@ def make_middleware(server):
 
 async def _guarded(request: web.Request, handler, server) -> web.StreamResponse:
     path = request.path
+    if path != "/api/v1/status" and server.faults.take_maintenance():
+        return json_response(MAINTENANCE, status=503)
     if server.faults.take_http_429():
         return json_response(TOO_MANY, status=429)
     if path in PRIVATE_PATHS:
@@ -101,7 +110,7 @@ async def _guarded(request: web.Request, handler, server) -> web.StreamResponse:
         return json_response(TOO_MANY, status=429)
     if path in HISTORICAL_PATHS and not server.hist_limiter.allow(key):
         return json_response(TOO_MANY, status=429)
-    if (server.config.history_rate_limited and path.startswith(ACCOUNT_HISTORY_PREFIX)
+    if (server.switches.history_rate_limited and path.startswith(ACCOUNT_HISTORY_PREFIX)
             and not server.hist_limiter.allow(key)):
         return json_response(TOO_MANY, status=429)
     try:
@@ -136,6 +145,8 @@ class RestApi:
         r.add_get("/api/v1/time", self.time)
         r.add_get("/api/v1/markets", self.markets)
         r.add_get("/api/v1/market", self.market)
+        r.add_get("/api/v1/assets", self.assets)
+        r.add_get("/api/v1/securities", self.securities)
         r.add_get("/api/v1/depth", self.depth)
         r.add_get("/api/v1/ticker", self.ticker)
         r.add_get("/api/v1/tickers", self.tickers)
@@ -185,6 +196,8 @@ class RestApi:
 
     # ------------------------------------------------------------------ public
     async def status(self, request):
+        if self.s.faults.maintenance_active():
+            return json_response({"status": "Maintenance", "message": MAINTENANCE["message"]})
         return json_response({"status": "Ok", "message": None})
 
     async def ping(self, request):
@@ -194,17 +207,29 @@ class RestApi:
         return web.Response(text=str(self.s.clock.now_ms()), content_type="text/plain")
 
     async def markets(self, request):
+        """§4.4: ``marketType`` repeated (an array); without it spot and perp rows."""
         types = request.query.getall("marketType", [])
-        if types and "SPOT" not in types:
-            return json_response([])
-        return json_response([spec.to_json() for spec in self.s.engine.specs.values()])
+        for t in types:
+            if t not in MARKET_TYPES:
+                raise parse_error("marketType", f"expected one of {', '.join(MARKET_TYPES)}")
+        wanted = set(types) if types else {"SPOT", "PERP"}
+        return json_response([spec.to_json() for spec in self.s.listed_markets() if spec.market_type in wanted])
 
     async def market(self, request):
         sym = _symbol_param(request.query)
-        spec = self.s.engine.specs.get(sym)
+        spec = next((s for s in self.s.listed_markets() if s.symbol == sym), None)
         if spec is None:
             raise bad_request("Invalid market symbol")
         return json_response(spec.to_json())
+
+    async def assets(self, request):
+        """§4.9: one row per asset of the listed markets (``country`` accepted, ignored)."""
+        names = sorted({a for s in self.s.listed_markets() for a in (s.base, s.quote)})
+        return json_response([asset_json(a) for a in names])
+
+    async def securities(self, request):
+        """§4.9 ``/api/v1/securities`` (tokenized-stock metadata): the sandbox lists none."""
+        return json_response([])
 
     async def depth(self, request):
         sym = _symbol_param(request.query)
@@ -226,14 +251,14 @@ class RestApi:
         if sym not in self.s.engine.specs:
             raise bad_request("Invalid market symbol")
         ticker = self.s.market_data.ticker(sym)
-        if self.s.config.ticker_204_without_trades and ticker["trades"] == "0":
+        if self.s.switches.ticker_204_without_trades and ticker["trades"] == "0":
             return web.Response(status=204)
         return json_response(ticker)
 
     async def tickers(self, request):
         self._interval(request)
         tickers = [self.s.market_data.ticker(sym) for sym in self.s.engine.specs]
-        if self.s.config.ticker_204_without_trades:
+        if self.s.switches.ticker_204_without_trades:
             tickers = [t for t in tickers if t["trades"] != "0"]
         return json_response(tickers)
 
@@ -253,7 +278,6 @@ class RestApi:
         return json_response(self.s.market_data.trades(sym, limit, offset))
 
     async def klines(self, request):
-        from .marketdata import KLINE_SECONDS
         sym = _symbol_param(request.query)
         interval = request.query.get("interval")
         if interval not in KLINE_SECONDS:
@@ -282,8 +306,8 @@ class RestApi:
         for i, (asset, qty) in enumerate(sorted(acct.lent.items()), start=1):
             out.append({"id": str(acct.id * 1000 + i), "symbol": asset, "netQuantity": _fmt(qty),
                         "netExposureQuantity": "0", "netExposureNotional": "0", "markPrice": "1",
-                        "imf": "0", "imfFunction": None, "mmf": "0", "mmfFunction": None,
-                        "cumulativeInterest": "0"})
+                        "imf": "0", "imfFunction": dict(LEND_IMF), "mmf": "0", "mmfFunction": dict(LEND_MMF),
+                        "cumulativeInterest": "0", "estLiquidationPrice": "0"})
         return json_response(out)
 
     async def account(self, request):
@@ -456,7 +480,7 @@ class RestApi:
     async def history_orders(self, request):
         acct, params = await self._auth(request)
         rows = self.s.engine.history[acct.id]
-        lag_us = self.s.config.history_lag_ms * 1000
+        lag_us = self.s.switches.history_lag_ms * 1000
         if lag_us:
             seen_us = self.s.clock.now_us() - lag_us
             rows = [o for o in rows if max(o.created_us, o.closed_us or 0) <= seen_us]
@@ -470,7 +494,7 @@ class RestApi:
     async def history_fills(self, request):
         acct, params = await self._auth(request)
         rows = self.s.engine.account_fills[acct.id]
-        lag_us = self.s.config.history_lag_ms * 1000
+        lag_us = self.s.switches.history_lag_ms * 1000
         if lag_us:
             seen_us = self.s.clock.now_us() - lag_us
             rows = [r for r in rows if r[0].time_us <= seen_us]

@@ -3,27 +3,32 @@ aiohttp application on ``config.host:config.port`` (REST ``/api/v1``, ``/wapi/v1
 control ``/_sandbox``)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Dict, Iterator, Mapping, Optional
+from typing import Iterator, List, Mapping, Optional
 
 from aiohttp import web
 
 from .auth import Verifier, keypair_from_secret
+from .candles import CandleStore
 from .clock import Clock
-from .config import SWITCHES, SandboxConfig
+from .config import SandboxConfig
 from .control import ControlApi
 from .engine import Engine
 from .faults import Faults, parse_fault_spec
 from .flow import FlowDriver
+from .makers import MarketFlow
 from .marketdata import MarketData
-from .markets import build_markets
+from .markets import PERP_MARKETS, MarketSpec, build_markets
 from .ratelimit import SlidingWindow
 from .replay import ReplayFeed, capture_symbols
 from .rest import RestApi, make_middleware
 from .stats import Stats
+from .switches import Switches
+from .tasks import cancel_and_wait
 from .ws import WsHub
 
 log = logging.getLogger("backpack_sandbox")
@@ -63,21 +68,30 @@ class SandboxServer:
         self.verifier = Verifier(cfg.default_window_ms, cfg.max_window_ms)
         self.stats = Stats()
         self.faults = Faults(random.Random(cfg.seed * 7919 + 3))
+        self.switches = Switches(balance_stream=cfg.balance_stream if cfg.balance_updates else "off",
+                                 ticker_204_without_trades=cfg.ticker_204_without_trades,
+                                 history_rate_limited=cfg.history_rate_limited, history_lag_ms=cfg.history_lag_ms)
         self.faults.set_clock_offset = self._set_clock_offset
         self.faults.on_skip_depth = lambda symbol, count: self.engine.skip_update_ids(symbol, count)
         self.limiter = SlidingWindow(cfg.rate_limit, cfg.rate_window_s)
         self.hist_limiter = SlidingWindow(cfg.historical_rate_limit, cfg.rate_window_s)
         self.hub = WsHub(cfg, self.clock, self.engine, self.verifier, self.faults, self.stats,
-                         random.Random(cfg.seed * 7919 + 5))
+                         random.Random(cfg.seed * 7919 + 5), switches=self.switches)
         self.faults.on_drop_ws = self.hub.drop
         self.engine.listeners.append(self.hub)
+        self.engine.pad_ws_numbers = cfg.ws_pad_numbers
+        self.engine.price_bands = cfg.price_bands
         self.replay: Optional[ReplayFeed] = None
-        self.market_data = MarketData(self.engine)
+        self.candles = CandleStore()
+        self.engine.listeners.append(self.candles)
+        self.hub.candles = self.candles
+        self.market_data = MarketData(self.engine, candles=self.candles)
         self.hub.ticker_stats = self.market_data.ticker
         self.flow: Optional[FlowDriver] = None
         self.demo: Optional[AccountKeys] = None
         self.mids = {s.symbol: s.initial_mid for s in self.specs}
         self._runner: Optional[web.AppRunner] = None
+        self._tasks: List[asyncio.Task] = []
         self.port: Optional[int] = None
 
     # ------------------------------------------------------------------ urls
@@ -115,18 +129,27 @@ class SandboxServer:
         self.hub.start()
         if cfg.replay_file:
             self.replay = ReplayFeed(cfg.replay_file, self.hub, self.clock, cfg.replay_speed)
+            self.replay.on_trade = self.candles.add
             self.market_data.replay = self.replay
             self.hub.suppressed_symbols = set(self.replay.symbols)
             self.replay.start()
         flow_symbols = [s.symbol for s in self.specs if not (self.replay and self.replay.has(s.symbol))]
         if cfg.flow and flow_symbols:
-            self.flow = FlowDriver(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_levels)
+            if cfg.flow_style == "ladder":
+                self.flow = FlowDriver(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_levels)
+            else:
+                self.flow = MarketFlow(self.engine, flow_symbols, cfg.seed, cfg.flow_pace, cfg.flow_makers,
+                                       cfg.depth_rate)
             self.flow.mids.update({s: self.mids[s] for s in flow_symbols})
             self.flow.start(self._internal_account)
+        if cfg.empty_depth_diff_s > 0 and flow_symbols:
+            self._tasks.append(asyncio.get_running_loop().create_task(self._empty_diffs(flow_symbols)))
         log.info("sandbox listening on %s", self.rest_url)
         return self
 
     async def stop(self) -> None:
+        await cancel_and_wait(self._tasks)
+        self._tasks.clear()
         if self.flow is not None:
             await self.flow.stop()
         if self.replay is not None:
@@ -141,6 +164,14 @@ class SandboxServer:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+    async def _empty_diffs(self, symbols: List[str]) -> None:
+        """An empty depth diff on a random market, on average every ``empty_depth_diff_s`` per market."""
+        rng = random.Random(self.config.seed * 7919 + 11)
+        rate = len(symbols) / self.config.empty_depth_diff_s
+        while True:
+            await asyncio.sleep(rng.expovariate(rate))
+            self.engine.empty_depth(rng.choice(symbols))
 
     # ------------------------------------------------------------------ accounts
     def add_account(
@@ -177,6 +208,10 @@ class SandboxServer:
         return self.engine.by_key[api_key]
 
     # ------------------------------------------------------------------ misc
+    def listed_markets(self) -> List[MarketSpec]:
+        """Rows of ``GET /api/v1/markets``: the traded spot markets, then the PERP rows (when ``perp_rows``)."""
+        return list(self.specs) + (PERP_MARKETS if self.config.perp_rows else [])
+
     def _set_clock_offset(self, ms: int) -> None:
         self.clock.offset_ms = int(ms)
 
@@ -189,22 +224,6 @@ class SandboxServer:
         if self.flow is not None and symbol in self.flow.mids:
             self.flow.set_mid(symbol, value)
         return str(value)
-
-    def set_switches(self, **values: Any) -> Dict[str, Any]:
-        """Change reading switches (``config.SWITCHES``) live; returns every switch's value.
-
-        :raises ValueError: an unknown switch name.
-        """
-        for name in values:
-            if name not in SWITCHES:
-                raise ValueError(f"unknown switch {name!r}; switches: {', '.join(SWITCHES)}")
-        for name, value in values.items():
-            current = getattr(self.config, name)
-            setattr(self.config, name, type(current)(value))
-        return self.switches()
-
-    def switches(self) -> Dict[str, Any]:
-        return {name: getattr(self.config, name) for name in SWITCHES}
 
     def stats_json(self) -> dict:
         out = self.stats.to_json()

@@ -4,13 +4,17 @@
 - :func:`history_order_json`: order-history element of §5.11 (``createdAt`` naive UTC ISO string).
 - :func:`fill_history_json`: fills-history element of §5.12 (``timestamp`` naive UTC ISO, ``clientId`` string).
 - :func:`order_event`: WS ``account.orderUpdate`` payload of §8.5 (µs ``E``/``T``, ``o`` upper case).
+
+``quoteQuantity``: the requested quote amount of a quote-sized market order; for a quantity-sized market order
+the executed quote (a market answer always carries one, [ccxt] example); ``price × quantity`` on limit rows of
+order history (§5.11).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Optional
 
-from .markets import MarketSpec, fmt, fmt_pad
+from .markets import MarketSpec, fmt, fmt_ws
 from .models import Fill, Order
 
 
@@ -22,13 +26,24 @@ def iso_from_us(time_us: int) -> str:
 
 _NULL_ORDER_FIELDS = (
     "reduceOnly", "relatedOrderId", "stopLossLimitPrice", "stopLossTriggerBy", "stopLossTriggerPrice",
-    "strategyId", "takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice", "triggerBy",
-    "triggerPrice", "triggerQuantity", "triggeredAt",
+    "strategyId", "systemOrderType", "takeProfitLimitPrice", "takeProfitTriggerBy", "takeProfitTriggerPrice",
+    "triggerBy", "triggerPrice", "triggerQuantity", "triggeredAt",
 )
 
 
+def _quote_quantity(o: Order) -> Optional[str]:
+    if o.quote_quantity is not None:
+        return o.quote_quantity_text
+    if o.order_type == "Market":
+        return fmt(o.executed_quote)
+    if o.price is not None and o.quantity is not None:
+        return fmt(o.price * o.quantity)
+    return None
+
+
 def order_json(o: Order) -> dict:
-    """§5.13 order object (Limit: ``price``, ``postOnly``; Market: ``quoteQuantity``, slippage fields)."""
+    """§5.13 order object (Limit: ``price``, ``postOnly``; Market: ``quoteQuantity``, slippage fields);
+    ``systemOrderType`` null (user orders)."""
     out = {
         "id": o.id,
         "clientId": o.client_id,
@@ -47,7 +62,7 @@ def order_json(o: Order) -> dict:
         out["price"] = fmt(o.price)
         out["postOnly"] = o.post_only
     else:
-        out["quoteQuantity"] = o.quote_quantity_text if o.quote_quantity is not None else None
+        out["quoteQuantity"] = _quote_quantity(o)
         out["slippageTolerance"] = None
         out["slippageToleranceType"] = None
     for name in _NULL_ORDER_FIELDS:
@@ -66,7 +81,7 @@ def history_order_json(o: Order) -> dict:
         "orderType": o.order_type,
         "price": fmt(o.price),
         "quantity": fmt(o.quantity),
-        "quoteQuantity": o.quote_quantity_text if o.quote_quantity is not None else None,
+        "quoteQuantity": _quote_quantity(o),
         "executedQuantity": fmt(o.executed_qty),
         "executedQuoteQuantity": fmt(o.executed_quote),
         "status": o.status,
@@ -118,14 +133,20 @@ def order_event(
     time_us: int,
     fill: Optional[Fill] = None,
     reason: Optional[str] = None,
+    pad: bool = True,
 ) -> dict:
     """§8.5 order update (``E`` is set by the WS hub when it is sent).
 
-    WS pads quantities to the step's decimals and prices to the tick's (§8.1); ``Q`` (quote quantity)
-    is ``price × quantity`` for limit orders (as in the §8.5 orderAccepted example) or the requested
+    With ``pad`` quantities are padded to the step's decimals and prices to the tick's (§8.1), without it printed
+    as REST does; ``z``/``Z`` read ``"0"`` until something executed (§8.5 examples). ``Q`` (quote quantity) is
+    ``price × quantity`` for limit orders (as in the §8.5 orderAccepted example) or the requested
     ``quoteQuantity`` of a reverse market order.
     """
     pd, qd = spec.price_decimals, spec.qty_decimals
+
+    def num(value, places):
+        return fmt_ws(value, places, pad)
+
     ev = {"e": event_type, "E": time_us, "s": o.symbol}
     if o.client_id is not None:
         ev["c"] = o.client_id
@@ -133,25 +154,25 @@ def order_event(
     ev["o"] = o.order_type.upper()
     ev["f"] = o.tif
     if o.quantity is not None:
-        ev["q"] = fmt_pad(o.quantity, qd)
+        ev["q"] = num(o.quantity, qd)
     if o.quote_quantity is not None:
         ev["Q"] = o.quote_quantity_text
     elif o.price is not None and o.quantity is not None:
-        ev["Q"] = fmt_pad(o.price * o.quantity, pd + qd)
+        ev["Q"] = num(o.price * o.quantity, pd + qd)
     if o.price is not None:
-        ev["p"] = fmt_pad(o.price, pd)
+        ev["p"] = num(o.price, pd)
     ev["X"] = o.status
     ev["i"] = o.id
     ev["t"] = fill.trade_id if fill is not None else None
     if fill is not None:
         is_buy = o.id == fill.buy_order_id
-        ev["l"] = fmt_pad(fill.quantity, qd)
-        ev["L"] = fmt_pad(fill.price, pd)
+        ev["l"] = num(fill.quantity, qd)
+        ev["L"] = num(fill.price, pd)
         ev["m"] = fill.buyer_is_maker if is_buy else not fill.buyer_is_maker
         ev["n"] = fmt(fill.buyer_fee if is_buy else fill.seller_fee)
         ev["N"] = fill.base if is_buy else fill.quote
-    ev["z"] = fmt_pad(o.executed_qty, qd)
-    ev["Z"] = fmt_pad(o.executed_quote, pd + qd)
+    ev["z"] = num(o.executed_qty, qd) if o.executed_qty else "0"
+    ev["Z"] = num(o.executed_quote, pd + qd) if o.executed_quote else "0"
     ev["V"] = o.stp
     ev["T"] = time_us
     ev["O"] = "USER"

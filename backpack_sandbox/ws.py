@@ -2,15 +2,18 @@
 
 Client frames ``{"method": "SUBSCRIBE"|"UNSUBSCRIBE", "params": [...], "id"?: any}``; no ack on success,
 ``id`` not echoed (§8.1). Errors ``{"id": null, "error": {"code": <int>, "message": str}}`` (§6.4):
-4002 "Parse error" (bad JSON / unknown method), 4006 "Invalid stream", 4008 "Invalid depth window";
-unknown symbols are silent. Private streams need ``"signature": [key, sig, "tsMs", "windowMs"]``
+4002 "Parse error" (bad JSON / unknown method), 4006 "Invalid stream", 4008 "Invalid depth window"
+(``depth.<N>ms.<sym>`` with an unserved window); unknown symbols are silent. A symbol is everything after the
+stream type (and window or interval), dots included (``depth.SPCX.US_USDC``); so ``depth.5.<sym>`` names the
+unknown symbol ``5.<sym>`` and stays silent. Private streams need ``"signature": [key, sig, "tsMs", "windowMs"]``
 over ``instruction=subscribe&timestamp=..&window=..`` (§2.5); a failure answers an error frame with
 code 4003 (bad signature / expired / malformed) or 4001 (unknown key) — these codes are the sandbox's
 choice (UNCONFIRMED upstream, §6.4).
 
 Data frames ``{"stream": name, "data": {...}}``; ``E`` (send time) and ``T`` (engine time) in µs.
 Depth (§8.2): absolute level quantities, ``U``/``u`` consecutive per market, prices padded to the tick
-decimals and quantities to the step decimals; one frame per engine command. Aggregated
+decimals and quantities to the step decimals (plain REST text when ``ws_pad_numbers`` is off); one frame per
+engine command, empty (``"a": [], "b": []``) for :meth:`Engine.empty_depth`. Aggregated
 ``depth.<200ms|600ms|1000ms>.<sym>`` frames merge the commands of each window (``U`` < ``u``).
 
 Keep-alive (§8.1): a protocol Ping every ``ping_interval_s``; a client that sent nothing (no frame,
@@ -23,6 +26,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -31,10 +35,12 @@ from typing import Dict, List, Optional, Set, Tuple
 from aiohttp import WSMsgType, web
 
 from .auth import Verifier
+from .candles import KLINE_SECONDS, CandleStore, KlinePublisher
 from .errors import ApiError
 from .faults import Faults
-from .markets import MarketSpec, fmt_pad
+from .markets import MarketSpec, fmt_ws
 from .stats import Stats
+from .switches import Switches
 from .tasks import cancel_and_wait
 
 log = logging.getLogger("backpack_sandbox.ws")
@@ -42,8 +48,8 @@ log = logging.getLogger("backpack_sandbox.ws")
 PUBLIC_TYPES = ("depth", "trade", "bookTicker", "ticker", "markPrice", "openInterest")
 DEPTH_WINDOWS = {"200ms": 0.2, "600ms": 0.6, "1000ms": 1.0}
 PRIVATE_PREFIXES = ("account.orderUpdate", "account.balanceUpdate", "account.positionUpdate", "account.rfqUpdate")
-KLINE_INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
-                   "1month"}
+WINDOW_RE = re.compile(r"\d+ms")
+KLINE_INTERVALS = set(KLINE_SECONDS)
 
 
 def _dumps(obj) -> str:
@@ -65,17 +71,19 @@ def classify_stream(name: str) -> Tuple[str, Optional[int], Optional[str]]:
                     break
                 return "private", None, None
         return "error", 4006, "Invalid stream"
-    parts = name.split(".")
-    kind = parts[0]
-    if kind == "depth" and len(parts) == 3:
-        if parts[1] not in DEPTH_WINDOWS:
+    kind, _, rest = name.partition(".")
+    if kind == "depth" and rest:
+        window, _, symbol = rest.partition(".")
+        if symbol and WINDOW_RE.fullmatch(window) and window not in DEPTH_WINDOWS:
             return "error", 4008, "Invalid depth window"
         return "public", None, None
-    if kind in PUBLIC_TYPES and len(parts) == 2 and parts[1]:
+    if kind in PUBLIC_TYPES and rest:
         return "public", None, None
-    if kind == "kline" and len(parts) == 3 and parts[1] in KLINE_INTERVALS:
-        return "public", None, None
-    if kind == "liquidation" and len(parts) in (1, 2):
+    if kind == "kline":
+        interval, _, symbol = rest.partition(".")
+        if interval in KLINE_INTERVALS and symbol:
+            return "public", None, None
+    if kind == "liquidation":
         return "public", None, None
     return "error", 4006, "Invalid stream"
 
@@ -104,8 +112,9 @@ class WsHub:
     """Fan-out of engine events to subscribers, keep-alive, and WS fault hooks. Engine listener."""
 
     def __init__(self, config, clock, engine, verifier: Verifier, faults: Faults, stats: Stats,
-                 rng: Optional[random.Random] = None) -> None:
+                 rng: Optional[random.Random] = None, switches: Optional[Switches] = None) -> None:
         self.config = config
+        self.switches = switches or Switches()
         self.clock = clock
         self.engine = engine
         self.verifier = verifier
@@ -117,8 +126,10 @@ class WsHub:
         self.private_subs: Dict[int, Dict[Connection, Set[str]]] = defaultdict(dict)
         self.suppressed_symbols: Set[str] = set()
         self._agg: Dict[Tuple[str, str], dict] = {}
+        self._kline_since: Dict[str, int] = {}  # kline stream → engine µs of its first subscription
         self._tasks: List[asyncio.Task] = []
         self.ticker_stats = None  # callable(symbol) -> REST ticker dict or None; set by the server
+        self.candles: Optional[CandleStore] = None  # set by the server; feeds kline.<interval>.<symbol>
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -126,6 +137,9 @@ class WsHub:
         self._tasks.append(loop.create_task(self._keepalive_loop()))
         self._tasks.append(loop.create_task(self._ticker_loop()))
         self._tasks.append(loop.create_task(self._aggregate_loop()))
+        if self.candles is not None:
+            klines = KlinePublisher(self.candles, self._kline_streams, self.publish, self.clock.now_us)
+            self._tasks.append(loop.create_task(klines.run()))
 
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
@@ -202,6 +216,8 @@ class WsHub:
         public, private = [], []
         for name in params:
             kind, code, message = classify_stream(name)
+            if name == "account.balanceUpdate" and self.switches.balance_stream == "refused":
+                kind, code, message = "error", 4006, "Invalid stream"
             if kind == "error":
                 self._send(conn, error_frame(code, message), None)
                 return
@@ -209,6 +225,8 @@ class WsHub:
         for name in public:
             conn.public.add(name)
             self.subs[name].add(conn)
+            if name.startswith("kline."):
+                self._kline_since.setdefault(name, self.clock.now_us())
         if private:
             try:
                 api_key = self.verifier.check_ws(frame.get("signature"), self.clock.now_ms())
@@ -305,20 +323,26 @@ class WsHub:
         data["E"] = self.clock.now_us()
         self.publish_private(account_id, "account.orderUpdate", data, symbol)
 
-    def on_balance(self, account_id: int, asset: str, available: Decimal, locked: Decimal, time_us: int) -> None:
-        if not self.config.balance_updates:
+    def on_balance(self, account_id: int, asset: str, available: Decimal, locked: Decimal, time_us: int,
+                   from_fill: bool = False) -> None:
+        """One ``account.balanceUpdate``; ``from_fill``: the change comes with a fill of this account."""
+        mode = self.switches.balance_stream
+        if mode in ("off", "refused") or (mode == "fills" and not from_fill):
             return
         data = {"e": "balanceUpdate", "E": self.clock.now_us(), "a": asset, "A": _plain(available),
                 "L": _plain(locked), "S": "0"}
         self.publish_private(account_id, "account.balanceUpdate", data, None)
+
+    def _num(self, value, places: int) -> Optional[str]:
+        return fmt_ws(value, places, self.config.ws_pad_numbers)
 
     def on_trade(self, spec: MarketSpec, fill) -> None:
         if spec.symbol in self.suppressed_symbols:
             return
         pd, qd = spec.price_decimals, spec.qty_decimals
         self.publish(f"trade.{spec.symbol}", {
-            "e": "trade", "E": self.clock.now_us(), "s": spec.symbol, "p": fmt_pad(fill.price, pd),
-            "q": fmt_pad(fill.quantity, qd), "b": fill.buy_order_id, "a": fill.sell_order_id,
+            "e": "trade", "E": self.clock.now_us(), "s": spec.symbol, "p": self._num(fill.price, pd),
+            "q": self._num(fill.quantity, qd), "b": fill.buy_order_id, "a": fill.sell_order_id,
             "t": fill.trade_id, "T": fill.time_us, "m": fill.buyer_is_maker,
         })
 
@@ -326,8 +350,8 @@ class WsHub:
         if spec.symbol in self.suppressed_symbols:
             return
         pd, qd = spec.price_decimals, spec.qty_decimals
-        a = [[fmt_pad(p, pd), fmt_pad(q, qd)] for p, q in asks]
-        b = [[fmt_pad(p, pd), fmt_pad(q, qd)] for p, q in bids]
+        a = [[self._num(p, pd), self._num(q, qd)] for p, q in asks]
+        b = [[self._num(p, pd), self._num(q, qd)] for p, q in bids]
         for window in DEPTH_WINDOWS:
             name = f"depth.{window}.{spec.symbol}"
             if self.subs.get(name):
@@ -348,7 +372,8 @@ class WsHub:
         pd, qd = spec.price_decimals, spec.qty_decimals
         self.publish(f"bookTicker.{spec.symbol}", {
             "e": "bookTicker", "E": self.clock.now_us(), "s": spec.symbol,
-            "a": fmt_pad(ask[0], pd), "A": fmt_pad(ask[1], qd), "b": fmt_pad(bid[0], pd), "B": fmt_pad(bid[1], qd),
+            "a": self._num(ask[0], pd), "A": self._num(ask[1], qd), "b": self._num(bid[0], pd),
+            "B": self._num(bid[1], qd),
             "u": update_id, "T": time_us,
         })
 
@@ -371,6 +396,11 @@ class WsHub:
                         "b": sorted(([p, q] for p, q in agg["b"].items()), key=lambda x: Decimal(x[0])),
                         "U": agg["U"], "u": agg["u"], "T": agg["T"],
                     })
+
+    def _kline_streams(self) -> Dict[str, int]:
+        for stream in [s for s in self._kline_since if not self.subs.get(s)]:
+            del self._kline_since[stream]
+        return {s: t for s, t in self._kline_since.items() if s.split(".", 2)[2] not in self.suppressed_symbols}
 
     async def _keepalive_loop(self) -> None:
         ping_s = float(self.config.ping_interval_s)
@@ -401,7 +431,10 @@ class WsHub:
                 if not conns or not stream.startswith("ticker."):
                     continue
                 symbol = stream[len("ticker."):]
-                stats = self.ticker_stats(symbol) if self.ticker_stats else None
+                try:
+                    stats = self.ticker_stats(symbol) if self.ticker_stats else None
+                except ApiError:  # unknown symbol: silent (§6.4)
+                    continue
                 if stats is None:
                     continue
                 self.publish(stream, {

@@ -131,5 +131,5 @@ async def test_flow_is_deterministic_given_seed():
 
 async def test_extra_markets(make_sandbox, session):
     sb = await make_sandbox(extra_markets=17)
-    _, markets = await get(session, sb.rest_url + "/api/v1/markets")
-    assert len(markets) == 20 and "TOKEN17_USDC" in {m["symbol"] for m in markets}
+    _, markets = await get(session, sb.rest_url + "/api/v1/markets", {"marketType": "SPOT"})
+    assert len(markets) == 21 and "TOKEN17_USDC" in {m["symbol"] for m in markets}

@@ -23,9 +23,9 @@ async def test_public_endpoints(sandbox, session):
     status, body = await get(session, url + "/api/v1/time")
     assert status == 200 and body.isdigit() and len(body) == 13
     assert await get(session, url + "/api/v1/status") == (200, {"status": "Ok", "message": None})
-    status, markets = await get(session, url + "/api/v1/markets")
+    status, markets = await get(session, url + "/api/v1/markets", {"marketType": "SPOT"})
     by_sym = {m["symbol"]: m for m in markets}
-    assert set(by_sym) == {"SOL_USDC", "BTC_USDC", "ETH_USDC"}
+    assert set(by_sym) == {"SOL_USDC", "BTC_USDC", "ETH_USDC", "SPCX.US_USDC"}
     sol = by_sym["SOL_USDC"]
     assert (sol["marketType"], sol["visible"], sol["orderBookState"]) == ("SPOT", True, "Open")
     assert sol["filters"]["price"]["tickSize"] == "0.01" and sol["filters"]["quantity"]["stepSize"] == "0.01"
@@ -38,7 +38,7 @@ async def test_public_endpoints(sandbox, session):
     assert await get(session, url + "/api/v1/nothing") == (404, "not found")
     status, ticker = await get(session, url + "/api/v1/ticker", {"symbol": "SOL_USDC"})
     assert status == 200 and set(ticker) >= {"firstPrice", "lastPrice", "priceChangePercent", "volume", "trades"}
-    assert len((await get(session, url + "/api/v1/tickers"))[1]) == 3
+    assert len((await get(session, url + "/api/v1/tickers"))[1]) == 4
 
 
 async def test_depth_shape_and_order(sandbox, session, trader):
@@ -174,7 +174,7 @@ async def test_ioc_fok_market(trader, counterparty):
     assert fok["status"] == "Filled" and fok["executedQuoteQuantity"] == "303"
     await counterparty.order(**lim("Ask", "160", "5"))
     _, mkt = await trader.order(symbol="SOL_USDC", side="Bid", orderType="Market", quantity="1.5")
-    assert mkt["status"] == "Filled" and mkt["executedQuoteQuantity"] == "240" and mkt["quoteQuantity"] is None
+    assert mkt["status"] == "Filled" and mkt["executedQuoteQuantity"] == "240" and mkt["quoteQuantity"] == "240"
     _, mq = await trader.order(symbol="SOL_USDC", side="Bid", orderType="Market", quoteQuantity="400")
     assert mq["status"] == "Filled" and mq["executedQuantity"] == "2.5" and mq["executedQuoteQuantity"] == "400"
     _, empty = await trader.order(symbol="SOL_USDC", side="Bid", orderType="Market", quantity="5")

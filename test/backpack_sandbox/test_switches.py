@@ -1,106 +1,94 @@
-"""Reading switches (``config.SWITCHES``): config field, CLI flag, ``/_sandbox/switches`` and ``set_switches``."""
+"""Exchange-behaviour switches (backpack_sandbox/switches.py): each reading of an undocumented behaviour, set by
+config, CLI, control endpoint or Python API."""
 from __future__ import annotations
 
 import json
-import urllib.request
 
 import pytest
 
-from .sandbox_client import SignedClient
-from .test_cli import start_serve, stop
+from backpack_sandbox.__main__ import build_parser
+from backpack_sandbox.config import SandboxConfig
+
+from .sandbox_client import SignedClient, control, recv_json, recv_until, ws_signature
+
+pytestmark = pytest.mark.asyncio
 
 
 def lim(side, price, qty, **kw):
     return {"symbol": "SOL_USDC", "side": side, "orderType": "Limit", "price": price, "quantity": qty, **kw}
 
 
-@pytest.mark.asyncio
-async def test_switch_control_endpoint_and_python_api(make_sandbox, session):
-    server = await make_sandbox()
-    assert server.switches()["ticker_204_without_trades"] is False
-    async with session.post(server.rest_url + "/_sandbox/switches", json={"ticker_204_without_trades": True}) as r:
-        assert r.status == 200 and (await r.json())["switches"]["ticker_204_without_trades"] is True
-    assert server.config.ticker_204_without_trades is True
-    async with session.get(server.rest_url + "/_sandbox/switches") as r:
-        assert (await r.json())["switches"]["ticker_204_without_trades"] is True
-    async with session.post(server.rest_url + "/_sandbox/switches", json={"no_such_switch": 1}) as r:
-        assert r.status == 400
+async def subscribe(ws, keys, *streams):
+    await ws.send_str(json.dumps({"method": "SUBSCRIBE", "params": list(streams),
+                                  "signature": ws_signature(keys.api_key, keys.secret)}))
+
+
+async def test_refused_balance_stream_answers_4006_and_leaves_order_events(make_sandbox, session):
+    sb = await make_sandbox()
+    status, body = await control(session, "POST", sb.rest_url + "/_sandbox/switches", {"balance_stream": "refused"})
+    assert status == 200 and body["switches"]["balance_stream"] == "refused"
+    keys = sb.add_account({"SOL": "10", "USDC": "1000"})
+    c = SignedClient(session, sb.rest_url, keys.api_key, keys.secret)
+    async with session.ws_connect(sb.ws_url) as ws:
+        await subscribe(ws, keys, "account.orderUpdate")
+        await subscribe(ws, keys, "account.balanceUpdate")
+        assert await recv_json(ws) == {"id": None, "error": {"code": 4006, "message": "Invalid stream"}}
+        await c.order(**lim("Bid", "100", "2"))
+        frame = await recv_json(ws)
+        assert frame["stream"] == "account.orderUpdate" and frame["data"]["e"] == "orderAccepted"
+        await subscribe(ws, keys, "depth.SOL_USDC")  # nothing else was queued: no balance event
+        await c.order(**lim("Bid", "101", "1"))
+        frames = [await recv_json(ws) for _ in range(2)]
+        assert [f["stream"] for f in frames] == ["account.orderUpdate", "depth.SOL_USDC"]
+    status, body = await control(session, "GET", sb.rest_url + "/_sandbox/switches")
+    assert body["balance_stream"] == "refused"
+
+
+async def test_fills_only_balance_stream(make_sandbox, session):
+    sb = await make_sandbox()
+    sb.switches.set("balance_stream", "fills")
+    maker_keys = sb.add_account({"SOL": "10", "USDC": "1000"})
+    taker_keys = sb.add_account({"SOL": "10", "USDC": "1000"})
+    maker = SignedClient(session, sb.rest_url, maker_keys.api_key, maker_keys.secret)
+    taker = SignedClient(session, sb.rest_url, taker_keys.api_key, taker_keys.secret)
+    async with session.ws_connect(sb.ws_url) as ws:
+        await subscribe(ws, maker_keys, "account.balanceUpdate", "account.orderUpdate")
+        await ws.send_str(json.dumps({"method": "SUBSCRIBE", "params": ["depth.SOL_USDC"]}))
+        await maker.order(**lim("Bid", "100", "2"))            # a placement: no balance event
+        first = await recv_json(ws)
+        assert first["stream"] == "account.orderUpdate"
+        assert (await recv_json(ws))["stream"] == "depth.SOL_USDC"
+        await taker.order(**lim("Ask", "100", "1"))            # a fill of the maker's order
+        balance = await recv_until(ws, lambda f: f.get("stream") == "account.balanceUpdate")
+        assert balance["data"]["a"] in ("SOL", "USDC")
+    sb.switches.set("balance_stream", "all")
+    async with session.ws_connect(sb.ws_url) as ws:
+        await subscribe(ws, maker_keys, "account.balanceUpdate")
+        await maker.order(**lim("Bid", "99", "1"))
+        balance = await recv_json(ws)
+        assert balance["data"] == {"e": "balanceUpdate", "E": balance["data"]["E"], "a": "USDC", "A": "701",
+                                   "L": "199", "S": "0"}
+
+
+async def test_switch_values_are_checked(make_sandbox, session):
+    sb = await make_sandbox()
+    status, _ = await control(session, "POST", sb.rest_url + "/_sandbox/switches", {"balance_stream": "maybe"})
+    assert status == 400
+    status, _ = await control(session, "POST", sb.rest_url + "/_sandbox/switches", {"no_such_switch": "all"})
+    assert status == 400
+    assert sb.switches.balance_stream == "all"
     with pytest.raises(ValueError):
-        server.set_switches(no_such_switch=True)
-    assert server.set_switches(ticker_204_without_trades=False)["ticker_204_without_trades"] is False
+        SandboxConfig(balance_stream="sometimes")
+    with pytest.raises(ValueError):
+        sb.switches.set("balance_stream", "sometimes")
 
 
-@pytest.mark.asyncio
-async def test_ticker_204_for_markets_without_trades(make_sandbox, session):
-    server = await make_sandbox(ticker_204_without_trades=True)
-    url = server.rest_url + "/api/v1/ticker?symbol=SOL_USDC"
-    async with session.get(url) as r:
-        assert r.status == 204 and await r.read() == b""
-    async with session.get(server.rest_url + "/api/v1/tickers") as r:
-        assert await r.json() == []
-    a = server.add_account({"SOL": "10", "USDC": "10000"})
-    b = server.add_account({"SOL": "10", "USDC": "10000"})
-    ca = SignedClient(session, server.rest_url, a.api_key, a.secret)
-    cb = SignedClient(session, server.rest_url, b.api_key, b.secret)
-    assert (await ca.order(**lim("Ask", "150", "1")))[0] == 200
-    assert (await cb.order(**lim("Bid", "150", "1")))[0] == 200
-    async with session.get(url) as r:
-        assert r.status == 200 and (await r.json())["lastPrice"] == "150"
-    async with session.get(server.rest_url + "/api/v1/tickers") as r:
-        assert [t["symbol"] for t in await r.json()] == ["SOL_USDC"]
-    server.set_switches(ticker_204_without_trades=False)
-    async with session.get(server.rest_url + "/api/v1/ticker?symbol=BTC_USDC") as r:
-        assert r.status == 200
-    stats = server.stats_json()
-    assert stats["requestsByRoute"]["GET /api/v1/ticker"] == 3
-    assert [route for _, route, _ in server.stats.arrivals].count("GET /api/v1/tickers") == 2
-
-
-@pytest.mark.timeout(60)
-def test_cli_flags_set_switches():
-    proc, lines = start_serve("--no-flow", "--ticker-204-without-trades", "--history-rate-limited",
-                              "--history-lag-ms", "2500")
-    try:
-        rest = lines[0].split()[-1]
-        with urllib.request.urlopen(rest + "/_sandbox/switches", timeout=10) as r:
-            switches = json.loads(r.read())["switches"]
-        assert switches == {"ticker_204_without_trades": True, "history_rate_limited": True, "history_lag_ms": 2500}
-    finally:
-        stop(proc)
-
-
-@pytest.mark.asyncio
-async def test_history_rate_limited_puts_account_history_in_the_30_per_minute_bucket(make_sandbox, session):
-    server = await make_sandbox(historical_rate_limit=3)
-    keys = server.add_account({"USDC": "100"})
-    client = SignedClient(session, server.rest_url, keys.api_key, keys.secret)
-    for _ in range(4):  # off: the global pool only
-        assert (await client.call("GET", "/wapi/v1/history/fills"))[0] == 200
-    server.set_switches(history_rate_limited=True)
-    server.hist_limiter.reset()
-    statuses = [(await client.call("GET", path))[0] for path in ("/wapi/v1/history/fills", "/wapi/v1/history/orders",
-                                                                 "/wapi/v1/history/fills", "/wapi/v1/history/orders")]
-    assert statuses == [200, 200, 200, 429]
-    assert (await client.call("GET", "/api/v1/capital"))[0] == 200
-    assert server.stats_json()["http429ByRoute"] == {"GET /wapi/v1/history/orders": 1}
-
-
-@pytest.mark.asyncio
-async def test_history_lag_ms_delays_orders_and_fills_in_history(make_sandbox, session):
-    server = await make_sandbox(history_lag_ms=60000)
-    a = server.add_account({"SOL": "10", "USDC": "10000"})
-    b = server.add_account({"SOL": "10", "USDC": "10000"})
-    ca = SignedClient(session, server.rest_url, a.api_key, a.secret)
-    cb = SignedClient(session, server.rest_url, b.api_key, b.secret)
-    assert (await ca.order(**lim("Ask", "150", "1")))[0] == 200
-    assert (await cb.order(**lim("Bid", "150", "1")))[0] == 200
-    assert (await ca.call("GET", "/wapi/v1/history/orders"))[1] == []
-    assert (await ca.call("GET", "/wapi/v1/history/fills"))[1] == []
-    assert len(await (await session.get(server.rest_url + f"/_sandbox/accounts/{a.api_key}/orders")).json()) == 1
-    server.clock.offset_ms += 61000  # the lag has passed
-    status, rows = await ca.call("GET", "/wapi/v1/history/orders", ts=server.clock.now_ms())
-    assert status == 200 and [r["status"] for r in rows] == ["Filled"]
-    status, fills = await ca.call("GET", "/wapi/v1/history/fills", ts=server.clock.now_ms())
-    assert status == 200 and len(fills) == 1
-    server.set_switches(history_lag_ms=0)
-    assert len((await cb.call("GET", "/wapi/v1/history/fills", ts=server.clock.now_ms()))[1]) == 1
+async def test_switches_from_config_and_cli(make_sandbox):
+    sb = await make_sandbox(balance_stream="fills")
+    assert sb.switches.as_json()["balance_stream"] == "fills"
+    sb = await make_sandbox(balance_updates=False)
+    assert sb.switches.balance_stream == "off"
+    args = build_parser().parse_args(["serve", "--balance-stream", "refused"])
+    assert args.balance_stream == "refused"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--balance-stream", "sometimes"])

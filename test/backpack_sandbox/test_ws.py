@@ -121,7 +121,7 @@ async def test_private_order_updates(sandbox, session, trader, counterparty):
         await trader.call("DELETE", "/api/v1/order", {"symbol": "SOL_USDC", "orderId": o["id"]})
         cancel = (await recv_until(ws, lambda f: f["stream"] == "account.orderUpdate"))["data"]
         assert cancel["e"] == "orderCancelled" and cancel["X"] == "Cancelled" and cancel["z"] == "0.50"
-        await trader.order(**lim("Bid", "1", "1", timeInForce="IOC"))
+        await trader.order(**lim("Bid", "149", "1", timeInForce="IOC"))
         ev = [(await recv_until(ws, lambda f: f["stream"] == "account.orderUpdate"))["data"] for _ in range(2)]
         assert [e["e"] for e in ev] == ["orderAccepted", "orderExpired"]
         assert ev[1]["R"] == "ImmediateOrCancel" and ev[1]["X"] == "Expired" and ev[1]["f"] == "IOC"

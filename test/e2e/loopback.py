@@ -34,11 +34,21 @@ async def sandbox(**config) -> AsyncIterator[SandboxServer]:
         await server.stop()
 
 
+def _drop_foreign_shared_session() -> None:
+    """Forget Hummingbot's per-process aiohttp session when an earlier test's (closed) event loop owns it: a
+    connector here would otherwise fail every request with "Event loop is closed"."""
+    factory = ConnectionsFactory()
+    client = factory._shared_client
+    if client is not None and getattr(client, "_loop", None) is not asyncio.get_running_loop():
+        factory._shared_client = None
+
+
 @contextlib.asynccontextmanager
 async def running_connector(server: SandboxServer, api_key: str, secret: str, trading_pairs: List[str],
                             monkeypatch) -> AsyncIterator[BackpackExchange]:
     """Our connector on the ``sandbox`` domain, ticked by a real-time clock, started and ready."""
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, server.rest_url)
+    _drop_foreign_shared_session()
     connector = BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret,
                                  trading_pairs=trading_pairs, domain=CONSTANTS.SANDBOX_DOMAIN)
     clock = Clock(ClockMode.REALTIME, tick_size=0.5)

@@ -1,16 +1,20 @@
 """Backpack private streams for Hummingbot's ``UserStreamTracker`` (docs/backpack-api.md §2.5, §8.1, §8.4, §8.5).
 
-One SUBSCRIBE frame per connection, signed afresh on every (re)connect (§2.2, §2.5)::
+Two SUBSCRIBE frames per connection, each signed afresh on every (re)connect (§2.2, §2.5), orders first::
 
-    {"method": "SUBSCRIBE", "params": ["account.orderUpdate", "account.balanceUpdate"],
-     "signature": ["<api key b64>", "<signature b64>", "<timestamp ms>", "<window ms>"]}
+    {"method": "SUBSCRIBE", "params": ["account.orderUpdate"], "signature": ["<key b64>", "<sig b64>", "<ts ms>",
+     "<window ms>"]}
+    {"method": "SUBSCRIBE", "params": ["account.balanceUpdate"], "signature": [...]}
 
-``account.balanceUpdate`` is UNCONFIRMED (§8.4); REST balance polling stays the source of truth.
+``account.balanceUpdate`` is UNCONFIRMED (§8.4, ``open-questions.md`` U1); REST balance polling stays the source
+of truth. Error frames ``{"id": null, "error": {...}}`` (§6.4) carry no id, so they are attributed by count: a
+signature or key problem answers **both** frames, a refused balance stream only the second. Hence the first error
+frame of a connection turns balances off for that connection (``balance_stream_refused``; logged once per data
+source; ``on_balance_stream_refused`` called) and order events keep flowing; a second error frame is an auth
+failure: logged, counted in ``metrics.auth_failures``, and the connection ends (backed-off reconnect, signed again).
 
-Output: each data message ``{"stream": ..., "data": {...}}`` unchanged (the exchange parses ``data``). An error
-frame ``{"id": null, "error": {...}}`` (§6.4) answers the signed subscription: logged, counted in
-``metrics.auth_failures``, and the connection ends (backed-off reconnect, signed again). Malformed frames and
-unknown streams are counted (``metrics.on_dropped``) and skipped; their content is never logged.
+Output: each data message ``{"stream": ..., "data": {...}}`` unchanged (the exchange parses ``data``). Malformed
+frames and unknown streams are counted (``metrics.on_dropped``) and skipped; their content is never logged.
 
 Connection lifecycle (reconnect with backoff, watchdog, metrics, injectable time): a ``BackpackStreamSession`` owned
 by the data source; each session's socket comes from ``_connected_websocket_assistant``.
@@ -47,6 +51,7 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
     :param api_factory: web assistants factory (WS).
     :param domain: ``"exchange"`` or ``"sandbox"``.
     :param on_subscribed: called after every (re)subscription; the exchange polls orders, fills and balances then.
+    :param on_balance_stream_refused: called when the balance subscription of a connection is refused.
 
     ``metrics`` (``StreamMetrics``): messages per stream, reconnects, auth failures, dropped frames.
     ``last_recv_time`` (wall s) survives a reconnect.
@@ -56,7 +61,8 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
 
     def __init__(self, auth: BackpackAuth, trading_pairs: List[str], connector: "BackpackExchange",
                  api_factory: WebAssistantsFactory, domain: str = CONSTANTS.DEFAULT_DOMAIN,
-                 on_subscribed: Optional[Callable[[], None]] = None):
+                 on_subscribed: Optional[Callable[[], None]] = None,
+                 on_balance_stream_refused: Optional[Callable[[], None]] = None):
         # before the base __init__, which sets ``_ws_assistant`` (the session's socket)
         self._stream = BackpackStreamSession(
             "private", "Backpack private stream", api_factory, domain, self.logger(),
@@ -66,10 +72,16 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self.metrics = self._stream.metrics  # an attribute, not a property: the per-frame path reads it
         super().__init__()
         self._on_subscribed = on_subscribed
+        self._on_balance_stream_refused = on_balance_stream_refused
+        #: The current connection's balance subscription was answered by an error frame (reset per connection).
+        self.balance_stream_refused = False
+        #: Connections whose balance subscription was refused.
+        self.balance_stream_refusals = 0
         self._auth = auth
         self._trading_pairs = trading_pairs
         self._connector = connector
         self._output: Optional[asyncio.Queue] = None
+        self._error_frames = 0
 
     # --------------------------------------------------------------------------------------- the session
     def configure_time(self, **time_settings: Any) -> None:
@@ -108,13 +120,16 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._output = output
         await self._stream.run()
 
-    def subscribe_payload(self) -> Dict[str, Any]:
-        """The signed SUBSCRIBE frame, signed now (§2.5, §8.4)."""
-        return {"method": "SUBSCRIBE", "params": list(PRIVATE_STREAMS),
-                "signature": self._auth.ws_subscribe_signature()}
+    def subscribe_payloads(self) -> List[Dict[str, Any]]:
+        """The signed SUBSCRIBE frames, signed now (§2.5, §8.4): order updates, then balance updates."""
+        return [{"method": "SUBSCRIBE", "params": [stream], "signature": self._auth.ws_subscribe_signature()}
+                for stream in PRIVATE_STREAMS]
 
     async def _subscribe_channels(self, websocket_assistant: WSAssistant):
-        await websocket_assistant.send(WSJSONRequest(payload=self.subscribe_payload()))
+        self.balance_stream_refused = False
+        self._error_frames = 0
+        for payload in self.subscribe_payloads():
+            await websocket_assistant.send(WSJSONRequest(payload=payload))
         self.logger().info("Subscribed to private order and balance update streams.")
 
     async def _on_subscribed_session(self, ws: WSAssistant) -> None:
@@ -148,13 +163,27 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._drop("malformed", "Dropped a malformed Backpack private frame", message)
 
     def _on_error_frame(self, error: Any) -> None:
-        self.metrics.auth_failures += 1
         self.metrics.on_dropped("error_frame")
         text = error.get("message") if isinstance(error, dict) else None
         text = str(text if text is not None else error)[:300]
+        self._error_frames += 1
+        if self._error_frames == 1:
+            self._on_balance_refused(error, text)
+            return
+        self.metrics.auth_failures += 1
         self.logger().error(f"Backpack rejected the private stream subscription: {text}. "
                             f"Check the API key/secret and the system clock.")
         raise BackpackStreamAuthError(f"private stream subscription rejected: {text}")
+
+    def _on_balance_refused(self, error: Any, text: str) -> None:
+        self.balance_stream_refused = True
+        self.balance_stream_refusals += 1
+        code = error.get("code") if isinstance(error, dict) else None
+        log = self.logger().warning if self.balance_stream_refusals == 1 else self.logger().debug
+        log(f"Backpack refused the account.balanceUpdate subscription ({code}: {text}); order events continue, "
+            f"balances come from REST polling on this connection.")
+        if self._on_balance_stream_refused is not None:
+            self._on_balance_stream_refused()
 
     def _describe_frame(self, message: Any) -> str:
         """The frame's shape only: a private frame may carry account data."""

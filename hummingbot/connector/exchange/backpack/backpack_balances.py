@@ -2,7 +2,7 @@
 import logging
 import time
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Tuple
 
 from hummingbot.connector.backpack_common.stream_metrics import LogThrottle
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import to_decimal, us_to_s
@@ -70,19 +70,26 @@ def balance_from_event(data: BalanceUpdateEvent, lent: Mapping[str, Decimal]) ->
     return asset, free, free + held + lent.get(asset, _ZERO)
 
 
-class BalanceStreamState:
-    """Lent amounts and timing of WS balance handling; ``clock`` in monotonic seconds."""
+def event_available(event_free: Decimal, asset: str, in_flight_now: Mapping[str, Decimal],
+                    in_flight_snapshot: Mapping[str, Decimal]) -> Decimal:
+    """The available amount to store for an ``account.balanceUpdate`` while ``real_time_balance_update`` is off.
 
-    #: Seconds after a WS fill without a balance event before the balance stream is deemed absent.
-    BALANCE_STREAM_GRACE_S = 30.0
+    Hummingbot then reports ``stored - in_flight(current orders) + in_flight(snapshot at the last REST poll)``.
+    The event already reflects the orders Backpack holds (``in_flight_now``: tracked orders past creation), so the
+    stored amount adds their locks back and takes the snapshot's off: the reported amount equals the event's
+    ``A`` minus only the orders Backpack has not acknowledged yet.
+    """
+    return event_free + in_flight_now.get(asset, _ZERO) - in_flight_snapshot.get(asset, _ZERO)
+
+
+class BalanceStreamState:
+    """Lent amounts, REST request time and whether the balance stream is refused; ``clock`` in monotonic seconds."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
         self.lent: Dict[str, Decimal] = {}
         #: Server time (s) of the last REST balance request.
         self.requested_at_s = 0.0
-        self.last_ws_fill_at: Optional[float] = None
-        self.last_balance_event_at: Optional[float] = None
         self._log_throttle = LogThrottle(interval_s=60.0, clock=clock)
 
     def is_stale(self, data: BalanceUpdateEvent) -> bool:
@@ -93,15 +100,3 @@ class BalanceStreamState:
     def should_log_lend_failure(self) -> bool:
         """True at most once a minute."""
         return self._log_throttle.check("lend") is not None
-
-    def on_ws_fill(self) -> None:
-        self.last_ws_fill_at = self._clock()
-
-    def on_balance_event(self) -> None:
-        self.last_balance_event_at = self._clock()
-
-    def stream_looks_absent(self) -> bool:
-        fill_at = self.last_ws_fill_at
-        if fill_at is None or self._clock() - fill_at < self.BALANCE_STREAM_GRACE_S:
-            return False
-        return self.last_balance_event_at is None or self.last_balance_event_at < fill_at

@@ -3,6 +3,7 @@
 Client order ids are the decimal text of a random uint32 ``clientId`` (§5.5, §11.16).
 """
 import asyncio
+import dataclasses
 from decimal import Decimal
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, cast
 
@@ -36,6 +37,7 @@ from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrde
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     build_order_payload,
+    created_at_s,
     order_reference,
     order_update_from_order,
     order_update_from_ws,
@@ -139,8 +141,11 @@ class BackpackExchange(ExchangePyBase):
             current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
         self._history_lag = HistoryLagGrace()
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
-        # WS balance events are UNCONFIRMED (§8.4, §11.11); `_check_balance_stream` may turn this off.
-        self.real_time_balance_update = bool(trading_required)
+        # Whether and when Backpack sends balance events is UNCONFIRMED (§8.4, U1): Hummingbot always deducts the
+        # orders placed since the last REST poll itself; events are applied relative to that (`_apply_balance_event`).
+        self.real_time_balance_update = False
+        self._balance_refresh_due = False
+        self._balance_refresh_task: Optional[asyncio.Future] = None
 
     @staticmethod
     def backpack_order_type(order_type: OrderType) -> str:
@@ -239,7 +244,8 @@ class BackpackExchange(ExchangePyBase):
         return BackpackAPIUserStreamDataSource(
             auth=self._auth, trading_pairs=self._trading_pairs, connector=self,
             api_factory=self._web_assistants_factory, domain=self._domain,
-            on_subscribed=self._on_private_stream_subscribed)
+            on_subscribed=self._on_private_stream_subscribed,
+            on_balance_stream_refused=self._request_balance_refresh)
 
     def _on_private_stream_subscribed(self) -> None:
         """Missed private events are not replayed (§8.4): poll status after each (re)subscription."""
@@ -379,7 +385,6 @@ class BackpackExchange(ExchangePyBase):
 
         :raises ValueError: the capital answer is not an object (balances kept).
         """
-        self._check_balance_stream()
         state = self._balance_state
         state.requested_at_s = self._time_synchronizer.time()
         capital: Any
@@ -408,25 +413,36 @@ class BackpackExchange(ExchangePyBase):
         self._account_balances.update(total)
 
     def _apply_balance_event(self, data: Mapping[str, Any]) -> None:
-        """``account.balanceUpdate`` (§8.4); stale events are ignored; malformed ones raise."""
+        """``account.balanceUpdate`` (§8.4) relative to the in-flight orders (``balances.event_available``); stale
+        events are ignored; malformed ones raise."""
         event = cast(balances.BalanceUpdateEvent, data)
         state = self._balance_state
         if state.is_stale(event):
             return
         asset, free, total = balances.balance_from_event(event, state.lent)
-        self._account_available_balances[asset] = free
+        acknowledged = {key: order for key, order in self.in_flight_orders.items()
+                        if order.current_state is not OrderState.PENDING_CREATE}
+        self._account_available_balances[asset] = balances.event_available(
+            free, asset, self.in_flight_asset_balances(acknowledged),
+            self.in_flight_asset_balances(self._in_flight_orders_snapshot))
         self._account_balances[asset] = total
-        state.on_balance_event()
         self._user_event_counters["balance_updates"] += 1
-        if not self.real_time_balance_update and self._trading_required:
-            self.real_time_balance_update = True
 
-    def _check_balance_stream(self) -> None:
-        """Turn ``real_time_balance_update`` off when WS fills came without balance events."""
-        if self.real_time_balance_update and self._balance_state.stream_looks_absent():
-            self.real_time_balance_update = False
-            self.logger().warning("No account.balanceUpdate event followed order fills: Backpack's balance stream "
-                                  "looks unavailable; balances now come from REST polling only.")
+    @property
+    def balance_stream_refused(self) -> bool:
+        """The current private connection's ``account.balanceUpdate`` subscription was refused (U1)."""
+        return bool(getattr(self._user_stream_tracker.data_source, "balance_stream_refused", False))
+
+    def _request_balance_refresh(self) -> None:
+        """REST balances now (one refresh at a time; a request during a refresh runs another after it)."""
+        self._balance_refresh_due = True
+        if self._balance_refresh_task is None or self._balance_refresh_task.done():
+            self._balance_refresh_task = safe_ensure_future(self._refresh_balances())
+
+    async def _refresh_balances(self) -> None:
+        while self._balance_refresh_due:
+            self._balance_refresh_due = False
+            await self._update_all_balances()
 
     def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
             price: Decimal = s_decimal_NaN, **kwargs) -> str:
@@ -461,10 +477,20 @@ class BackpackExchange(ExchangePyBase):
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
-        """``(exchange order id, update timestamp s)``."""
+        """``(exchange order id, the answer's createdAt in s)``; the observation time when createdAt is unreadable."""
         body = await self._order_payload(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
         answer = await self._post_order(body)
-        return str(answer["id"]), self.current_timestamp
+        return str(answer["id"]), self._order_time_s(answer)
+
+    def _observation_time_s(self) -> float:
+        """The connector clock (s), or the wall clock before the clock's first tick (never NaN)."""
+        timestamp = self.current_timestamp
+        return timestamp if timestamp == timestamp and timestamp > 0 else self._time()
+
+    def _order_time_s(self, answer: Any) -> float:
+        """An order answer's ``createdAt`` (s, §5.13), else the observation time."""
+        created = created_at_s(answer)
+        return created if created is not None else self._observation_time_s()
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
         """Send and apply the answer; an unknown outcome (§6.3) keeps the order and reconciles it."""
@@ -479,14 +505,14 @@ class BackpackExchange(ExchangePyBase):
             raise
         try:
             self._apply_order_answer(order, answer)
-        except (KeyError, ValueError, TypeError) as e:  # 2xx, unreadable answer
+        except (KeyError, ValueError, TypeError, ArithmeticError) as e:  # 2xx, unreadable answer (e.g. "NaN")
             self._unknown_outcomes.start(order, ValueError(f"unreadable answer {str(answer)[:200]!r}: {e}"))
             return ""
         return str(answer["id"])
 
     def _apply_order_answer(self, order: InFlightOrder, answer: Order) -> None:
         """Apply a placement answer (§5.5, §5.13)."""
-        update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self.current_timestamp)
+        update = order_update_from_order(answer, order.client_order_id, order.trading_pair, self._order_time_s(answer))
         if update.new_state is OrderState.FAILED and update.misc_updates:
             self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
         self._process_order_update_keeping_progress(order, update)
@@ -663,7 +689,7 @@ class BackpackExchange(ExchangePyBase):
         self._history_lag.found(tracked_order.client_order_id)
         self._fills.note_executed_quantity(tracked_order, answer.get("executedQuantity"))
         return order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
-                                       self.current_timestamp)
+                                       self._observation_time_s())
 
     async def _find_order_in_history(self, symbol: str, order: InFlightOrder) -> Optional[Order]:
         exchange_order_id = order.exchange_order_id
@@ -746,9 +772,10 @@ class BackpackExchange(ExchangePyBase):
             self._user_event_counters["unknown_order"] += 1
             return
         if event_type == "orderFill":
-            self._balance_state.on_ws_fill()
             self._order_tracker.process_trade_update(trade_update_from_ws(
                 data, order.client_order_id, order.trading_pair, order.trade_type, self.trade_fee_schema()))
+            if self.balance_stream_refused:
+                self._request_balance_refresh()
         update = order_update_from_ws(data, order.client_order_id, order.trading_pair)
         if update.new_state is OrderState.FAILED and update.misc_updates:
             self.logger().warning(f"Order {order.client_order_id} failed: {update.misc_updates['error_message']}")
@@ -756,15 +783,20 @@ class BackpackExchange(ExchangePyBase):
         self._fills.note_executed_quantity(order, data.get("z"))
 
     def metrics_snapshot(self) -> Dict[str, Any]:
-        """Stream, REST and user-event counters and ``rate_limit_backoff_s``."""
-        return build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
-                                      self._stream_metrics(self._user_stream_tracker.data_source),
-                                      self._rest.counters, self._user_event_counters,
-                                      self._rest.backoff_remaining_s())
+        """Stream, REST and user-event counters, ``rate_limit_backoff_s`` and ``balance_stream``
+        (``{"refused": bool, "refusals": connections refused}``, U1)."""
+        snapshot = build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
+                                          self._stream_metrics(self._user_stream_tracker.data_source),
+                                          self._rest.counters, self._user_event_counters,
+                                          self._rest.backoff_remaining_s())
+        refusals = getattr(self._user_stream_tracker.data_source, "balance_stream_refusals", 0)
+        snapshot["balance_stream"] = {"refused": self.balance_stream_refused, "refusals": refusals}
+        return snapshot
 
     def health(self) -> BackpackHealth:
-        """``BackpackHealth``: ``ok``, ``degraded`` or ``down`` with reasons (see ``assess_health``)."""
-        return assess_health(
+        """``BackpackHealth``: ``ok``, ``degraded`` or ``down`` with reasons (see ``assess_health``); ``notes`` say
+        what runs in a fallback mode without degrading (a refused balance stream: balances from REST)."""
+        verdict = assess_health(
             network_connected=self._is_network_connected(),
             trading_required=self._trading_required,
             public_stream=self._stream_metrics(self._orderbook_ds),
@@ -772,6 +804,10 @@ class BackpackExchange(ExchangePyBase):
             rest=self._rest.counters,
             backoff_remaining_s=self._rest.backoff_remaining_s(),
             pending_unknown_outcome=len(self._unknown_outcomes.pending))
+        if self._trading_required and self.balance_stream_refused:
+            verdict = dataclasses.replace(verdict, notes=verdict.notes + [
+                "balance stream refused by Backpack: balances come from REST polling, refreshed after each fill"])
+        return verdict
 
     def _is_network_connected(self) -> bool:
         return self.network_status is NetworkStatus.CONNECTED

@@ -67,9 +67,11 @@ class RestCounters:
 
 @dataclass(frozen=True)
 class BackpackHealth:
-    """``status``: ``"ok"``, ``"degraded"`` or ``"down"``; ``reasons`` why not ok."""
+    """``status``: ``"ok"``, ``"degraded"`` or ``"down"``; ``reasons`` why not ok; ``notes``: fallbacks in use
+    that do not change the status."""
     status: str
     reasons: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
 
 
 def stream_snapshot(metrics: Any) -> Optional[Dict[str, Any]]:

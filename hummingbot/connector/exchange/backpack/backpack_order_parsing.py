@@ -3,6 +3,7 @@ order states, REST orders and fills (§5.9–§5.13) and WS order events (§8.5)
 
 Malformed payloads raise ``KeyError``/``ValueError``/``TypeError``; callers log and count them.
 """
+import math
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, Optional
@@ -67,6 +68,21 @@ def us_to_s(value: Any) -> float:
         return int(value) * 1e-6
     except OverflowError:
         raise ValueError(f"timestamp out of range: {str(value)[:32]!r}") from None
+
+
+def created_at_s(order: Any) -> Optional[float]:
+    """An order's ``createdAt`` (§5.13: int ms; a decimal string of ms or a naive UTC ISO string tolerated, §9) in
+    seconds; ``None`` when absent or unreadable."""
+    value = order.get("createdAt") if isinstance(order, dict) else None
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+            return iso_to_epoch_s(value)
+        seconds = int(value) / 1000.0
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
 def trade_id_text(value: Any) -> str:

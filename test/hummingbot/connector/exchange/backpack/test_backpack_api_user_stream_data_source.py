@@ -56,9 +56,9 @@ def make_source(clock: ManualClock = None):
     return ds, factory
 
 
-def verify_subscribe_frame(frame):
+def verify_subscribe_frame(frame, stream="account.orderUpdate"):
     assert frame["method"] == "SUBSCRIBE"
-    assert frame["params"] == ["account.orderUpdate", "account.balanceUpdate"]
+    assert frame["params"] == [stream]
     key, signature, timestamp, window = frame["signature"]
     assert all(isinstance(x, str) for x in frame["signature"])
     assert key == API_KEY and window == "5000"
@@ -78,6 +78,8 @@ async def test_subscribe_frame_signature_verifies_and_data_messages_pass_unchang
         ws = factory.sockets[0]
         assert ws.url == "wss://ws.backpack.exchange/"
         verify_subscribe_frame(ws.sent[0])
+        verify_subscribe_frame(ws.sent[1], "account.balanceUpdate")  # its own frame: a refusal spares orders
+        assert len(ws.sent) == 2
         assert ws.pings == 1
         ws.push(ORDER_UPDATE)
         ws.push(BALANCE_UPDATE)
@@ -118,6 +120,7 @@ async def test_error_frame_is_an_auth_failure_with_backed_off_reconnect(caplog):
     try:
         with caplog.at_level(logging.ERROR):
             await wait_for(lambda: factory.sockets and factory.sockets[0].sent)
+            factory.sockets[0].push(ERROR_FRAME)  # a bad signature answers both subscription frames
             factory.sockets[0].push(ERROR_FRAME)
             await wait_for(lambda: ds.metrics.auth_failures == 1 and factory.sockets[0].disconnected)
         assert ("Backpack rejected the private stream subscription: Invalid signature. "
@@ -130,9 +133,47 @@ async def test_error_frame_is_an_auth_failure_with_backed_off_reconnect(caplog):
         await clock.advance(1.0)
         await wait_for(lambda: len(factory.sockets) == 2 and factory.sockets[1].sent)
         factory.sockets[1].push(ERROR_FRAME)
+        factory.sockets[1].push(ERROR_FRAME)
         await wait_for(lambda: ds.metrics.auth_failures == 2 and ds.metrics.reconnects == 2)
         assert 1.6 <= ds.supervisor.last_delay_s <= 2.0  # backed off, not a fixed pace
-        assert ds.metrics.dropped_by_reason == {"error_frame": 2}
+        assert ds.metrics.dropped_by_reason == {"error_frame": 4}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.asyncio
+async def test_refused_balance_subscription_keeps_the_connection_and_order_events(caplog):
+    clock = ManualClock()
+    ds, factory = make_source(clock)
+    refusals = []
+    ds._on_balance_stream_refused = lambda: refusals.append(ds.balance_stream_refused)
+    out = asyncio.Queue()
+    task = asyncio.ensure_future(ds.listen_for_user_stream(out))
+    refused = {"id": None, "error": {"code": 4006, "message": "Invalid stream"}}
+    try:
+        with caplog.at_level(logging.DEBUG):
+            await wait_for(lambda: factory.sockets and len(factory.sockets[0].sent) == 2)
+            assert not ds.balance_stream_refused
+            factory.sockets[0].push(refused)
+            factory.sockets[0].push(ORDER_UPDATE)
+            assert await asyncio.wait_for(out.get(), 5) == ORDER_UPDATE
+            assert ds.balance_stream_refused and refusals == [True]
+            assert ds.metrics.auth_failures == 0 and not factory.sockets[0].disconnected
+            factory.sockets[0].close()  # another connection subscribes both again; refused again, logged once
+            await wait_for(lambda: clock.pending_sleeps >= 1 and ds.metrics.reconnects == 1)
+            await clock.advance(1.0)
+            await wait_for(lambda: len(factory.sockets) == 2 and len(factory.sockets[1].sent) == 2)
+            assert not ds.balance_stream_refused
+            verify_subscribe_frame(factory.sockets[1].sent[1], "account.balanceUpdate")
+            factory.sockets[1].push(refused)
+            await wait_for(lambda: ds.balance_stream_refusals == 2)
+            factory.sockets[1].push(ORDER_UPDATE)
+            assert await asyncio.wait_for(out.get(), 5) == ORDER_UPDATE
+        warnings = [r for r in caplog.records if "refused the account.balanceUpdate" in r.getMessage()
+                    and r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "4006: Invalid stream" in warnings[0].getMessage()
+        assert ds.metrics.auth_failures == 0 and ds.metrics.reconnects == 1
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -1,5 +1,6 @@
 """``backpack_balances`` pure functions and ``BalanceStreamState`` alone, then REST balances and WS balance events
 through the exchange (aioresponses, including generated hostile bodies)."""
+import asyncio
 import json
 import logging
 import unittest
@@ -14,8 +15,9 @@ from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackRateLimitError,
     BackpackRegionBlockedError,
 )
+from hummingbot.core.data_type.in_flight_order import OrderState
 
-from .exchange_test_support import ExchangeTestCase, error_body, url, url_regex
+from .exchange_test_support import ExchangeTestCase, error_body, url, url_regex, wait_for
 from .hostile_payloads import json_values, mutated, wire_text
 
 REST_SETTINGS = settings(max_examples=60, deadline=None,
@@ -68,15 +70,12 @@ class BalanceStreamStateTests(unittest.TestCase):
         self.assertFalse(self.state.is_stale({"E": 1754939300000000}))
         self.assertFalse(self.state.is_stale({}))
 
-    def test_stream_looks_absent_only_after_the_grace_without_balance_events(self):
-        self.assertFalse(self.state.stream_looks_absent())          # no fill yet
-        self.state.on_ws_fill()
-        self.now += self.state.BALANCE_STREAM_GRACE_S - 1
-        self.assertFalse(self.state.stream_looks_absent())          # within the grace
-        self.now += 1
-        self.assertTrue(self.state.stream_looks_absent())
-        self.state.on_balance_event()
-        self.assertFalse(self.state.stream_looks_absent())          # a balance event followed the fill
+    def test_event_available_adds_acknowledged_locks_and_removes_the_snapshot(self):
+        now = {"USDC": Decimal("150")}
+        snapshot = {"USDC": Decimal("40"), "SOL": Decimal("1")}
+        self.assertEqual(Decimal("960"), balances.event_available(Decimal("850"), "USDC", now, snapshot))
+        self.assertEqual(Decimal("4"), balances.event_available(Decimal("5"), "SOL", now, snapshot))
+        self.assertEqual(Decimal("5"), balances.event_available(Decimal("5"), "BTC", now, snapshot))
 
     def test_lend_failures_are_logged_once_a_minute(self):
         self.assertTrue(self.state.should_log_lend_failure())
@@ -243,7 +242,7 @@ class BalanceEventTests(ExchangeTestCase):
         self.exchange._process_user_stream_message(self.balance_event("USDC", "50", "25", "5"))
         self.assertEqual(Decimal("50"), self.exchange.available_balances["USDC"])
         self.assertEqual(Decimal("180"), self.exchange.get_balance("USDC"))
-        self.assertTrue(self.exchange.real_time_balance_update)
+        self.assertFalse(self.exchange.real_time_balance_update)  # placements never wait for balance events
 
     def test_event_older_than_rest_snapshot_ignored(self):
         self.exchange._balance_state.requested_at_s = 1754939200.0
@@ -251,15 +250,40 @@ class BalanceEventTests(ExchangeTestCase):
         self.exchange._process_user_stream_message(self.balance_event("SOL", "1", event_time_us=1754939110175879))
         self.assertEqual(Decimal("7"), self.exchange.available_balances["SOL"])
 
-    async def test_missing_balance_stream_detected(self):
+    def test_event_applied_relative_to_orders_placed_since_the_rest_poll(self):
+        exchange = self.exchange
+        exchange._account_available_balances["USDC"] = Decimal("1000")  # REST poll, no order in flight
+        exchange._in_flight_orders_snapshot = {}
+        exchange._in_flight_orders_snapshot_timestamp = 1.0
+        acknowledged = self.track(client_order_id="1", amount="1", price="150")
+        acknowledged.current_state = OrderState.OPEN
+        pending = self.track(client_order_id="2", amount="2", price="100")  # not yet answered by Backpack
+        pending_lock = exchange.in_flight_asset_balances({"2": pending})["USDC"]
+        # Backpack holds the acknowledged order's 150: its event must not make Hummingbot deduct it again
+        exchange._process_user_stream_message(self.balance_event("USDC", "850", "150"))
+        self.assertEqual(Decimal("850") - pending_lock, exchange.get_available_balance("USDC"))
+        acknowledged_lock = exchange.in_flight_asset_balances({"1": acknowledged})["USDC"]  # 150 + fee estimate
+        exchange.stop_tracking_order("1")  # cancelled: its lock returns
+        self.assertEqual(Decimal("850") + acknowledged_lock - pending_lock, exchange.get_available_balance("USDC"))
+
+    async def test_refused_balance_stream_refreshes_balances_after_each_fill(self):
+        exchange = self.exchange
+        data_source = exchange._user_stream_tracker.data_source
         order = self.track(amount="1")
-        self.exchange._balance_state.BALANCE_STREAM_GRACE_S = 0.0
-        self.exchange._process_user_stream_message(self.fill_event(order, 1, "0.5", "150", "PartiallyFilled"))
+        self.assertEqual({"refused": False, "refusals": 0}, exchange.metrics_snapshot()["balance_stream"])
         with aioresponses() as mock_api:
-            mock_api.get(url_regex(CONSTANTS.BALANCE_PATH_URL), body="{}")
-            mock_api.get(url_regex(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body="[]")
-            await self.exchange._update_balances()
-        self.assertFalse(self.exchange.real_time_balance_update)
-        self.assertTrue(self.logged("WARNING", "balance stream looks unavailable"))
-        self.exchange._process_user_stream_message(self.balance_event("SOL", "1"))
-        self.assertTrue(self.exchange.real_time_balance_update)
+            for answer in ({"SOL": {"available": "3", "locked": "0"}}, {"SOL": {"available": "4", "locked": "0"}}):
+                mock_api.get(url_regex(CONSTANTS.BALANCE_PATH_URL), body=json.dumps(answer))
+                mock_api.get(url_regex(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body="[]")
+            data_source._on_error_frame({"code": 4006, "message": "Invalid stream"})
+            await wait_for(lambda: exchange.get_balance("SOL") == Decimal("3"))
+            self.assertEqual({"refused": True, "refusals": 1}, exchange.metrics_snapshot()["balance_stream"])
+            exchange._process_user_stream_message(self.fill_event(order, 1, "0.5", "150", "PartiallyFilled"))
+            await wait_for(lambda: exchange.get_balance("SOL") == Decimal("4"))
+        self.assertTrue(any("balance stream refused" in note for note in exchange.health().notes))
+        data_source.balance_stream_refused = False  # a new connection whose balance subscription holds
+        self.assertEqual([], exchange.health().notes)
+        with aioresponses() as mock_api:
+            exchange._process_user_stream_message(self.fill_event(order, 2, "0.5", "150", "Filled"))
+            await asyncio.sleep(0)
+            self.assertEqual(0, len(mock_api.requests))  # balance events cover fills: no extra REST request
