@@ -49,11 +49,15 @@ async def test_a_cancel_reaches_the_exchange_during_a_429_pause(monkeypatch, can
                              "the cancel to be answered")
             arrivals = _arrivals(server, CANCEL)
             assert arrivals[0][0] - requested < 1.0
-            assert [status for _, status in arrivals] == [429] * cancel_429s + [200]
+            statuses = [status for _, status in arrivals]
+            # the 429 fault hits any request; another (unpaused, e.g. a depth snapshot) may take one of them
+            assert statuses[-1] == 200 and set(statuses[:-1]) <= {429} and len(statuses) <= cancel_429s + 1
+            if cancel_429s:
+                assert len(statuses) >= 2
             assert all(later - earlier < 1.0 for (earlier, _), (later, _) in zip(arrivals, arrivals[1:]))
             await wait_until(lambda: order_id not in connector.in_flight_orders, 5, "the order to be cancelled")
             assert connector._rest.backoff_remaining_s() > 5  # polling still paused
-            assert connector.metrics_snapshot()["rest"]["cancel_retries_after_429"] == cancel_429s
+            assert connector.metrics_snapshot()["rest"]["cancel_retries_after_429"] == len(statuses) - 1
 
 
 @pytest.mark.parametrize("history_rate_limited", [True, False], ids=["history-30-per-min", "history-global-pool"])
@@ -70,6 +74,6 @@ async def test_several_pairs_draw_no_429_from_history_routes(monkeypatch, histor
             for _ in range(cycles):      # 8 pairs: one fills request a cycle, not one per pair (48 > 30/min)
                 await connector._update_order_status()
             fills_requests = len(_arrivals(server, "GET /wapi/v1/history/fills")) - fills_before
-            assert fills_requests == cycles
+            assert cycles <= fills_requests <= cycles + 2  # + the connector's own status poll meanwhile
             history_429 = {route: n for route, n in server.stats_json()["http429ByRoute"].items() if "/wapi/" in route}
             assert history_429 == {}
