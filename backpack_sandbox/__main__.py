@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-perp-rows", action="store_true", help="list no PERP rows in /api/v1/markets")
     s.add_argument("--no-price-bands", action="store_true",
                    help="accept limit prices outside the price band; no impact limit on market orders")
+    s.add_argument("--taker-speed-bump-ms", type=float, default=100.0,
+                   help="hold every order that is not post-only this long before matching; 0 = off (default 100)")
     s.add_argument("--ticker-204-without-trades", action="store_true",
                    help="GET /api/v1/ticker answers 204 for markets without trades")
     s.add_argument("--history-rate-limited", action="store_true",
@@ -120,7 +122,7 @@ async def _serve(args: argparse.Namespace) -> int:
         ws_pad_numbers=not args.ws_plain_numbers,
         empty_depth_diff_s=args.empty_depth_diff_s, perp_rows=not args.no_perp_rows,
         price_bands=not args.no_price_bands, replay_file=args.replay,
-        replay_speed=args.replay_speed,
+        replay_speed=args.replay_speed, taker_speed_bump_ms=args.taker_speed_bump_ms,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
         ticker_204_without_trades=args.ticker_204_without_trades, history_rate_limited=args.history_rate_limited,
         history_lag_ms=args.history_lag_ms,

@@ -27,6 +27,8 @@ class SandboxConfig:
     ``ws_pad_numbers``: WS prices/sizes padded to tick/step (§8.1) or, off, printed as REST does.
     ``price_bands``: enforce each market's price band and market-order impact limit (engine.py).
     ``empty_depth_diff_s``: mean seconds between empty depth diffs per market (§8.2; 0 = never).
+    Taker speed bump (U4, §5.5): ``taker_speed_bump_ms`` holds every placement that is not post-only before it
+    reaches the engine (default 100 as on Backpack; 0 = off; speedbump.py).
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
@@ -65,6 +67,7 @@ class SandboxConfig:
     ws_pad_numbers: bool = True
     empty_depth_diff_s: float = 10.0
     price_bands: bool = True
+    taker_speed_bump_ms: float = 100.0
     rate_limit: int = 2000
     historical_rate_limit: int = 30
     rate_window_s: float = 60.0

@@ -4,7 +4,7 @@
   (kinds/params: faults.py). ``DELETE /_sandbox/faults[?kind=K]`` clears; ``GET /_sandbox/faults`` lists.
 - ``GET /_sandbox/stats`` → ``{"requests", "requestsByStatus", "http429", "wsConnections", "wsConnectionsTotal",
   "wsFramesSent", "wsFramesDropped", "faults": {kind: {"injected", "hits"}}, "activeFaults": [...],
-  "orders", "fills", "accounts"}``.
+  "orders", "fills", "accounts", "speedBump": {"ms", "held", "passed"}}``.
 - ``POST /_sandbox/accounts`` body ``{"balances": {"SOL": "100"}, "secret"?: b64 seed, "feeMakerBps"?,
   "feeTakerBps"?, "lent"?: {"USDC": "50"}}`` → ``{"apiKey", "secret", "accountId"}``.
 - ``GET /_sandbox/accounts/{apiKey}`` (URL-encode the key) → ``{"accountId", "apiKey", "balances":
@@ -18,6 +18,8 @@
 - ``GET /_sandbox/conservation`` → per-asset ``{"deposits","balances","fees","diff"}``.
 - ``GET /_sandbox/switches`` → ``{switch: value}``; ``POST /_sandbox/switches`` body ``{switch: value, ...}`` sets
   them (switches.py) → ``{"ok": true, "switches": {...}}``.
+- ``POST /_sandbox/speed-bump`` body ``{"ms": N}`` (0 = off) / ``GET /_sandbox/speed-bump`` → ``{"ms", "held",
+  "passed"}`` (taker speed bump, speedbump.py).
 """
 from __future__ import annotations
 
@@ -60,6 +62,8 @@ class ControlApi:
         r.add_post("/_sandbox/price", self._wrap(self.move_price))
         r.add_get("/_sandbox/switches", self._wrap(self.get_switches))
         r.add_post("/_sandbox/switches", self._wrap(self.set_switches))
+        r.add_post("/_sandbox/speed-bump", self._wrap(self.set_speed_bump))
+        r.add_get("/_sandbox/speed-bump", self._wrap(self.get_speed_bump))
 
     def _wrap(self, fn):
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -174,3 +178,11 @@ class ControlApi:
             raise bad_request("Invalid market symbol")
         mid = self.s.set_mid(symbol, str(body.get("mid")))
         return _json({"ok": True, "symbol": symbol, "mid": mid})
+
+    async def set_speed_bump(self, request):
+        body = await self._body(request)
+        self.s.speed_bump.set(body["ms"])
+        return _json({"ok": True, **self.s.speed_bump.to_json()})
+
+    async def get_speed_bump(self, request):
+        return _json(self.s.speed_bump.to_json())

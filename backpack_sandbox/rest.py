@@ -376,6 +376,8 @@ class RestApi:
                 except ApiError:
                     pass
             return json_response(SERVICE_UNAVAILABLE, status=503)
+        if self.s.speed_bump.should_hold(params):
+            await self.s.speed_bump.wait()
         order = self.s.engine.place(acct, params)
         return json_response(order_json(order))
 
@@ -386,16 +388,24 @@ class RestApi:
         accept = self.s.faults.take_order_503()
         if accept is False:
             return json_response(SERVICE_UNAVAILABLE, status=503)
-        out: List[dict] = []
-        for payload in orders:
-            try:
-                order = self.s.engine.place(acct, payload)
-                out.append({"operation": "Ok", **order_json(order)})
-            except ApiError as e:
-                out.append({"operation": "Err", "code": e.code or "INVALID_CLIENT_REQUEST", "message": e.message})
+        out: List[dict] = [{} for _ in orders]
+        held = [i for i, payload in enumerate(orders) if self.s.speed_bump.should_hold(payload)]
+        for i, payload in enumerate(orders):
+            if i not in held:
+                out[i] = self._place_item(acct, payload)
+        if held:  # post-only items went first; the others wait out the speed bump, then go in batch order
+            await self.s.speed_bump.wait()
+            for i in held:
+                out[i] = self._place_item(acct, orders[i])
         if accept is not None:
             return json_response(SERVICE_UNAVAILABLE, status=503)
         return json_response(out)
+
+    def _place_item(self, acct, payload: dict) -> dict:
+        try:
+            return {"operation": "Ok", **order_json(self.s.engine.place(acct, payload))}
+        except ApiError as e:
+            return {"operation": "Err", "code": e.code or "INVALID_CLIENT_REQUEST", "message": e.message}
 
     def _ids(self, params) -> Tuple[Optional[str], Optional[int]]:
         order_id = params.get("orderId")

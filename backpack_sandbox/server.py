@@ -26,6 +26,7 @@ from .markets import PERP_MARKETS, MarketSpec, build_markets
 from .ratelimit import SlidingWindow
 from .replay import ReplayFeed, capture_symbols
 from .rest import RestApi, make_middleware
+from .speedbump import SpeedBump
 from .stats import Stats
 from .switches import Switches
 from .tasks import cancel_and_wait
@@ -75,6 +76,7 @@ class SandboxServer:
         self.faults.on_skip_depth = lambda symbol, count: self.engine.skip_update_ids(symbol, count)
         self.limiter = SlidingWindow(cfg.rate_limit, cfg.rate_window_s)
         self.hist_limiter = SlidingWindow(cfg.historical_rate_limit, cfg.rate_window_s)
+        self.speed_bump = SpeedBump(cfg.taker_speed_bump_ms)
         self.hub = WsHub(cfg, self.clock, self.engine, self.verifier, self.faults, self.stats,
                          random.Random(cfg.seed * 7919 + 5), switches=self.switches)
         self.faults.on_drop_ws = self.hub.drop
@@ -232,4 +234,5 @@ class SandboxServer:
         out["orders"] = sum(len(v) for v in self.engine.history.values())
         out["fills"] = len(self.engine.ledger)
         out["accounts"] = len(self.engine.accounts)
+        out["speedBump"] = self.speed_bump.to_json()
         return out

@@ -41,7 +41,8 @@ async def test_drop_ws_by_target(sandbox, session, trader):
 
 
 async def test_stall_all_and_filtered(make_sandbox, session):
-    sb = await make_sandbox(ping_interval_s=0.05, idle_timeout_s=30)
+    # No speed bump: pings every 50 ms would arrive during a taker's hold, before the awaited frame.
+    sb = await make_sandbox(ping_interval_s=0.05, idle_timeout_s=30, taker_speed_bump_ms=0)
     keys = sb.add_account({"SOL": "100", "USDC": "100000"})
     c = SignedClient(session, sb.rest_url, keys.api_key, keys.secret)
     async with session.ws_connect(sb.ws_url, autoping=False) as ws:

@@ -26,7 +26,8 @@ class CancelOrderTracker(Protocol):
 
     def process_order_update(self, order_update: OrderUpdate) -> None: ...
 
-    def find_order(self, client_id: Any, exchange_order_id: Any) -> Optional[InFlightOrder]: ...
+    def find_order(self, client_id: Any, exchange_order_id: Any, trading_pair: Optional[str] = None,
+                   side: Any = None) -> Optional[InFlightOrder]: ...
 
 
 class BackpackCancelFlow:
@@ -150,7 +151,8 @@ class BackpackCancelFlow:
         return True
 
     async def cancel_all(self, trading_pair: str) -> int:
-        """``DELETE /api/v1/orders`` (§5.8): cancels every open order of the pair; returns tracked orders updated."""
+        """``DELETE /api/v1/orders`` (§5.8): cancels every open order of the pair on the **account**, other bots'
+        included (opt-in: only ``cancel_all_on_exchange`` calls it); returns tracked orders updated."""
         symbol = await self._symbol_for(trading_pair)
         status, answer = await self._private_call(CONSTANTS.ORDERS_PATH_URL, RESTMethod.DELETE, {"symbol": symbol})
         timestamp = self._current_timestamp()
@@ -166,7 +168,11 @@ class BackpackCancelFlow:
         for element in answer:
             if not isinstance(element, dict):
                 continue
-            tracked = self._tracker.find_order(element.get("clientId"), element.get("id"))
+            element_symbol = element.get("symbol")
+            tracked = self._tracker.find_order(
+                element.get("clientId"), element.get("id"),
+                trading_pair=trading_pair if element_symbol in (None, symbol) else str(element_symbol),
+                side=element.get("side"))
             if tracked is None:
                 continue
             try:

@@ -5,6 +5,7 @@ A lost order that a later lookup shows FILLED or CANCELED leaves the lost list.
 from typing import Any, Optional
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
+from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 
 _FINAL_STATES = (OrderState.FILLED, OrderState.CANCELED, OrderState.FAILED)
@@ -24,16 +25,16 @@ class BackpackClientOrderTracker(ClientOrderTracker):
             return None
         return super().fetch_order(client_order_id=None, exchange_order_id=exchange_order_id)
 
-    def find_order(self, client_id: Any, exchange_order_id: Any) -> Optional[InFlightOrder]:
-        """Tracked (active, cached or lost) order of a ``clientId`` and order id; None if the order ids differ."""
+    def find_order(self, client_id: Any, exchange_order_id: Any, trading_pair: Optional[str] = None,
+                   side: Any = None) -> Optional[InFlightOrder]:
+        """Tracked (active, cached or lost) order of a ``clientId`` and order id; None if the order ids, the trading
+        pair or the side (``Bid``/``Ask``) differ (another bot's order with the same ``clientId``)."""
         exchange_order_id = str(exchange_order_id) if exchange_order_id is not None else None
         if client_id is not None:
             client_order_id = str(client_id)
             order = (self.fetch_tracked_order(client_order_id) or self.fetch_cached_order(client_order_id)
                      or self.fetch_lost_order(client_order_id=client_order_id))
-            if order is None:
-                return None
-            if order.exchange_order_id and exchange_order_id and order.exchange_order_id != exchange_order_id:
+            if order is None or not is_same_order(order, trading_pair, side, exchange_order_id):
                 return None
             return order
         if exchange_order_id is None:

@@ -95,6 +95,9 @@ TIME_IN_FORCE_FOK = "FOK"
 MARKET_TYPE_SPOT = "SPOT"
 ORDER_BOOK_STATE_OPEN = "Open"
 MAX_CLIENT_ID = 0xFFFFFFFF        # clientId is a uint32 (§5.5)
+#: ``selfTradePrevention`` (§5.5): which side of a cross between two orders of one account expires.
+SELF_TRADE_PREVENTION_MODES = ("RejectTaker", "RejectMaker", "RejectBoth")
+DEFAULT_SELF_TRADE_PREVENTION = "RejectTaker"
 FILL_TYPE_USER = "User"           # only our own orders' fills (§5.12)
 
 #: REST `status` / WS `X` → order state (§5.13, §8.5; `Triggered`: §10.11).

@@ -1,6 +1,7 @@
 """``BackpackExchange``: Hummingbot's ``ExchangePyBase`` for Backpack spot; stateful policies are collaborators.
 
-Client order ids are the decimal text of a random uint32 ``clientId`` (§5.5, §11.16).
+Client order ids are the decimal text of a uint32 ``clientId`` with a per-instance tag (§5.5, §11.16); cancels and
+status queries use the order id once known (other bots on the account may share a ``clientId``).
 """
 import asyncio
 import dataclasses
@@ -35,6 +36,7 @@ from hummingbot.connector.exchange.backpack.backpack_health import BackpackHealt
 from hummingbot.connector.exchange.backpack.backpack_history_lag import HistoryLagGrace
 from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrdersPacer
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
+from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     build_order_payload,
     created_at_s,
@@ -97,8 +99,21 @@ class BackpackExchange(ExchangePyBase):
                  rate_limits_share_pct: Decimal = Decimal("100"),
                  trading_pairs: Optional[List[str]] = None,
                  trading_required: bool = True,
-                 domain: str = CONSTANTS.DEFAULT_DOMAIN):
+                 domain: str = CONSTANTS.DEFAULT_DOMAIN,
+                 backpack_rate_limit_share_pct: Optional[Decimal] = None,
+                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION):
+        """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
+        (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
+
+        :raises ValueError: a self-trade prevention mode Backpack does not know.
+        """
+        if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
+            raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
+        self._self_trade_prevention = backpack_self_trade_prevention
         self._domain = domain
+        if backpack_rate_limit_share_pct is not None:
+            rate_limits_share_pct = min(Decimal(str(rate_limits_share_pct)),
+                                        Decimal(str(backpack_rate_limit_share_pct)))
         self._rate_limits_share_pct = rate_limits_share_pct
         self._trading_required = trading_required
         self._trading_pairs = trading_pairs or []
@@ -256,6 +271,14 @@ class BackpackExchange(ExchangePyBase):
 
     async def _symbol_for(self, trading_pair: str) -> str:
         return await self.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+
+    def _pair_of(self, symbol: Any) -> Optional[str]:
+        """Trading pair of an exchange ``symbol`` for identity checks; the symbol itself when the map lacks it
+        (so it matches no pair), None when there is no symbol or no map yet."""
+        mapping = self._symbol_map_view
+        if not isinstance(symbol, str) or mapping is None:
+            return None
+        return mapping.get(symbol, symbol)
 
     async def _api_request(self,
                            path_url,
@@ -464,7 +487,8 @@ class BackpackExchange(ExchangePyBase):
                              order_type: OrderType, price: Optional[Decimal], **kwargs) -> Dict[str, Any]:
         symbol = await self._symbol_for(trading_pair)
         return build_order_payload(symbol=symbol, trade_type=trade_type, order_type=order_type, amount=amount,
-                                   price=price, client_id=int(order_id), time_in_force=kwargs.get("time_in_force"))
+                                   price=price, client_id=int(order_id), time_in_force=kwargs.get("time_in_force"),
+                                   self_trade_prevention=self._self_trade_prevention)
 
     async def _post_order(self, body: Dict[str, Any]) -> Order:
         """``POST /api/v1/order`` (§5.5); raises ``BackpackPostOnlyRejectedError`` for a post-only crossing."""
@@ -675,6 +699,9 @@ class BackpackExchange(ExchangePyBase):
         else:
             if not isinstance(answer, dict):
                 raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDER_PATH_URL}: {str(answer)[:100]!r}")
+            if not tracked_order.exchange_order_id and not is_same_order(
+                    tracked_order, self._pair_of(answer.get("symbol")), answer.get("side"), answer.get("id")):
+                answer = None  # found by clientId, but another bot's order
         if answer is None:
             answer = await self._find_order_in_history(symbol, tracked_order)
             if answer is None:
@@ -704,7 +731,8 @@ class BackpackExchange(ExchangePyBase):
                 continue
             if exchange_order_id and str(row.get("id")) == exchange_order_id:
                 return cast(Order, row)
-            if not exchange_order_id and str(row.get("clientId")) == client_order_id:
+            if (not exchange_order_id and str(row.get("clientId")) == client_order_id
+                    and is_same_order(order, self._pair_of(row.get("symbol")), row.get("side"), None)):
                 return cast(Order, row)
         return None
 
@@ -767,7 +795,8 @@ class BackpackExchange(ExchangePyBase):
         if event_type not in _ORDER_EVENTS:
             self._user_event_counters["ignored"] += 1
             return
-        order = self._tracker.find_order(data.get("c"), data["i"])
+        order = self._tracker.find_order(data.get("c"), data["i"], trading_pair=self._pair_of(data.get("s")),
+                                         side=data.get("S"))
         if order is None:
             self._user_event_counters["unknown_order"] += 1
             return

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
+from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import trade_update_from_fill
 from hummingbot.connector.exchange.backpack.backpack_types import Fill
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, TradeUpdate
@@ -71,10 +72,20 @@ class BackpackFillsTracker:
             self._logger().warning(f"Failed to fetch trade updates. Error: {e}", exc_info=e)
             return
         by_exchange_id = {order.exchange_order_id: order for order in orders if order.exchange_order_id}
-        by_client_id = {order.client_order_id: order for order in orders}
+        # By clientId only while the order id is unknown, and only a fill of the same symbol and side: another bot
+        # on the account may use the same clientId.
+        by_client_id = {order.client_order_id: order for order in orders if not order.exchange_order_id}
+        symbol = await self._symbol_for(trading_pair)
         newest_ms = 0
         for fill in fills:
-            order = by_exchange_id.get(str(fill.get("orderId"))) or by_client_id.get(str(fill.get("clientId")))
+            order = by_exchange_id.get(str(fill.get("orderId")))
+            if order is None:
+                order = by_client_id.get(str(fill.get("clientId")))
+                fill_symbol = fill.get("symbol")
+                if order is not None and not is_same_order(
+                        order, trading_pair if fill_symbol in (None, symbol) else str(fill_symbol), fill.get("side"),
+                        None):
+                    order = None
             if order is None:
                 continue
             update = self._trade_update(fill, order)

@@ -140,8 +140,10 @@ def normalize_time_in_force(value: Any) -> Optional[str]:
 
 def build_order_payload(symbol: str, trade_type: TradeType, order_type: OrderType, amount: Decimal,
                         price: Optional[Decimal], client_id: int,
-                        time_in_force: Optional[str] = None) -> Dict[str, Any]:
-    """Body of ``POST /api/v1/order`` (§5.5) or a batch element (§5.6); amount and price already quantized.
+                        time_in_force: Optional[str] = None,
+                        self_trade_prevention: Optional[str] = None) -> Dict[str, Any]:
+    """Body of ``POST /api/v1/order`` (§5.5) or a batch element (§5.6); amount and price already quantized;
+    ``selfTradePrevention`` when given.
 
     :raises ValueError: unsupported order type, missing price on a limit order, bad time in force.
     """
@@ -165,15 +167,18 @@ def build_order_payload(symbol: str, trade_type: TradeType, order_type: OrderTyp
     if tif is not None:
         payload["timeInForce"] = tif
     payload["clientId"] = int(client_id)
+    if self_trade_prevention is not None:
+        payload["selfTradePrevention"] = self_trade_prevention
     return payload
 
 
 def order_reference(client_order_id: str, exchange_order_id: Optional[str]) -> Dict[str, Any]:
-    """``{"clientId": int}`` for a uint32 client order id, else ``{"orderId": ...}`` (§5.7); else ``ValueError``."""
-    if client_order_id.isdigit() and int(client_order_id) <= CONSTANTS.MAX_CLIENT_ID:
-        return {"clientId": int(client_order_id)}
+    """``{"orderId": ...}`` once known (unique on the account, unlike a ``clientId`` another bot may also use),
+    else ``{"clientId": int}`` for a uint32 client order id (§5.7, §5.9); else ``ValueError``."""
     if exchange_order_id:
         return {"orderId": exchange_order_id}
+    if client_order_id.isdigit() and int(client_order_id) <= CONSTANTS.MAX_CLIENT_ID:
+        return {"clientId": int(client_order_id)}
     raise ValueError(f"order {client_order_id} has neither a uint32 clientId nor an exchange order id")
 
 

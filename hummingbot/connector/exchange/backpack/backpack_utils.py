@@ -1,6 +1,11 @@
 """Connector settings Hummingbot discovers: config maps (``KEYS``), default fees, example pair and the
 ``backpack_sandbox`` domain (``OTHER_DOMAINS``), plus the market filter used for trading rules.
 
+Besides the keys, each config map has two non-secret settings for several bots on one account (not prompted; set
+them in ``conf/connectors/<connector>.yml``): ``*_rate_limit_share_pct`` (percent of the account's request limit,
+§7; Hummingbot passes its own ``rate_limits_share_pct`` to sub-domain connectors only) and
+``*_self_trade_prevention`` (``selfTradePrevention`` sent on every order, §5.5).
+
 Fees: Backpack's published fee table is an image; the fallback below (maker 8 bps, taker 10 bps) is used only
 until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connector refreshes it periodically).
 """
@@ -52,6 +57,35 @@ def _check_secret(value: SecretStr) -> SecretStr:
     return value
 
 
+def _check_share_pct(value: Decimal) -> Decimal:
+    if not Decimal("0") < value <= Decimal("100"):
+        raise ValueError("the rate limit share must be a percentage above 0 and at most 100")
+    return value
+
+
+def _check_stp(value: str) -> str:
+    if value not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
+        raise ValueError(f"self-trade prevention must be one of {', '.join(CONSTANTS.SELF_TRADE_PREVENTION_MODES)}")
+    return value
+
+
+def _setting_field(default: Any, prompt: str) -> Any:
+    """A non-secret setting passed to the connector like the keys (``is_connect_key``), never prompted for."""
+    return Field(
+        default=default,
+        json_schema_extra={
+            "prompt": lambda cm: prompt,  # type: ignore[dict-item]  # Hummingbot calls prompts
+            "is_secure": False,
+            "is_connect_key": True,
+            "prompt_on_new": False,
+        },
+    )
+
+
+_SHARE_PROMPT = "Percent of the account's 2000 requests/min this bot may use (several bots on one key: split it)"
+_STP_PROMPT = "Self-trade prevention when two bots on this account cross: RejectTaker, RejectMaker or RejectBoth"
+
+
 def _key_field(prompt: str) -> Any:
     return Field(
         default=...,
@@ -68,10 +102,14 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     connector: str = CONSTANTS.EXCHANGE_NAME
     backpack_api_key: SecretStr = _key_field("Enter your Backpack API key (base64 public key)")
     backpack_api_secret: SecretStr = _key_field("Enter your Backpack API secret (base64 or hex ED25519 seed)")
+    backpack_rate_limit_share_pct: Decimal = _setting_field(Decimal("100"), _SHARE_PROMPT)
+    backpack_self_trade_prevention: str = _setting_field(CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION, _STP_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_api_key", mode="after")(_check_api_key)
     _validate_secret = field_validator("backpack_api_secret", mode="after")(_check_secret)
+    _validate_share = field_validator("backpack_rate_limit_share_pct", mode="after")(_check_share_pct)
+    _validate_stp = field_validator("backpack_self_trade_prevention", mode="after")(_check_stp)
 
 
 KEYS = BackpackConfigMap.model_construct()
@@ -88,10 +126,14 @@ class BackpackSandboxConfigMap(BaseConnectorConfigMap):
     connector: str = CONSTANTS.SANDBOX_CONNECTOR_NAME
     backpack_sandbox_api_key: SecretStr = _key_field("Enter your Backpack sandbox API key")
     backpack_sandbox_api_secret: SecretStr = _key_field("Enter your Backpack sandbox API secret")
+    backpack_sandbox_rate_limit_share_pct: Decimal = _setting_field(Decimal("100"), _SHARE_PROMPT)
+    backpack_sandbox_self_trade_prevention: str = _setting_field(CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION, _STP_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.SANDBOX_CONNECTOR_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_sandbox_api_key", mode="after")(_check_api_key)
     _validate_secret = field_validator("backpack_sandbox_api_secret", mode="after")(_check_secret)
+    _validate_share = field_validator("backpack_sandbox_rate_limit_share_pct", mode="after")(_check_share_pct)
+    _validate_stp = field_validator("backpack_sandbox_self_trade_prevention", mode="after")(_check_stp)
 
 
 OTHER_DOMAINS_KEYS = {CONSTANTS.SANDBOX_CONNECTOR_NAME: BackpackSandboxConfigMap.model_construct()}

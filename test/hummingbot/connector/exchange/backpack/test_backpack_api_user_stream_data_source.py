@@ -348,7 +348,8 @@ class PrivateLoopTests(ExchangeTestCase):
                         continue  # ends the connection by design (auth failure): covered by the data source tests
                     ws.push_raw(frame if isinstance(frame, str) else json.dumps(frame))
                 pushed += 1
-            good = {"stream": "account.orderUpdate", "data": dict(order_events()[1], c=int(OTHER_ID), i="e31337")}
+            good = {"stream": "account.orderUpdate",
+                    "data": dict(order_events()[1], c=int(OTHER_ID), i="e31337", s="SOL_USDC", S="Bid")}
             ws.push(good)
             pushed += 1
             await wait_for(lambda: other.current_state is OrderState.OPEN, message="good event not applied")

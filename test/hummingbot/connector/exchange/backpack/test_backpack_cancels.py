@@ -41,6 +41,7 @@ class FakeTracker:
     def __init__(self, *orders: InFlightOrder):
         self.orders = {order.client_order_id: order for order in orders}
         self.updates: List[OrderUpdate] = []
+        self.lookups: List[tuple] = []
 
     @property
     def active_orders(self) -> Dict[str, InFlightOrder]:
@@ -49,7 +50,9 @@ class FakeTracker:
     def process_order_update(self, order_update: OrderUpdate) -> None:
         self.updates.append(order_update)
 
-    def find_order(self, client_id: Any, exchange_order_id: Any) -> Optional[InFlightOrder]:
+    def find_order(self, client_id: Any, exchange_order_id: Any, trading_pair: Optional[str] = None,
+                   side: Any = None) -> Optional[InFlightOrder]:
+        self.lookups.append((client_id, exchange_order_id, trading_pair, side))
         return self.orders.get(str(client_id))
 
 
@@ -93,7 +96,7 @@ class CancelFlowAloneTests(IsolatedAsyncioWrapperTestCase):
                         (200, {"status": "New"}), (200, [])]
         self.assertEqual(CANCEL_CONFIRMED, await self.flow.place_cancel(self.order))
         self.assertEqual([CANCEL_ACCEPTED] * 3, [await self.flow.place_cancel(self.order) for _ in range(3)])
-        self.assertEqual((CONSTANTS.ORDER_PATH_URL, "DELETE", {"symbol": "SOL_USDC", "clientId": 42}), self.calls[0])
+        self.assertEqual((CONSTANTS.ORDER_PATH_URL, "DELETE", {"symbol": "SOL_USDC", "orderId": "7"}), self.calls[0])
         self.assertEqual(["0.2", None], self.executed)
 
     async def test_cancel_confirmed_accepted_and_timestamps(self):
@@ -149,6 +152,8 @@ class CancelFlowAloneTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual([("42", OrderState.CANCELED)],
                          [(u.client_order_id, u.new_state) for u in self.tracker.updates])
         self.assertEqual({"symbol": "SOL_USDC"}, self.calls[0][2])
+        client_id, *rest = self.tracker.lookups[0]
+        self.assertEqual(("42", "7", "SOL-USDC", None), (str(client_id), *rest))
         self.assertEqual(2, await self.flow.cancel_all("SOL-USDC"))
         self.assertEqual([OrderState.PENDING_CANCEL] * 2, [u.new_state for u in self.tracker.updates[1:]])
 
@@ -198,7 +203,7 @@ class CancelsThroughExchangeTests(ExchangeTestCase):
         first, second = self.track("1", "a1"), self.track("2", "a2")
 
         def route(_url, **kwargs):
-            if json.loads(kwargs["data"])["clientId"] == 1:
+            if json.loads(kwargs["data"])["orderId"] == "a1":
                 return CallbackResult(body=json.dumps(self.order_json(first, "Cancelled")))
             return CallbackResult(status=404, body=NOT_FOUND)
 

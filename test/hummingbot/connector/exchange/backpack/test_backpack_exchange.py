@@ -240,14 +240,17 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
 
     def validate_order_cancelation_request(self, order: InFlightOrder, request_call: RequestCall):
         body = json.loads(request_call.kwargs["data"])
-        self.assertEqual({"symbol": self.exchange_trading_pair, "clientId": int(order.client_order_id)}, body)
+        # By order id once known: another bot on the account may use the same clientId.
+        self.assertEqual({"symbol": self.exchange_trading_pair, **(
+            {"orderId": order.exchange_order_id} if order.exchange_order_id
+            else {"clientId": int(order.client_order_id)})}, body)
 
     def validate_order_status_request(self, order: InFlightOrder, request_call: RequestCall):
         params = request_call.kwargs["params"]
         self.assertEqual(self.exchange_trading_pair, params["symbol"])
-        if "orderId" in params:   # the order-history fallback (§5.11)
+        if "orderId" in params:   # by order id once known (open order §5.9 or history §5.11)
             self.assertEqual(order.exchange_order_id, params["orderId"])
-        else:                     # the open-order query by clientId (§5.9)
+        else:                     # the open-order query by clientId (§5.9) before the order id is known
             self.assertEqual(order.client_order_id, params["clientId"])
 
     def validate_trades_request(self, order: InFlightOrder, request_call: RequestCall):
@@ -286,8 +289,8 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
         url = web_utils.private_rest_url(CONSTANTS.ORDER_PATH_URL)
 
         def route(url_, **kwargs):
-            client_id = json.loads(kwargs["data"])["clientId"]
-            if client_id == int(successful_order.client_order_id):
+            order_id = json.loads(kwargs["data"])["orderId"]
+            if order_id == successful_order.exchange_order_id:
                 return CallbackResult(status=200, body=json.dumps(
                     order_payload(successful_order, successful_order.exchange_order_id, "Cancelled")))
             return CallbackResult(status=400, body=error_body("INVALID_ORDER", "Invalid order"))
@@ -442,7 +445,8 @@ class PlacementTests(ExchangeTestCase):
                            and self.exchange.in_flight_orders[order_id].exchange_order_id == "77")
             body = json.loads(list(mock_api.requests.values())[0][0].kwargs["data"])
         self.assertEqual({"symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit", "price": "150.01",
-                          "quantity": "1.23", "timeInForce": "IOC", "clientId": int(order_id)}, body)
+                          "quantity": "1.23", "timeInForce": "IOC", "clientId": int(order_id),
+                          "selfTradePrevention": "RejectTaker"}, body)
 
     async def test_post_only_rejection_fails_the_order_clearly(self):
         with aioresponses() as mock_api:

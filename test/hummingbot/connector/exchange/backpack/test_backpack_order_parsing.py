@@ -169,8 +169,9 @@ class FillTests(unittest.TestCase):
 
 
 class OrderReferenceTests(unittest.TestCase):
-    def test_client_id_when_uint32_else_order_id(self):
-        self.assertEqual({"clientId": 42}, P.order_reference("42", "7"))
+    def test_order_id_when_known_else_uint32_client_id(self):
+        self.assertEqual({"orderId": "7"}, P.order_reference("42", "7"))
+        self.assertEqual({"clientId": 42}, P.order_reference("42", None))
         self.assertEqual({"clientId": 4294967295}, P.order_reference("4294967295", None))
         self.assertEqual({"orderId": "7"}, P.order_reference("4294967296", "7"))
         self.assertEqual({"orderId": "7"}, P.order_reference("HBOT-1", "7"))

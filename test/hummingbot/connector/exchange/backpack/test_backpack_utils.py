@@ -80,3 +80,51 @@ def test_the_sandbox_domain_is_declared_for_hummingbot():
     assert utils.OTHER_DOMAINS_EXAMPLE_PAIR == {name: utils.EXAMPLE_PAIR}
     assert utils.OTHER_DOMAINS_DEFAULT_FEES == {name: utils.DEFAULT_FEES}
     assert set(utils.OTHER_DOMAINS_KEYS) == {name}
+
+
+@pytest.mark.parametrize("config_class, prefix", [
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+def test_multi_bot_settings_are_non_secret_connect_keys_with_defaults(config_class, prefix):
+    for field in (f"{prefix}_rate_limit_share_pct", f"{prefix}_self_trade_prevention"):
+        extra = config_class.model_fields[field].json_schema_extra
+        assert extra["is_secure"] is False and extra["is_connect_key"] is True and extra["prompt_on_new"] is False
+    keys = {f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET}
+    config = config_class(**keys)
+    assert getattr(config, f"{prefix}_rate_limit_share_pct") == Decimal("100")
+    assert getattr(config, f"{prefix}_self_trade_prevention") == "RejectTaker"
+    config = config_class(**keys, **{f"{prefix}_rate_limit_share_pct": "33",
+                                     f"{prefix}_self_trade_prevention": "RejectBoth"})
+    assert getattr(config, f"{prefix}_rate_limit_share_pct") == Decimal("33")
+    for bad in ({f"{prefix}_rate_limit_share_pct": "0"}, {f"{prefix}_rate_limit_share_pct": "101"},
+                {f"{prefix}_self_trade_prevention": "Allow"}):
+        with pytest.raises(ValidationError):
+            config_class(**keys, **bad)
+
+
+@pytest.mark.parametrize("connector_name, prefix, hummingbot_share, expected_share", [
+    (CONSTANTS.EXCHANGE_NAME, "backpack", None, Decimal("33")),
+    (CONSTANTS.SANDBOX_CONNECTOR_NAME, "backpack_sandbox", Decimal("100"), Decimal("33")),
+    (CONSTANTS.SANDBOX_CONNECTOR_NAME, "backpack_sandbox", Decimal("20"), Decimal("20")),
+])
+def test_hummingbot_hands_the_settings_to_the_connector(connector_name, prefix, hummingbot_share, expected_share):
+    """Through Hummingbot's own path (config map → connect keys → init parameters): the main domain never gets
+    Hummingbot's ``rate_limits_share_pct``, so the connector applies its own field (the lower of the two)."""
+    from hummingbot.client.config.config_helpers import ClientConfigAdapter, api_keys_from_connector_config_map
+    from hummingbot.client.settings import AllConnectorSettings
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+
+    config_class = utils.BackpackConfigMap if prefix == "backpack" else utils.BackpackSandboxConfigMap
+    config = config_class(**{f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET,
+                             f"{prefix}_rate_limit_share_pct": "33", f"{prefix}_self_trade_prevention": "RejectMaker"})
+    api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
+    settings = AllConnectorSettings.get_connector_settings()[connector_name]
+    extra = {} if hummingbot_share is None else {"rate_limits_share_pct": hummingbot_share}
+    params = settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True, api_keys=api_keys,
+                                           **extra)
+    exchange = BackpackExchange(**params)
+    assert exchange._rate_limits_share_pct == expected_share
+    assert exchange._self_trade_prevention == "RejectMaker"
+    global_limit = exchange._throttler._id_to_limit_map[CONSTANTS.GLOBAL_POOL].limit
+    assert global_limit == int(CONSTANTS.GLOBAL_LIMIT_PER_MINUTE * expected_share / 100)
+    with pytest.raises(ValueError):
+        BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, backpack_self_trade_prevention="x")
