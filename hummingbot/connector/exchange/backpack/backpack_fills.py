@@ -75,7 +75,7 @@ class BackpackFillsTracker:
         # By clientId only while the order id is unknown, and only a fill of the same symbol and side: another bot
         # on the account may use the same clientId.
         by_client_id = {order.client_order_id: order for order in orders if not order.exchange_order_id}
-        symbol = await self._symbol_for(trading_pair)
+        symbols = {order.trading_pair: await self._symbol_for(order.trading_pair) for order in by_client_id.values()}
         newest_ms = 0
         for fill in fills:
             order = by_exchange_id.get(str(fill.get("orderId")))
@@ -83,8 +83,8 @@ class BackpackFillsTracker:
                 order = by_client_id.get(str(fill.get("clientId")))
                 fill_symbol = fill.get("symbol")
                 if order is not None and not is_same_order(
-                        order, trading_pair if fill_symbol in (None, symbol) else str(fill_symbol), fill.get("side"),
-                        None):
+                        order, order.trading_pair if fill_symbol in (None, symbols[order.trading_pair])
+                        else str(fill_symbol), fill.get("side"), None):
                     order = None
             if order is None:
                 continue
