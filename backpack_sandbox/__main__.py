@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="accept limit prices outside the price band; no impact limit on market orders")
     s.add_argument("--taker-speed-bump-ms", type=float, default=100.0,
                    help="hold every order that is not post-only this long before matching; 0 = off (default 100)")
+    s.add_argument("--ticker-204-without-trades", action="store_true",
+                   help="GET /api/v1/ticker answers 204 for markets without trades")
+    s.add_argument("--history-rate-limited", action="store_true",
+                   help="/wapi/v1/history/* limited to the 30/min historical bucket per key")
+    s.add_argument("--history-lag-ms", type=int, default=0,
+                   help="orders and fills reach /wapi/v1/history/* this many ms after the event (0: at once)")
     s.add_argument("--log-level", default="WARNING")
     r = sub.add_parser("record", help="record public WS frames of a Backpack endpoint to a JSON-lines file")
     r.add_argument("--url", default="wss://ws.backpack.exchange", help="WS URL")
@@ -124,6 +130,8 @@ async def _serve(args: argparse.Namespace) -> int:
         price_bands=not args.no_price_bands, replay_file=args.replay,
         replay_speed=args.replay_speed, taker_speed_bump_ms=args.taker_speed_bump_ms,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
+        ticker_204_without_trades=args.ticker_204_without_trades, history_rate_limited=args.history_rate_limited,
+        history_lag_ms=args.history_lag_ms,
     )
     server = SandboxServer(cfg)
     stop = asyncio.Event()

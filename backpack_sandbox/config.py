@@ -33,6 +33,13 @@ class SandboxConfig:
     Rate limits (§7): ``rate_limit`` requests per ``rate_window_s`` per API key (public routes: per
     remote address); ``historical_rate_limit`` per window on ``/klines`` and ``/trades/history``.
     Auth (§2.2): ``default_window_ms`` 5000, ``max_window_ms`` 60000.
+    Readings of open questions (``docs/open-questions.md``; live values in ``server.switches``, switches.py):
+    ``ticker_204_without_trades`` answers ``GET /api/v1/ticker`` with 204 (no body) for a market without trades in
+    the ticker window and leaves it out of ``/tickers`` (§4.5). ``history_rate_limited`` (U2) puts
+    ``/wapi/v1/history/*`` in the ``historical_rate_limit`` bucket (per API key), besides the global one.
+    ``history_lag_ms`` (U3, 0 = off): an order reaches ``/wapi/v1/history/orders`` only ``history_lag_ms`` after it
+    was placed and again after it left the open set (absent in between), a fill reaches ``/wapi/v1/history/fills``
+    ``history_lag_ms`` after it happened.
     Replay (replay.py): ``replay_file`` replaces the synthetic flow for the captured symbols;
     ``replay_speed`` > 1 plays faster.
     Demo account: created at start when ``demo_balances`` is not None, with ``demo_api_key``/
@@ -81,6 +88,9 @@ class SandboxConfig:
     faults: Tuple[str, ...] = ()
     ws_send_queue_max: int = 10000
     control_loopback_only: bool = True
+    ticker_204_without_trades: bool = False
+    history_rate_limited: bool = False
+    history_lag_ms: int = 0
 
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):

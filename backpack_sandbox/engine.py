@@ -521,6 +521,7 @@ class Engine:
         self._event(cmd, order, "orderCancelled")
 
     def _close(self, order: Order) -> None:
+        order.closed_us = self.clock.now_us()
         self.open_orders[order.account_id].pop(order.id, None)
         if self.accounts[order.account_id].internal:
             self.orders.pop(order.id, None)

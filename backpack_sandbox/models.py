@@ -73,6 +73,8 @@ class Order:
     quote_quantity_text: Optional[str] = None
     broker_id: Optional[str] = None
     cancel_broker_id: Optional[str] = None
+    #: Engine time (µs) the order left the open set (filled, cancelled, expired); None while open.
+    closed_us: Optional[int] = None
 
     @property
     def remaining(self) -> Decimal:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, List, Optional, Tuple
 
@@ -28,6 +29,8 @@ log = logging.getLogger("backpack_sandbox.rest")
 
 DEPTH_LIMITS = ("5", "10", "20", "50", "100", "500", "1000")
 HISTORICAL_PATHS = ("/api/v1/klines", "/api/v1/trades/history")
+#: Account history routes; in the 30/min bucket only with the ``history_rate_limited`` switch (U2).
+ACCOUNT_HISTORY_PREFIX = "/wapi/v1/history/"
 PRIVATE_PATHS = {path for _, path in INSTRUCTIONS}
 SERVICE_UNAVAILABLE = {"code": "SERVICE_UNAVAILABLE",
                        "message": "Unknown error, please check your request or try again later."}
@@ -85,8 +88,13 @@ def make_middleware(server):
             return await handler(request)
         stats = server.stats
         stats.requests += 1
+        route = f"{request.method} {path}"
+        stats.by_route[route] += 1
+        arrived = time.monotonic()
         resp = await _guarded(request, handler, server)
         stats.by_status[resp.status] += 1
+        stats.by_route_status[(route, resp.status)] += 1
+        stats.arrivals.append((arrived, route, resp.status))
         if resp.status == 429:
             stats.http_429 += 1
         return resp
@@ -107,6 +115,9 @@ async def _guarded(request: web.Request, handler, server) -> web.StreamResponse:
     if not server.limiter.allow(key):
         return json_response(TOO_MANY, status=429)
     if path in HISTORICAL_PATHS and not server.hist_limiter.allow(key):
+        return json_response(TOO_MANY, status=429)
+    if (server.switches.history_rate_limited and path.startswith(ACCOUNT_HISTORY_PREFIX)
+            and not server.hist_limiter.allow(key)):
         return json_response(TOO_MANY, status=429)
     try:
         resp = await handler(request)
@@ -245,11 +256,17 @@ class RestApi:
         self._interval(request)
         if sym not in self.s.engine.specs:
             raise bad_request("Invalid market symbol")
-        return json_response(self.s.market_data.ticker(sym))
+        ticker = self.s.market_data.ticker(sym)
+        if self.s.switches.ticker_204_without_trades and ticker["trades"] == "0":
+            return web.Response(status=204)
+        return json_response(ticker)
 
     async def tickers(self, request):
         self._interval(request)
-        return json_response([self.s.market_data.ticker(sym) for sym in self.s.engine.specs])
+        tickers = [self.s.market_data.ticker(sym) for sym in self.s.engine.specs]
+        if self.s.switches.ticker_204_without_trades:
+            tickers = [t for t in tickers if t["trades"] != "0"]
+        return json_response(tickers)
 
     async def trades(self, request):
         sym = _symbol_param(request.query)
@@ -487,6 +504,10 @@ class RestApi:
     async def history_orders(self, request):
         acct, params = await self._auth(request)
         rows = self.s.engine.history[acct.id]
+        lag_us = self.s.switches.history_lag_ms * 1000
+        if lag_us:
+            seen_us = self.s.clock.now_us() - lag_us
+            rows = [o for o in rows if max(o.created_us, o.closed_us or 0) <= seen_us]
         if params.get("orderId"):
             rows = [o for o in rows if o.id == params["orderId"]]
         if params.get("symbol"):
@@ -497,6 +518,10 @@ class RestApi:
     async def history_fills(self, request):
         acct, params = await self._auth(request)
         rows = self.s.engine.account_fills[acct.id]
+        lag_us = self.s.switches.history_lag_ms * 1000
+        if lag_us:
+            seen_us = self.s.clock.now_us() - lag_us
+            rows = [r for r in rows if r[0].time_us <= seen_us]
         fill_type = params.get("fillType")
         if fill_type and fill_type != "User":
             rows = []  # the sandbox has no system (liquidation/ADL/conversion) fills

@@ -1,13 +1,21 @@
 """Counters served by ``GET /_sandbox/stats``."""
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Deque, Tuple
+
+#: Arrival records kept (``Stats.arrivals``).
+ARRIVALS_KEPT = 10000
 
 
 @dataclass
 class Stats:
-    """REST request counts (total, by status), 429s sent, WS connection and frame counts."""
+    """REST request counts (total, by status, by route), 429s sent, WS connection and frame counts.
+
+    ``arrivals``: the latest ``ARRIVALS_KEPT`` REST requests as ``(arrival time, "METHOD /path", status)``; the
+    time is ``time.monotonic()`` when the request reached the sandbox, the entry is added once it is answered.
+    """
 
     requests: int = 0
     by_status: Counter = field(default_factory=Counter)
@@ -16,6 +24,9 @@ class Stats:
     ws_connections_total: int = 0
     ws_frames_sent: int = 0
     ws_frames_dropped: int = 0
+    by_route: Counter = field(default_factory=Counter)
+    by_route_status: Counter = field(default_factory=Counter)
+    arrivals: Deque[Tuple[float, str, int]] = field(default_factory=lambda: deque(maxlen=ARRIVALS_KEPT))
 
     def to_json(self) -> dict:
         return {
@@ -26,4 +37,7 @@ class Stats:
             "wsConnectionsTotal": self.ws_connections_total,
             "wsFramesSent": self.ws_frames_sent,
             "wsFramesDropped": self.ws_frames_dropped,
+            "requestsByRoute": dict(sorted(self.by_route.items())),
+            "http429ByRoute": {route: n for (route, status), n in sorted(self.by_route_status.items())
+                               if status == 429},
         }

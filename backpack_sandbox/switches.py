@@ -14,25 +14,56 @@ Switch              Values (default first)      Meaning
                                                  is lent (``/borrowLend/positions``, §5.3) gets the shortfall
                                                  redeemed into available at placement only when it carries
                                                  ``autoLendRedeem: true`` (§5.5); or for every order.
+``ticker_204_without_   ``False`` | ``True``     ``GET /api/v1/ticker`` (§4.5): 204 with no body for a market
+trades``                                         without trades in the last 24 h (left out of ``/tickers``).
+``history_rate_         ``False`` | ``True``     U2: ``/wapi/v1/history/*`` also in the 30/min historical
+limited``                                        bucket per API key.
+``history_lag_ms``  ``0`` (off) | ms ≥ 0         U3: an order shows in ``/wapi/v1/history/orders`` that long
+                                                 after placement and again after it left the open set (absent
+                                                 in between); a fill in ``/wapi/v1/history/fills`` that long
+                                                 after the trade.
 =================== =========================== ==============================================================
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Tuple, Union
 
-SWITCHES: Dict[str, Tuple[str, ...]] = {
+#: Switch → its choices (strings, default first), or ``bool`` (default False) / ``int`` (≥ 0, default 0).
+SWITCHES: Dict[str, Union[Tuple[str, ...], type]] = {
     "balance_stream": ("all", "fills", "refused", "off"),
     "lend_redeem": ("flag", "always"),
+    "ticker_204_without_trades": bool,
+    "history_rate_limited": bool,
+    "history_lag_ms": int,
 }
 
 
-def check_switch(name: str, value: Any) -> str:
-    """:returns: ``value`` as a string. :raises ValueError: unknown switch or value."""
+def _default(name: str) -> Any:
+    spec = SWITCHES[name]
+    return spec[0] if isinstance(spec, tuple) else spec()
+
+
+def check_switch(name: str, value: Any) -> Any:
+    """:returns: ``value`` as the switch's type (``"true"``/``"false"`` and digit strings accepted).
+    :raises ValueError: unknown switch or value."""
     if name not in SWITCHES:
         raise ValueError(f"unknown switch {name!r}; switches: {', '.join(SWITCHES)}")
-    if value not in SWITCHES[name]:
-        raise ValueError(f"switch {name} takes one of {', '.join(SWITCHES[name])}, not {value!r}")
-    return str(value)
+    spec = SWITCHES[name]
+    if isinstance(spec, tuple):
+        if value not in spec:
+            raise ValueError(f"switch {name} takes one of {', '.join(spec)}, not {value!r}")
+        return str(value)
+    if spec is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValueError(f"switch {name} takes true or false, not {value!r}")
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"switch {name} takes an integer ≥ 0, not {value!r}")
+    return value
 
 
 class Switches:
@@ -40,15 +71,18 @@ class Switches:
 
     balance_stream: str
     lend_redeem: str
+    ticker_204_without_trades: bool
+    history_rate_limited: bool
+    history_lag_ms: int
 
-    def __init__(self, **values: str) -> None:
-        for name, choices in SWITCHES.items():
-            setattr(self, name, check_switch(name, values.get(name, choices[0])))
+    def __init__(self, **values: Any) -> None:
+        for name in SWITCHES:
+            setattr(self, name, check_switch(name, values.get(name, _default(name))))
 
-    def set(self, name: str, value: str) -> Dict[str, str]:
+    def set(self, name: str, value: Any) -> Dict[str, Any]:
         """Switch ``name`` to ``value`` now; returns every switch."""
         setattr(self, name, check_switch(name, value))
         return self.as_json()
 
-    def as_json(self) -> Dict[str, str]:
+    def as_json(self) -> Dict[str, Any]:
         return {name: getattr(self, name) for name in SWITCHES}

@@ -5,7 +5,11 @@ import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, Set, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
-from hummingbot.connector.exchange.backpack.backpack_errors import BackpackAPIError, BackpackRateLimitError
+from hummingbot.connector.exchange.backpack.backpack_errors import (
+    BackpackAPIError,
+    BackpackOrderHistoryLagError,
+    BackpackRateLimitError,
+)
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import order_reference, order_update_from_order
 from hummingbot.connector.exchange.backpack.backpack_types import Order
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
@@ -124,7 +128,8 @@ class BackpackCancelFlow:
     async def resolve_order_no_longer_open(self, order: InFlightOrder) -> bool:
         """After a "not found" cancel, apply the order's state (§5.9, §5.11), one lookup per order at a time.
 
-        :returns: True when the state is known or a lookup is already running.
+        :returns: True when the state is known, a lookup is already running, or the order history has not caught up
+            yet (U3; the status poll resolves it).
         """
         client_order_id = order.client_order_id
         if client_order_id in self.closed_order_lookups:
@@ -134,6 +139,9 @@ class BackpackCancelFlow:
             update = await self._request_order_status(order)
         except asyncio.CancelledError:
             raise
+        except BackpackOrderHistoryLagError as e:  # closed, history not caught up (U3): the next poll resolves it
+            self._logger().debug(str(e))
+            return True
         except Exception as e:
             self._logger().debug(f"Lookup of order {client_order_id} after a 'not found' cancel failed: {e!r}")
             return False

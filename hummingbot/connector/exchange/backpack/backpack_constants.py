@@ -137,25 +137,45 @@ HISTORICAL_POOL = "HISTORICAL"
 GLOBAL_LIMIT_PER_MINUTE = 2000
 HISTORICAL_LIMIT_PER_MINUTE = 30
 
+#: Priority by reserve (issue 17): polling (every route below) may use ``POLLING_LIMIT_PER_MINUTE`` of the pool,
+#: placements and polling together ``NON_CANCEL_LIMIT_PER_MINUTE``, cancels all of it; so neither polling nor
+#: placements can make a cancel wait in the throttler.
+POLLING_POOL = "POLLING"
+NON_CANCEL_POOL = "NON_CANCEL"
+POLLING_LIMIT_PER_MINUTE = 1600
+NON_CANCEL_LIMIT_PER_MINUTE = 1900
+#: Throttler ids of the order actions (``BackpackRestClient`` picks them from method + path).
+ORDER_CANCEL_LIMIT_ID = "ORDER_CANCEL"
+ORDER_PLACE_LIMIT_ID = "ORDER_PLACE"
+
 _GLOBAL_ROUTES = (
     STATUS_PATH_URL, PING_PATH_URL, SERVER_TIME_PATH_URL, MARKETS_PATH_URL, MARKET_PATH_URL, TICKER_PATH_URL,
     TICKERS_PATH_URL, DEPTH_PATH_URL, TRADES_PATH_URL, ACCOUNT_PATH_URL, BALANCE_PATH_URL,
-    BORROW_LEND_POSITIONS_PATH_URL, ORDER_PATH_URL, ORDERS_PATH_URL, ORDER_HISTORY_PATH_URL, FILL_HISTORY_PATH_URL,
+    BORROW_LEND_POSITIONS_PATH_URL, ORDER_PATH_URL, ORDERS_PATH_URL,
 )
-#: Market-data history routes (§7); `/wapi/v1/history/*` stay in the global pool (UNCONFIRMED, §11.6).
-_HISTORICAL_ROUTES = (TRADES_HISTORY_PATH_URL, KLINES_PATH_URL)
+#: Routes in the 30/min bucket (§7): market-data history, and `/wapi/v1/history/*` in case Backpack counts account
+#: history there too (U2: undocumented; costs nothing when it does not).
+_HISTORICAL_ROUTES = (TRADES_HISTORY_PATH_URL, KLINES_PATH_URL, ORDER_HISTORY_PATH_URL, FILL_HISTORY_PATH_URL)
+_POLLING_LINKS = [LinkedLimitWeightPair(GLOBAL_POOL, 1), LinkedLimitWeightPair(NON_CANCEL_POOL, 1),
+                  LinkedLimitWeightPair(POLLING_POOL, 1)]
 
 RATE_LIMITS = [
     RateLimit(limit_id=GLOBAL_POOL, limit=GLOBAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE),
     RateLimit(limit_id=HISTORICAL_POOL, limit=HISTORICAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE),
+    RateLimit(limit_id=NON_CANCEL_POOL, limit=NON_CANCEL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE),
+    RateLimit(limit_id=POLLING_POOL, limit=POLLING_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE),
+    RateLimit(limit_id=ORDER_CANCEL_LIMIT_ID, limit=GLOBAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE,
+              linked_limits=[LinkedLimitWeightPair(GLOBAL_POOL, 1)]),
+    RateLimit(limit_id=ORDER_PLACE_LIMIT_ID, limit=GLOBAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE,
+              linked_limits=[LinkedLimitWeightPair(GLOBAL_POOL, 1), LinkedLimitWeightPair(NON_CANCEL_POOL, 1)]),
     *[
         RateLimit(limit_id=route, limit=GLOBAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE,
-                  linked_limits=[LinkedLimitWeightPair(GLOBAL_POOL, 1)])
+                  linked_limits=list(_POLLING_LINKS))
         for route in _GLOBAL_ROUTES
     ],
     *[
         RateLimit(limit_id=route, limit=HISTORICAL_LIMIT_PER_MINUTE, time_interval=ONE_MINUTE,
-                  linked_limits=[LinkedLimitWeightPair(GLOBAL_POOL, 1), LinkedLimitWeightPair(HISTORICAL_POOL, 1)])
+                  linked_limits=[*_POLLING_LINKS, LinkedLimitWeightPair(HISTORICAL_POOL, 1)])
         for route in _HISTORICAL_ROUTES
     ],
 ]
@@ -163,6 +183,8 @@ RATE_LIMITS = [
 # -------------------------------------------------------------------------------------- polling cadence
 #: Trading fee refresh interval (s).
 TRADING_FEES_REFRESH_INTERVAL_S = 60 * 60
-#: Connector-wide REST pause after a 429 (s), doubling up to the cap.
+#: Pause of polling requests after a 429 (s), doubling up to the cap; order actions never wait for it.
 RATE_LIMIT_BACKOFF_INITIAL_S = 1.0
 RATE_LIMIT_BACKOFF_MAX_S = 30.0
+#: A cancel answered 429 is sent again after a random delay in this range (s), until it gets another answer.
+CANCEL_RETRY_DELAY_RANGE_S = (0.2, 0.8)

@@ -112,6 +112,11 @@ class BackpackOrderNotFoundError(IOError):
     """The order is neither open (``GET /api/v1/order``, §5.9) nor in the order history (§5.11)."""
 
 
+class BackpackOrderHistoryLagError(IOError):
+    """An acknowledged order is neither open nor in the order history yet, within ``HistoryLagGrace.GRACE_S`` of the
+    first such answer (U3: history may lag the open set); not a "not found"."""
+
+
 class BackpackCredentialsMissingError(ValueError):
     """A private request on a connector built without API key and secret."""
 

@@ -24,6 +24,7 @@ from hummingbot.connector.exchange.backpack.backpack_client_order_ids import Cli
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackAPIError,
+    BackpackOrderHistoryLagError,
     BackpackOrderNotFoundError,
     BackpackPostOnlyRejectedError,
     BackpackRateLimitError,
@@ -32,6 +33,7 @@ from hummingbot.connector.exchange.backpack.backpack_errors import (
 from hummingbot.connector.exchange.backpack.backpack_fees import BackpackFeeSchedule
 from hummingbot.connector.exchange.backpack.backpack_fills import BackpackFillsTracker
 from hummingbot.connector.exchange.backpack.backpack_health import BackpackHealth, assess_health, build_metrics_snapshot
+from hummingbot.connector.exchange.backpack.backpack_history_lag import HistoryLagGrace
 from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrdersPacer
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
@@ -152,6 +154,7 @@ class BackpackExchange(ExchangePyBase):
             note_executed_quantity=self._fills.note_executed_quantity,
             placement_reconciling=self._unknown_outcomes.is_pending,
             current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
+        self._history_lag = HistoryLagGrace()
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
         # Whether and when Backpack sends balance events is UNCONFIRMED (§8.4, U1): Hummingbot always deducts the
         # orders placed since the last REST poll itself; events are applied relative to that (`_apply_balance_event`).
@@ -355,7 +358,8 @@ class BackpackExchange(ExchangePyBase):
         return super().trading_pair_associated_to_exchange_symbol(symbol)
 
     async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, float]:
-        """``lastPrice`` per trading pair (§4.5); pairs without a valid price are left out."""
+        """``lastPrice`` per trading pair (§4.5); a pair the answer leaves out (204: no trades) gets the last trade
+        its book applied or the book's mid; pairs without any of these are left out."""
         if not trading_pairs:
             return {}
         if len(trading_pairs) == 1:
@@ -364,7 +368,15 @@ class BackpackExchange(ExchangePyBase):
             tickers = [ticker] if isinstance(ticker, dict) else []
         else:
             tickers = await self._api_get(path_url=CONSTANTS.TICKERS_PATH_URL) or []
-        return markets.last_prices(tickers, await self.trading_pair_symbol_map(), set(trading_pairs))
+        prices = markets.last_prices(tickers, await self.trading_pair_symbol_map(), set(trading_pairs))
+        order_books = self.order_books
+        for trading_pair in trading_pairs:
+            order_book = order_books.get(trading_pair)
+            if trading_pair not in prices and order_book is not None:
+                fallback = markets.fallback_last_price(order_book)
+                if fallback is not None:
+                    prices[trading_pair] = fallback
+        return prices
 
     async def _get_last_traded_price(self, trading_pair: str) -> float:
         prices = await self.get_last_traded_prices([trading_pair])
@@ -689,7 +701,9 @@ class BackpackExchange(ExchangePyBase):
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         """Open order by clientId (§5.9), else the order history (§5.11).
 
-        :raises BackpackOrderNotFoundError: neither knows the order.
+        :raises BackpackOrderHistoryLagError: an acknowledged, not lost order neither knows, within
+            ``HistoryLagGrace.GRACE_S`` of the first such answer (U3).
+        :raises BackpackOrderNotFoundError: neither knows the order (after the grace, for an acknowledged one).
         :raises ValueError: a 200 answer that is no order object.
         :raises BackpackAPIError: other API errors.
         """
@@ -713,9 +727,15 @@ class BackpackExchange(ExchangePyBase):
         if answer is None:
             answer = await self._find_order_in_history(symbol, tracked_order)
             if answer is None:
+                if (tracked_order.exchange_order_id and tracked_order.client_order_id not in self._tracker.lost_orders
+                        and self._history_lag.missing(tracked_order.client_order_id)):
+                    raise BackpackOrderHistoryLagError(
+                        f"Order {tracked_order.client_order_id} left the open orders and is not in the {symbol} order "
+                        "history yet; checking again at the next poll.")
                 raise BackpackOrderNotFoundError(
                     f"Order {tracked_order.client_order_id} is neither open nor in the {symbol} order history "
                     "on Backpack.")
+        self._history_lag.found(tracked_order.client_order_id)
         self._fills.note_executed_quantity(tracked_order, answer.get("executedQuantity"))
         return order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
                                        self._observation_time_s())
@@ -742,6 +762,9 @@ class BackpackExchange(ExchangePyBase):
         """Only "neither open nor in the history" counts as not found; other errors are retried next poll."""
         if self._is_order_not_found_during_status_update_error(error):
             await self._order_tracker.process_order_not_found(order.client_order_id)
+            return
+        if isinstance(error, BackpackOrderHistoryLagError):
+            self.logger().debug(str(error))
             return
         self.logger().warning(f"Error fetching status update for the active order {order.client_order_id}: {error}. "
                               "The order stays tracked; retrying at the next poll.")

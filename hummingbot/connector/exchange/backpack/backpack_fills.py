@@ -1,7 +1,6 @@
-"""``BackpackFillsTracker``: fills polling (§5.12, §11.6) and recovery of fills the connector missed."""
+"""``BackpackFillsTracker``: account-wide fills polling (§5.12, §11.6) and recovery of fills the connector missed."""
 import asyncio
 import logging
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Tuple, cast
 
@@ -11,7 +10,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import trade_
 from hummingbot.connector.exchange.backpack.backpack_types import Fill
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, TradeUpdate
 from hummingbot.core.data_type.trade_fee import TradeFeeSchema
-from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
+from hummingbot.core.utils.async_utils import safe_ensure_future
 
 
 class FillsOrderTracker(Protocol):
@@ -28,13 +27,15 @@ class BackpackFillsTracker:
     :param server_time_s: server time in seconds.
     """
 
-    #: Page size (§5.12: max 1000) and page budget of one poll per pair.
+    #: Page size (§5.12: max 1000) and page budget of one poll.
     FILLS_PAGE_LIMIT = 1000
     FILLS_MAX_PAGES = 5
     #: Overlap (ms) with the previous poll, for history indexing lag and clock skew.
     FILLS_OVERLAP_MS = 5 * 60 * 1000
     #: Wait (s) before fetching missed fills, for a late WS ``orderFill``.
     MISSED_FILLS_DELAY_S = 1.0
+    #: Fetches (delay doubling each time) while fewer fills than executed are seen: fill history may lag (U3).
+    MISSED_FILLS_ATTEMPTS = 5
 
     def __init__(self,
                  private_get: Callable[[str, Dict[str, Any]], Awaitable[Any]],
@@ -51,35 +52,30 @@ class BackpackFillsTracker:
         self._server_time_s = server_time_s
         self._on_missed_fills_fetched = on_missed_fills_fetched
         self._logger = logger
-        #: Per trading pair: ``from`` (ms) of the next poll, before the overlap.
-        self.cursor_ms: Dict[str, int] = {}
+        #: ``from`` (ms) of the next account-wide poll, before the overlap.
+        self.cursor_ms = 0
         self.missed_fill_fetches: Dict[str, asyncio.Task] = {}
 
     async def update_orders_fills(self, orders: List[InFlightOrder]) -> None:
-        """One fills request per trading pair; a failed request is logged and the next poll covers it."""
-        by_pair: Dict[str, List[InFlightOrder]] = defaultdict(list)
-        for order in orders:
-            by_pair[order.trading_pair].append(order)
-        if by_pair:
-            await safe_gather(*[self._update_pair(pair, pair_orders) for pair, pair_orders in by_pair.items()],
-                              return_exceptions=False)
-
-    async def _update_pair(self, trading_pair: str, orders: List[InFlightOrder]) -> None:
+        """One account-wide fills request a cycle (no ``symbol``, §5.12), whatever the number of pairs (each may
+        count in the 30/min bucket, U2); a failed request is logged and the next poll covers it."""
+        if not orders:
+            return
         started_ms = int(self._server_time_s() * 1e3)
         oldest_ms = int(min(order.creation_timestamp for order in orders) * 1e3)
-        from_ms = max(oldest_ms, self.cursor_ms.get(trading_pair, 0)) - self.FILLS_OVERLAP_MS
+        from_ms = max(oldest_ms, self.cursor_ms) - self.FILLS_OVERLAP_MS
         try:
-            fills, complete = await self.fetch(trading_pair, {"from": max(0, from_ms)})
+            fills, complete = await self.fetch(None, {"from": max(0, from_ms)})
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            self._logger().warning(f"Failed to fetch trade updates for {trading_pair}. Error: {e}", exc_info=e)
+            self._logger().warning(f"Failed to fetch trade updates. Error: {e}", exc_info=e)
             return
         by_exchange_id = {order.exchange_order_id: order for order in orders if order.exchange_order_id}
         # By clientId only while the order id is unknown, and only a fill of the same symbol and side: another bot
         # on the account may use the same clientId.
         by_client_id = {order.client_order_id: order for order in orders if not order.exchange_order_id}
-        symbol = await self._symbol_for(trading_pair)
+        symbols = {order.trading_pair: await self._symbol_for(order.trading_pair) for order in by_client_id.values()}
         newest_ms = 0
         for fill in fills:
             order = by_exchange_id.get(str(fill.get("orderId")))
@@ -87,8 +83,8 @@ class BackpackFillsTracker:
                 order = by_client_id.get(str(fill.get("clientId")))
                 fill_symbol = fill.get("symbol")
                 if order is not None and not is_same_order(
-                        order, trading_pair if fill_symbol in (None, symbol) else str(fill_symbol), fill.get("side"),
-                        None):
+                        order, order.trading_pair if fill_symbol in (None, symbols[order.trading_pair])
+                        else str(fill_symbol), fill.get("side"), None):
                     order = None
             if order is None:
                 continue
@@ -96,14 +92,15 @@ class BackpackFillsTracker:
             if update is not None:
                 self._tracker.process_trade_update(update)
                 newest_ms = max(newest_ms, int(update.fill_timestamp * 1e3))
-        self.cursor_ms[trading_pair] = started_ms if complete else max(newest_ms, from_ms)
+        self.cursor_ms = started_ms if complete else max(newest_ms, from_ms)
 
-    async def fetch(self, trading_pair: str, filters: Dict[str, Any]) -> Tuple[List[Fill], bool]:
-        """``(fills oldest first, complete)``; ``complete`` is False when ``FILLS_MAX_PAGES`` ran out."""
-        symbol = await self._symbol_for(trading_pair)
+    async def fetch(self, trading_pair: Optional[str], filters: Dict[str, Any]) -> Tuple[List[Fill], bool]:
+        """``(fills oldest first, complete)`` of one pair, or of the account for ``None``; ``complete`` is False
+        when ``FILLS_MAX_PAGES`` ran out."""
+        scope = {"symbol": await self._symbol_for(trading_pair)} if trading_pair is not None else {}
         fills: List[Fill] = []
         for page in range(self.FILLS_MAX_PAGES):
-            params = {"symbol": symbol, "fillType": CONSTANTS.FILL_TYPE_USER, "limit": self.FILLS_PAGE_LIMIT,
+            params = {**scope, "fillType": CONSTANTS.FILL_TYPE_USER, "limit": self.FILLS_PAGE_LIMIT,
                       "sortDirection": "Asc", **filters}
             if page:
                 params["offset"] = page * self.FILLS_PAGE_LIMIT
@@ -145,16 +142,21 @@ class BackpackFillsTracker:
 
     async def _fetch_missed(self, order: InFlightOrder, quantity: Decimal) -> None:
         try:
-            await asyncio.sleep(self.MISSED_FILLS_DELAY_S)
-            if order.executed_amount_base >= quantity:
-                return
-            trade_updates = await self.all_trade_updates_for_order(order)
-            self._logger().debug(f"Order {order.client_order_id}: {len(trade_updates)} fills fetched.")
-            for trade_update in trade_updates:
-                self._tracker.process_trade_update(trade_update)
-            if trade_updates:
-                self._tracker.complete_if_fully_filled(order.client_order_id, trade_updates[-1].fill_timestamp)
-            self._on_missed_fills_fetched()
+            delay = self.MISSED_FILLS_DELAY_S
+            for _ in range(self.MISSED_FILLS_ATTEMPTS):
+                await asyncio.sleep(delay)
+                delay *= 2
+                if order.executed_amount_base >= quantity:
+                    return
+                trade_updates = await self.all_trade_updates_for_order(order)
+                self._logger().debug(f"Order {order.client_order_id}: {len(trade_updates)} fills fetched.")
+                for trade_update in trade_updates:
+                    self._tracker.process_trade_update(trade_update)
+                if trade_updates:
+                    self._tracker.complete_if_fully_filled(order.client_order_id, trade_updates[-1].fill_timestamp)
+                self._on_missed_fills_fetched()
+                if sum(update.fill_base_amount for update in trade_updates) >= quantity:
+                    return
         except asyncio.CancelledError:
             raise
         except Exception as e:

@@ -23,6 +23,7 @@ class RestCounters:
     auth_errors: int = 0             # HTTP 401/403
     unknown_outcome_orders: int = 0  # §6.3
     missed_fills_fetches: int = 0
+    cancel_retries_after_429: int = 0
     last_rate_limited_at: Optional[float] = None
     last_server_error_at: Optional[float] = None
     last_region_blocked_at: Optional[float] = None
@@ -58,6 +59,7 @@ class RestCounters:
             "auth_errors_401_403": self.auth_errors,
             "unknown_outcome_orders": self.unknown_outcome_orders,
             "missed_fills_fetches": self.missed_fills_fetches,
+            "cancel_retries_after_429": self.cancel_retries_after_429,
             "last_429_age_s": self.age_s(self.last_rate_limited_at),
             "last_5xx_age_s": self.age_s(self.last_server_error_at),
         }

@@ -1,5 +1,6 @@
 """Pure functions over markets (§4.4) and tickers (§4.5); problems are returned for the caller to log."""
-from typing import Any, Collection, Dict, List, Mapping, Sequence, Tuple, cast
+import math
+from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
 from bidict import bidict
 
@@ -80,6 +81,22 @@ def last_prices(tickers: Any, symbols: Mapping[str, str], wanted: Collection[str
             if 0 < price < float("inf"):
                 prices[trading_pair] = price
     return prices
+
+
+def fallback_last_price(order_book: Any) -> Optional[float]:
+    """Price of the last public trade the book applied, else the book's mid; ``None`` without either.
+
+    For pairs a ticker answer leaves out (204 for a market without trades, §4.5).
+    """
+    if order_book.last_applied_trade > 0:
+        price = order_book.last_trade_price
+        if 0 < price < math.inf:
+            return float(price)
+    try:
+        mid = (order_book.get_price(True) + order_book.get_price(False)) / 2
+    except (OSError, ValueError):  # an empty side
+        return None
+    return float(mid) if 0 < mid < math.inf else None
 
 
 def mapped_tickers(tickers: Any, symbols: Mapping[str, str]) -> List[Ticker]:

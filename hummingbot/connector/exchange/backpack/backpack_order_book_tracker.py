@@ -3,7 +3,7 @@ stream is gap-free and ordered per pair) and builds initial books concurrently (
 """
 import asyncio
 import time
-from typing import Callable, Deque, List, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional
 
 from hummingbot.connector.exchange.backpack.backpack_order_book import BackpackOrderBookMessage
 from hummingbot.core.data_type.order_book import OrderBook
@@ -71,6 +71,11 @@ class _DirectDiffSink:
 
 class BackpackOrderBookTracker(OrderBookTracker):
 
+    #: A book whose last public trade is older than this (s) gets its last price from REST (as Hummingbot's tracker).
+    TRADE_STALE_S = 180.0
+    #: Minimum seconds between two REST last-price requests for one pair.
+    LAST_PRICE_POLL_S = 5.0
+
     def __init__(self, data_source: OrderBookTrackerDataSource, trading_pairs: List[str],
                  domain: Optional[str] = None):
         super().__init__(data_source=data_source, trading_pairs=trading_pairs, domain=domain)
@@ -117,6 +122,38 @@ class BackpackOrderBookTracker(OrderBookTracker):
         elif message.type is _SNAPSHOT:
             window: Deque[OrderBookMessage] = self._past_diffs_windows[trading_pair]
             order_book.restore_from_snapshot_and_diffs(message, list(window))
+
+    async def _update_last_trade_prices_loop(self):
+        """REST last prices for books without a public trade in 3 min, each pair asked at most once per
+        ``LAST_PRICE_POLL_S``: a pair the answer leaves out (e.g. a 204 ticker) counts as asked, where Hummingbot's
+        loop asks again at once."""
+        await self._order_books_initialized.wait()
+        while True:
+            try:
+                now = time.perf_counter()
+                outdated = [trading_pair for trading_pair, order_book in self._order_books.items()
+                            if order_book.last_applied_trade < now - self.TRADE_STALE_S
+                            and order_book.last_trade_price_rest_updated < now - self.LAST_PRICE_POLL_S]
+                if not outdated:
+                    await asyncio.sleep(1)
+                    continue
+                args: Dict[str, Any] = {"trading_pairs": outdated}
+                if self._domain is not None:
+                    args["domain"] = self._domain
+                last_prices = await self._data_source.get_last_traded_prices(**args)
+                asked_at = time.perf_counter()
+                for trading_pair in outdated:
+                    order_book = self._order_books.get(trading_pair)
+                    if order_book is None:
+                        continue
+                    if trading_pair in last_prices:
+                        order_book.last_trade_price = last_prices[trading_pair]
+                    order_book.last_trade_price_rest_updated = asked_at
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.logger().network("Unexpected error while fetching last trade price.", exc_info=True)
+                await asyncio.sleep(30)
 
     async def _init_order_books(self):
         async def init_one(trading_pair: str) -> None:

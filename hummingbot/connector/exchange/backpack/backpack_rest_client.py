@@ -2,6 +2,7 @@
 import asyncio
 import json
 import logging
+import random
 import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, Tuple
 
@@ -29,10 +30,29 @@ class RestAssistant(Protocol):
     async def execute_request_and_get_response(self, url: str, throttler_limit_id: str, **kwargs: Any) -> Any: ...
 
 
+_ORDER_ACTION_PATHS = (CONSTANTS.ORDER_PATH_URL, CONSTANTS.ORDERS_PATH_URL)
+
+
+def request_class(method: RESTMethod, path_url: str) -> str:
+    """``"cancel"`` (DELETE order/orders, §5.7–§5.8), ``"place"`` (POST order/orders, §5.5–§5.6) or ``"poll"``."""
+    if path_url in _ORDER_ACTION_PATHS:
+        if method is RESTMethod.DELETE:
+            return "cancel"
+        if method is RESTMethod.POST:
+            return "place"
+    return "poll"
+
+
+_CLASS_LIMIT_IDS = {"cancel": CONSTANTS.ORDER_CANCEL_LIMIT_ID, "place": CONSTANTS.ORDER_PLACE_LIMIT_ID}
+
+
 class BackpackRestClient:
     """Sends REST requests; answers become ``(HTTP status, JSON or None)`` or a ``BackpackAPIError``.
 
-    ``clock`` is monotonic seconds.
+    Priority (issue 17): cancels, then placements, then polling. Order actions have their own throttler ids with
+    reserved headroom (``backpack_constants`` rate limits) and never wait for the 429 pause, which holds polling
+    only; a cancel answered 429 is sent again after ``CANCEL_RETRY_DELAY_RANGE_S`` (random) until another answer.
+    ``clock`` is monotonic seconds; ``sleep`` and ``rng`` are injectable for tests.
     """
 
     def __init__(self,
@@ -41,7 +61,11 @@ class BackpackRestClient:
                  has_credentials: Callable[[], bool],
                  resync_clock: Callable[[], Awaitable[Any]],
                  logger: Callable[[], logging.Logger],
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 rng: Optional[random.Random] = None):
+        self._sleep = sleep
+        self._rng = rng or random.Random()
         self._get_rest_assistant = get_rest_assistant
         self._url_for = url_for
         self._has_credentials = has_credentials
@@ -49,7 +73,7 @@ class BackpackRestClient:
         self._logger = logger
         self._clock = clock
         self.counters = RestCounters(clock=clock)
-        #: Current 429 pause (s) and its monotonic end.
+        #: Current 429 pause of polling (s) and its monotonic end.
         self.backoff_s = 0.0
         self.backoff_until = 0.0
         self._log_throttle = LogThrottle(interval_s=60.0, clock=clock)
@@ -61,7 +85,8 @@ class BackpackRestClient:
                    overwrite_url: Optional[str] = None) -> Tuple[int, Any]:
         """``(HTTP status, JSON or None for an empty body)``; an expired request is retried once after a re-sync.
 
-        :raises BackpackRateLimitError: 429 (and a connector-wide pause starts).
+        :raises BackpackRateLimitError: 429 on a placement or a poll (and the polling pause starts); a cancel is
+            retried instead.
         :raises BackpackMalformedAnswerError: a 2xx body that is not JSON.
         :raises BackpackAPIError: other non-2xx (``BackpackRegionBlockedError`` for 451).
         :raises BackpackCredentialsMissingError: a private route without API credentials.
@@ -72,10 +97,14 @@ class BackpackRestClient:
                 "without an API key and secret (public data only). Configure the keys with `connect backpack`.")
         url = overwrite_url or await self._url_for(path_url, is_auth_required)
         rest_assistant = await self._get_rest_assistant()
-        for attempt in range(2):
-            await self.wait_for_backoff()
+        kind = request_class(method, path_url)
+        limit_id = limit_id or _CLASS_LIMIT_IDS.get(kind, path_url)
+        resynced = False
+        while True:
+            if kind == "poll":
+                await self.wait_for_backoff()
             response = await rest_assistant.execute_request_and_get_response(
-                url=url, throttler_limit_id=limit_id or path_url, params=params, data=data, method=method,
+                url=url, throttler_limit_id=limit_id, params=params, data=data, method=method,
                 is_auth_required=is_auth_required, return_err=True, headers=headers)
             status = response.status
             self.counters.on_status(status)
@@ -89,24 +118,28 @@ class BackpackRestClient:
             error = error_from_response(status, body, method.value, path_url)
             if isinstance(error, BackpackRateLimitError):
                 self.start_backoff(path_url)
+                if kind == "cancel":
+                    self.counters.cancel_retries_after_429 += 1
+                    await self._sleep(self._rng.uniform(*CONSTANTS.CANCEL_RETRY_DELAY_RANGE_S))
+                    continue
             elif isinstance(error, BackpackRegionBlockedError):
                 if self._log_throttle.check("451") is not None:
                     self._logger().error(str(error))
-            elif attempt == 0 and error.is_request_expired:
+            elif not resynced and error.is_request_expired:
+                resynced = True
                 await self._resync_clock()
                 continue
             raise error
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def start_backoff(self, path_url: str) -> None:
-        """Pause all REST requests, doubling per 429 after the last pause ended; a 429 during a pause is ignored."""
+        """Pause polling requests, doubling per 429 after the last pause ended; a 429 during a pause is ignored."""
         now = self._clock()
         if now < self.backoff_until:
             return
         self.backoff_s = min(max(self.backoff_s * 2, CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S),
                              CONSTANTS.RATE_LIMIT_BACKOFF_MAX_S)
         self.backoff_until = now + self.backoff_s
-        self._logger().warning(f"Backpack rate limit hit (HTTP 429 on {path_url}): pausing REST requests for "
+        self._logger().warning(f"Backpack rate limit hit (HTTP 429 on {path_url}): pausing REST polling for "
                                f"{self.backoff_s:.1f} s.")
 
     def backoff_remaining_s(self) -> float:

@@ -235,17 +235,27 @@ class CancelsThroughExchangeTests(ExchangeTestCase):
                                 for r in self.log_records), status)
         self.assertEqual(0, len(self.ev(MarketEvent.OrderCancelled)))
 
-    async def test_a_rate_limited_cancel_is_a_warning_and_the_order_stays_open(self):
-        """Regression (``make chaos``): a cancel refused by a 429 logged an ERROR with a traceback; it is a warning,
-        the order stays open and the strategy cancels again."""
+    async def test_a_rate_limited_cancel_is_retried_within_a_second_until_answered(self):
+        """Issue 17: a cancel answered 429 is sent again within a second (random delay) until another answer, and
+        it starts the polling pause without waiting for it; before, the 429 ended the cancel (the order stayed open
+        while the strategy waited for its next cancel, behind the connector-wide pause)."""
         order = self.track()
+        delays = []
+
+        async def no_sleep(delay):
+            delays.append(delay)
+        self.exchange._rest._sleep = no_sleep
         with aioresponses() as mock_api:
             mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), status=429, body=TOO_MANY)
-            self.assertIsNone(await self.exchange._execute_cancel(self.pair, order.client_order_id))
-        self.assertTrue(order.is_open)
-        self.assertNotIn(order.client_order_id, self.exchange._order_tracker._order_not_found_records)
-        self.assertFalse(any(r.levelname == "ERROR" for r in self.log_records))
-        self.assertTrue(self.logged("WARNING", "rate limit"))
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), status=429, body=TOO_MANY)
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), body=json.dumps(self.order_json(order, "Cancelled")))
+            self.assertEqual(order.client_order_id,
+                             await self.exchange._execute_cancel(self.pair, order.client_order_id))
+        self.assertEqual(2, len(delays))
+        self.assertTrue(all(0 < d < 1 for d in delays) and delays[0] != delays[1])
+        await wait_for(lambda: len(self.ev(MarketEvent.OrderCancelled)) == 1)
+        self.assertEqual(2, self.exchange.metrics_snapshot()["rest"]["cancel_retries_after_429"])
+        self.assertGreater(self.exchange._rest.backoff_remaining_s(), 0)  # polling paused, the cancel was not
 
     async def test_a_cancel_waits_for_the_placement_answer_before_it_is_sent(self):
         """Regression (``make chaos``): a cancel of an order whose placement request was still waiting (behind a 429

@@ -171,3 +171,36 @@ class MarketsThroughExchangeTests(ExchangeTestCase):
         symbols = await self.exchange.trading_pair_symbol_map()
         self.assertEqual({"SOL_USDC": "SOL-USDC", "ETH_USDC": "ETH-USDC"}, dict(symbols))
         self.assertEqual({"SOL-USDC", "ETH-USDC"}, set(self.exchange._trading_rules))
+
+
+def _book(bids=(), asks=()):
+    from hummingbot.core.data_type.order_book import OrderBook
+    from hummingbot.core.data_type.order_book_row import OrderBookRow
+    book = OrderBook()
+    book.apply_snapshot([OrderBookRow(p, 1.0, 1) for p in bids], [OrderBookRow(p, 1.0, 1) for p in asks], 1)
+    return book
+
+
+class FallbackLastPriceTests(unittest.TestCase):
+    def test_last_applied_trade_then_mid_then_none(self):
+        from hummingbot.core.data_type.common import TradeType
+        from hummingbot.core.event.events import OrderBookTradeEvent
+        book = _book([99.0], [101.0])
+        self.assertEqual(100.0, markets.fallback_last_price(book))
+        book.apply_trade(OrderBookTradeEvent("SOL-USDC", 1.0, TradeType.BUY, 100.5, 1.0))
+        self.assertEqual(100.5, markets.fallback_last_price(book))
+        self.assertIsNone(markets.fallback_last_price(_book([99.0], [])))
+        self.assertIsNone(markets.fallback_last_price(_book()))
+
+
+class EmptyTickerTests(ExchangeTestCase):
+    async def test_a_204_ticker_falls_back_to_the_book(self):
+        """A 204 (no trades, §4.5) left the pair out of the answer, so Hummingbot's tracker asked again at once."""
+        self.exchange.order_book_tracker._order_books[self.pair] = _book([99.0], [101.0])
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.TICKER_PATH_URL) + "?symbol=SOL_USDC", status=204, body="")
+            prices = await self.exchange.get_last_traded_prices([self.pair])
+            mock_api.get(url(CONSTANTS.TICKERS_PATH_URL), body="[]")
+            both = await self.exchange.get_last_traded_prices([self.pair, "ETH-USDC"])
+        self.assertEqual({self.pair: 100.0}, prices)
+        self.assertEqual({self.pair: 100.0}, both)  # ETH-USDC: no book, no price

@@ -36,6 +36,8 @@ class _FakeDataSource(OrderBookTrackerDataSource):
         self.snapshots = snapshots
         self.gates: Dict[str, asyncio.Event] = {}
         self.requested: List[str] = []
+        self.price_requests: List[List[str]] = []
+        self.prices: Dict[str, float] = {}
 
     async def get_new_order_book(self, trading_pair: str) -> OrderBook:
         self.requested.append(trading_pair)
@@ -47,7 +49,9 @@ class _FakeDataSource(OrderBookTrackerDataSource):
         return book
 
     async def get_last_traded_prices(self, trading_pairs, domain=None):
-        return {}
+        self.price_requests.append(list(trading_pairs))
+        await asyncio.sleep(0)  # like a request: the loop yields
+        return {p: self.prices[p] for p in trading_pairs if p in self.prices}
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
         return True
@@ -143,3 +147,28 @@ async def test_the_exchange_uses_it():
     connector = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, trading_pairs=[PAIR])
     assert type(connector.order_book_tracker) is BackpackOrderBookTracker
     assert connector.order_book_tracker.data_source is connector._orderbook_ds
+
+
+async def test_a_pair_left_out_of_the_price_answer_is_not_asked_again_at_once():
+    """Regression: a 204 ticker left the pair out and Hummingbot's loop asked again at once (~2000 requests in 3 s,
+    the shared rate limit exhausted). Each pair is asked at most once per ``LAST_PRICE_POLL_S``."""
+    pairs = ("SOL-USDC", "ETH-USDC")
+    tracker, source = _tracker(pairs)
+    source.prices = {"ETH-USDC": 3000.0}
+    await tracker._init_order_books()
+    loop_task = asyncio.ensure_future(tracker._update_last_trade_prices_loop())
+    try:
+        for _ in range(200):
+            if source.price_requests:
+                break
+            await asyncio.sleep(0)
+        for _ in range(500):
+            await asyncio.sleep(0)
+        assert source.price_requests == [list(pairs)]
+        assert tracker.order_books["ETH-USDC"].last_trade_price == 3000.0
+        assert tracker.order_books["SOL-USDC"].last_trade_price_rest_updated > 0
+    finally:
+        loop_task.cancel()
+        for task in tracker._tracking_tasks.values():
+            task.cancel()
+        await asyncio.gather(loop_task, *tracker._tracking_tasks.values(), return_exceptions=True)

@@ -122,14 +122,14 @@ class RestClientAloneTests(IsolatedAsyncioWrapperTestCase):
         self.answer((200, "{}"))
         self.assertEqual((200, {}), await self.client.call("/api/v1/status"))  # public routes still work
 
-    async def test_429_starts_a_connector_wide_pause_and_success_resets_its_length(self):
+    async def test_429_starts_a_polling_pause_and_success_resets_its_length(self):
         self.answer((429, TOO_MANY))
         with self.assertRaises(BackpackRateLimitError):
             await self.client.call("/api/v1/capital")
         self.assertEqual(CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S, self.client.backoff_s)
         self.assertEqual(CONSTANTS.RATE_LIMIT_BACKOFF_INITIAL_S, self.client.backoff_remaining_s())
         self.assertEqual(1, self.client.counters.rate_limited)
-        self.assertTrue(any("pausing REST requests for 1.0 s" in r.getMessage() for r in self.log_records))
+        self.assertTrue(any("pausing REST polling for 1.0 s" in r.getMessage() for r in self.log_records))
         self.now += 5  # the pause is over
         self.answer((200, "{}"))
         await self.client.call("/api/v1/ticker")
@@ -145,6 +145,30 @@ class RestClientAloneTests(IsolatedAsyncioWrapperTestCase):
             self.client.start_backoff("/a")
             lengths.append(self.client.backoff_s)
         self.assertEqual([2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 30.0], lengths)
+
+    async def test_order_actions_skip_the_pause_and_have_their_own_throttler_ids(self):
+        """Issue 17: a cancel or a placement never waits for the 429 pause (polling does) and is throttled under its
+        own id, so polling cannot use up the pool it needs."""
+        self.client.backoff_until = self.now + 30
+        self.answer((200, "{}"), (200, "{}"), (200, "{}"), (200, "[]"))
+        with patch("hummingbot.connector.exchange.backpack.backpack_rest_client.asyncio.sleep") as sleep:
+            await self.client.call(CONSTANTS.ORDER_PATH_URL, method=RESTMethod.DELETE)
+            await self.client.call(CONSTANTS.ORDERS_PATH_URL, method=RESTMethod.DELETE)
+            await self.client.call(CONSTANTS.ORDER_PATH_URL, method=RESTMethod.POST)
+            await self.client.call(CONSTANTS.ORDERS_PATH_URL, method=RESTMethod.POST)
+        sleep.assert_not_awaited()
+        self.assertEqual([CONSTANTS.ORDER_CANCEL_LIMIT_ID] * 2 + [CONSTANTS.ORDER_PLACE_LIMIT_ID] * 2,
+                         [r["throttler_limit_id"] for r in self.assistant.requests])
+        limits = {limit.limit_id: limit for limit in CONSTANTS.RATE_LIMITS}
+        pools = {limit_id: {link.limit_id for link in limits[limit_id].linked_limits}
+                 for limit_id in (CONSTANTS.ORDER_CANCEL_LIMIT_ID, CONSTANTS.ORDER_PLACE_LIMIT_ID,
+                                  CONSTANTS.ORDER_PATH_URL, CONSTANTS.FILL_HISTORY_PATH_URL)}
+        self.assertEqual({CONSTANTS.GLOBAL_POOL}, pools[CONSTANTS.ORDER_CANCEL_LIMIT_ID])
+        self.assertEqual({CONSTANTS.GLOBAL_POOL, CONSTANTS.NON_CANCEL_POOL}, pools[CONSTANTS.ORDER_PLACE_LIMIT_ID])
+        self.assertIn(CONSTANTS.POLLING_POOL, pools[CONSTANTS.ORDER_PATH_URL])
+        self.assertIn(CONSTANTS.HISTORICAL_POOL, pools[CONSTANTS.FILL_HISTORY_PATH_URL])  # U2: 30/min either way
+        self.assertLess(limits[CONSTANTS.POLLING_POOL].limit, limits[CONSTANTS.NON_CANCEL_POOL].limit)
+        self.assertLess(limits[CONSTANTS.NON_CANCEL_POOL].limit, limits[CONSTANTS.GLOBAL_POOL].limit)
 
     async def test_requests_wait_for_the_pause(self):
         self.client.backoff_until = self.now + 0.05
