@@ -33,6 +33,7 @@ from backpack_harness.cli import report_command
 from backpack_harness.headless import EventRecorder, use_connector_prices_for_rate_oracle
 from backpack_harness.session import SandboxTradingSession
 from backpack_harness.settle import ledger_failure, summary_lines, write_report
+from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.event.events import MarketEvent
 
 SCRIPT = "backpack_executors"
@@ -183,6 +184,8 @@ def executor_fields(kind: str, config: Dict[str, Any], strategy: Any, executors:
         close = [e for e in executors if e.config.id == strategy.close_executor_id]
         quotes = [e for e in executors if e.config.id != strategy.close_executor_id]
         fields["quote_fills_base"] = str(sum((e.executed_amount_base for e in quotes), 0))
+        fields["quote_net_base"] = str(sum((e.executed_amount_base if e.config.side == TradeType.BUY
+                                            else -e.executed_amount_base for e in quotes), 0))
         fields["market_close"] = ({"side": close[0].config.side.name, "amount": str(close[0].config.amount),
                                    "filled": str(close[0].executed_amount_base)}
                                   if close else ("not needed" if strategy.close_skipped else None))
