@@ -35,6 +35,11 @@ from hummingbot.connector.exchange.backpack.backpack_fills import BackpackFillsT
 from hummingbot.connector.exchange.backpack.backpack_health import BackpackHealth, assess_health, build_metrics_snapshot
 from hummingbot.connector.exchange.backpack.backpack_history_lag import HistoryLagGrace
 from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrdersPacer
+from hummingbot.connector.exchange.backpack.backpack_maker_scorecard import (
+    DEFAULT_BAND_BPS,
+    BackpackMakerScorecard,
+    book_mid,
+)
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
@@ -101,11 +106,13 @@ class BackpackExchange(ExchangePyBase):
                  trading_required: bool = True,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  backpack_rate_limit_share_pct: Optional[Decimal] = None,
-                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION):
+                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION,
+                 maker_band_bps: Decimal = DEFAULT_BAND_BPS):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
+        ``maker_band_bps``: the maker scorecard's two-sided band around the mid (bps).
 
-        :raises ValueError: a self-trade prevention mode Backpack does not know.
+        :raises ValueError: a self-trade prevention mode Backpack does not know, or a band that is not positive.
         """
         if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
             raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
@@ -156,6 +163,10 @@ class BackpackExchange(ExchangePyBase):
             current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
         self._history_lag = HistoryLagGrace()
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
+        self._maker_scorecard = BackpackMakerScorecard(
+            mid_price=lambda pair: book_mid(self.order_book_tracker.order_books.get(pair)), clock=self._time,
+            band_bps=maker_band_bps)
+        tracker.observer = self._maker_scorecard
         # Whether and when Backpack sends balance events is UNCONFIRMED (§8.4, U1): Hummingbot always deducts the
         # orders placed since the last REST poll itself; events are applied relative to that (`_apply_balance_event`).
         self.real_time_balance_update = False
@@ -833,15 +844,21 @@ class BackpackExchange(ExchangePyBase):
         self._process_order_update_keeping_progress(order, update)
         self._fills.note_executed_quantity(order, data.get("z"))
 
+    def tick(self, timestamp: float):
+        super().tick(timestamp)
+        self._maker_scorecard.observe()
+
     def metrics_snapshot(self) -> Dict[str, Any]:
-        """Stream, REST and user-event counters, ``rate_limit_backoff_s`` and ``balance_stream``
-        (``{"refused": bool, "refusals": connections refused}``, U1)."""
+        """Stream, REST and user-event counters, ``rate_limit_backoff_s``, ``balance_stream``
+        (``{"refused": bool, "refusals": connections refused}``, U1) and ``maker`` (the maker scorecard,
+        ``backpack_maker_scorecard``)."""
         snapshot = build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
                                           self._stream_metrics(self._user_stream_tracker.data_source),
                                           self._rest.counters, self._user_event_counters,
                                           self._rest.backoff_remaining_s())
         refusals = getattr(self._user_stream_tracker.data_source, "balance_stream_refusals", 0)
         snapshot["balance_stream"] = {"refused": self.balance_stream_refused, "refusals": refusals}
+        snapshot["maker"] = self._maker_scorecard.snapshot()
         return snapshot
 
     def health(self) -> BackpackHealth:
