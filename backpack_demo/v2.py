@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -254,16 +255,27 @@ def kind_rows(report: Dict[str, Any]) -> List[tuple]:
     return rows
 
 
+def scorecard_columns(run: Dict[str, Any]) -> str:
+    """The run's maker scorecard of its pair: maker volume (quote), maker share, two-sided share, uptime."""
+    market = run.get("maker_scorecard", {}).get("markets", {}).get(run["trading_pair"])
+    if market is None:
+        return f"{'-':>10} {'-':>5} {'-':>7} {'-':>6}"
+    share = f"{market['maker_share']:.0%}" if market["maker_share"] is not None else "-"
+    return (f"{Decimal(market['maker_volume_quote']):>10.2f} {share:>5} {market['two_sided_share']:>7.0%} "
+            f"{market['uptime_share']:>6.0%}")
+
+
 def summary(report: Dict[str, Any]) -> List[str]:
     if "runs" in report:
-        lines = [f"{'executor':<10} {'orders':>6} {'fills':>6} {'2nd venue':>9}  ledger    open  result"]
+        lines = [f"{'executor':<10} {'orders':>6} {'fills':>6} {'2nd venue':>9}  ledger    open  "
+                 f"{'maker vol':>10} {'maker':>5} {'2-sided':>7} {'uptime':>6}  result"]
         for kind, run in report["runs"].items():
             if "error" in run:
                 lines.append(f"{kind:<10} {run['error']}")
                 continue
             lines.append(f"{kind:<10} {run['orders_created']:>6} {run['fills']:>6} {run['hedge_fills']:>9}  "
                          f"{'MATCH' if run['ledger_match'] else 'MISMATCH':<8}  {run['open_orders_at_exit']:>4}  "
-                         f"{failure(run) or 'PASS'}")
+                         f"{scorecard_columns(run)}  {failure(run) or 'PASS'}")
         return lines
     return summary_lines(f"Backpack sandbox V2 run — {report['strategy']} on {report['connector']} "
                          f"{report['trading_pair']}", report, kind_rows(report))
