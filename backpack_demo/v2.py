@@ -3,13 +3,14 @@
 
 KIND is one of ``order``, ``position``, ``grid``, ``twap``, ``xemm``, ``arbitrage`` (see the script's doc), or
 ``all``: each kind in turn, each in its own process (Hummingbot's application is one per process), ``--duration``
-seconds each. The script and ``conf_backpack_executors_TEMPLATE.yml`` are installed into a throwaway Hummingbot
-home as ``make templates`` installs them; the config is switched to ``backpack_sandbox`` (xemm and arbitrage: second
-venue ``backpack_sandbox_paper_trade``, Hummingbot's paper trade on our order books) with sandbox-paced values
-(:func:`sandbox_values`) and started as the client's ``start --v2`` does. The run ends after ``--duration`` or when
-the kind has finished; the executor orchestrator closes what still runs and the shared settle reconciles fills and
-balances with the sandbox ledger. ``--chaos-seed N`` injects the chaos fault schedule of seed N
-(``backpack_chaos.schedule``) during the run and reports the discrepancies as ``make chaos`` does.
+seconds each. The script and the kind's template (``conf_backpack_executors_<kind>_TEMPLATE.yml``) are installed
+into a throwaway Hummingbot home as ``make templates`` installs them; the config is switched to
+``backpack_sandbox`` (xemm and arbitrage: second venue ``backpack_sandbox_paper_trade``, Hummingbot's paper trade on
+our order books) with sandbox-paced values (:func:`sandbox_values`) and started as the client's ``start --v2``
+does. The run ends after ``--duration`` or when the kind has finished; the executor orchestrator closes what still
+runs and the shared settle reconciles fills and balances with the sandbox ledger; the report carries the
+connector's maker scorecard and the sandbox's view of it. ``--chaos-seed N`` injects the chaos fault schedule of
+seed N (``backpack_chaos.schedule``) during the run and reports the discrepancies as ``make chaos`` does.
 
 Exit status 1 when nothing was placed, the kind's expected fills are missing (without faults), an order was left
 open, or the ledger does not match / a discrepancy was found.
@@ -29,7 +30,7 @@ import yaml
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_chaos.runner import FaultInjector, chaos_report
 from backpack_chaos.schedule import build_schedule
-from backpack_client.install_templates import EXECUTORS_TEMPLATE, install
+from backpack_client.install_templates import EXECUTOR_KINDS, EXECUTOR_TEMPLATES, install
 from backpack_harness.cli import report_command
 from backpack_harness.headless import EventRecorder, use_connector_prices_for_rate_oracle
 from backpack_harness.session import SandboxTradingSession
@@ -38,7 +39,7 @@ from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.event.events import MarketEvent
 
 SCRIPT = "backpack_executors"
-KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
+KINDS = EXECUTOR_KINDS
 HEDGE = f"{CONSTANTS.SANDBOX_CONNECTOR_NAME}_paper_trade"
 PAIR = "SOL-USDC"
 #: Paper-trade balances of the second venue (xemm taker, arbitrage).
@@ -80,7 +81,7 @@ def prepare_home(home: Path, kind: str, duration_s: float) -> Path:
     install(home=home, package_dir=home / "package-templates")
     if str(home) not in sys.path:  # the client imports V2 scripts as ``scripts.<name>`` from its home
         sys.path.insert(0, str(home))
-    config = yaml.safe_load((home / "conf" / "scripts" / EXECUTORS_TEMPLATE).read_text())
+    config = yaml.safe_load((home / "conf" / "scripts" / EXECUTOR_TEMPLATES[kind]).read_text())
     config.update(sandbox_values(kind, duration_s))
     path = home / "conf" / "scripts" / f"conf_backpack_executors_{kind}_sandbox.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
