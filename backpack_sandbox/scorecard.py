@@ -2,16 +2,16 @@
 ``server.scorecard(api_key, ...)``), for checking a client's figures against the truth.
 
 Per market over a window ``[since, until]`` (s): ``makerVolumeQuote`` / ``volumeQuote`` (quote volume of the
-account's maker fills / all its fills, liquidity from the ledger, fill time from the server clock) and
-``makerShare`` (their ratio; ``null`` without fills); ``twoSidedShare``: share of the window with a resting bid of the
+account's maker fills / all its fills, liquidity from the ledger) and ``makerShare`` (their ratio; ``null``
+without fills); ``twoSidedShare``: share of the window with a resting bid of the
 account at or above ``mid × (1 − bandBps/10⁴)`` and a resting ask at or below ``mid × (1 + bandBps/10⁴)``, mid of the
 book (best bid + best ask) / 2, our own orders included; ``uptimeShare``: share with at least one resting order;
 ``avgRestingOrderNotionalQuote``: time-weighted average of a resting order's ``price × remaining``.
 
 :class:`ScorecardRecorder` is an engine listener: after every command that sent an account an order event it records
-that account's resting orders of the market, and for every market an account has quoted, each top-of-book change.
-Its times are real µs (not the fault-skewed server clock), so a client's wall-clock window compares. Each timeline
-keeps its newest ``MAX_POINTS`` changes.
+that account's resting orders of the market, for every market an account has quoted each top-of-book change, and the
+time of each of its fills. Its times are real µs (not the fault-skewed server clock), so a client's wall-clock
+window compares. Each timeline keeps its newest ``MAX_POINTS`` changes.
 """
 from __future__ import annotations
 
@@ -82,6 +82,8 @@ class ScorecardRecorder:
         self.now_us = now_us
         self.orders: Dict[Tuple[int, str], _Timeline] = {}
         self.mids: Dict[str, _Timeline] = {}
+        #: Real µs of each fill of a non-internal account, by trade id.
+        self.fill_times: Dict[int, int] = {}
 
     def _mid(self, symbol: str) -> Optional[Decimal]:
         book = self.engine.markets[symbol].book
@@ -103,8 +105,10 @@ class ScorecardRecorder:
         if timeline is not None:
             timeline.set(self.now_us(), self._mid(spec.symbol))
 
-    def on_trade(self, *args) -> None:
-        pass
+    def on_trade(self, spec, fill) -> None:
+        accounts = self.engine.accounts
+        if not (accounts[fill.buyer_account].internal and accounts[fill.seller_account].internal):
+            self.fill_times[fill.trade_id] = self.now_us()
 
     def on_balance(self, *args, **kwargs) -> None:
         pass
@@ -141,7 +145,7 @@ class ScorecardRecorder:
         maker = total = Decimal(0)
         fills = maker_fills = 0
         for fill, order_id in self.engine.account_fills.get(account_id, []):
-            if fill.symbol != symbol or not since_us <= fill.time_us <= until_us:
+            if fill.symbol != symbol or not since_us <= self.fill_times.get(fill.trade_id, fill.time_us) <= until_us:
                 continue
             is_maker = (order_id == fill.buy_order_id) == fill.buyer_is_maker
             fills += 1

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from backpack_sandbox.clock import Clock
+
 from .sandbox_client import SignedClient, control
 
 pytestmark = pytest.mark.asyncio
@@ -65,6 +67,7 @@ async def test_two_sided_time_uptime_and_notional_over_the_window(make_sandbox, 
 
 async def test_maker_and_taker_volume_from_the_ledger(make_sandbox, session):
     sb, clock, ours, us, them = await setup(make_sandbox, session)
+    sb.engine.clock = Clock(offset_ms=-3_600_000)         # fills stamped an hour early: the window still has them
     await us.call("POST", "/api/v1/order", order("Ask", "100.5", postOnly=True))
     market_buy = {"symbol": SYMBOL, "side": "Bid", "orderType": "Market", "quantity": "0.4"}
     status, _ = await them.call("POST", "/api/v1/order", market_buy)
@@ -72,7 +75,7 @@ async def test_maker_and_taker_volume_from_the_ledger(make_sandbox, session):
     market_sell = {"symbol": SYMBOL, "side": "Ask", "orderType": "Market", "quantity": "0.2"}
     status, _ = await us.call("POST", "/api/v1/order", market_sell)
     assert status == 200                                  # the other's bid: taker, 0.2 × 95
-    view = sb.scorecard(ours.api_key, since_s=clock.start_s - 60, until_s=time.time() + 60)
+    view = sb.scorecard(ours.api_key, since_s=clock.start_s, until_s=clock.start_s + 1)
     m = view["markets"][SYMBOL]
     ledger = [f for f in sb.engine.account_fills[sb.account(ours.api_key).id]]
     assert m["fills"] == len(ledger) == 2
