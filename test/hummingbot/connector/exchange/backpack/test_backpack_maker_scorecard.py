@@ -214,3 +214,9 @@ class ExchangeHookTests(ExchangeTestCase):
         self.assertEqual(1.0, market["maker_share"])
         self.assertEqual(10, market["uptime_s"])
         self.assertEqual(0, market["two_sided_s"])  # one side only (and no book)
+
+    def test_each_clock_tick_observes_the_book(self):
+        seen = []
+        self.exchange._maker_scorecard.observe = lambda: seen.append("observe")
+        self.exchange.tick(1700000001.0)
+        self.assertEqual(["observe"], seen)
