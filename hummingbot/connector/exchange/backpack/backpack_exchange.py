@@ -13,6 +13,7 @@ from hummingbot.connector.exchange.backpack import (
     backpack_balances as balances,
     backpack_constants as CONSTANTS,
     backpack_markets as markets,
+    backpack_utils,
     backpack_web_utils as web_utils,
 )
 from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import BackpackAPIOrderBookDataSource
@@ -101,16 +102,25 @@ class BackpackExchange(ExchangePyBase):
                  trading_required: bool = True,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  backpack_rate_limit_share_pct: Optional[Decimal] = None,
-                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION):
+                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION,
+                 backpack_proxy_url: str = "",
+                 backpack_rest_market_data: bool = False,
+                 backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
+        ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
+        ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
+        ``BackpackRestMarketData``).
 
-        :raises ValueError: a self-trade prevention mode Backpack does not know.
+        :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL.
         """
         if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
             raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
         self._self_trade_prevention = backpack_self_trade_prevention
         self._domain = domain
+        self._connections_factory = web_utils.connections_factory_for(domain, backpack_proxy_url)
+        self._market_data_settings = {"force_rest": bool(backpack_rest_market_data),
+                                      "ws_failures_before_rest": int(backpack_ws_failures_before_rest)}
         if backpack_rate_limit_share_pct is not None:
             rate_limits_share_pct = min(Decimal(str(rate_limits_share_pct)),
                                         Decimal(str(backpack_rate_limit_share_pct)))
@@ -234,7 +244,14 @@ class BackpackExchange(ExchangePyBase):
             throttler=self._throttler,
             time_synchronizer=self._time_synchronizer,
             domain=self._domain,
-            auth=self._auth)
+            auth=self._auth,
+            connections_factory=self._connections_factory)
+
+    async def stop_network(self):
+        """ExchangePyBase's, then closes the proxied session, if any (a later start opens a new one)."""
+        await super().stop_network()
+        if self._connections_factory is not None:
+            await self._connections_factory.close()
 
     def _set_order_book_tracker(self, order_book_tracker: OrderBookTracker):
         if type(order_book_tracker) is OrderBookTracker:
