@@ -8,8 +8,8 @@ succeeds again — the stream's reconnect backoff (up to ``WS_BACKOFF_MAX_S``) i
 
 In REST mode each cycle fetches, per pair, ``GET /api/v1/depth`` (§4.6; put on the diff sink as a SNAPSHOT, never
 older than one already emitted) and ``GET /api/v1/trades`` (§4.7; trades with an ``id`` above the pair's
-high-water mark, oldest first; the first answer only sets the mark). Pace: ``REQUESTS_PER_PAIR`` requests per pair
-per cycle may use ``BUDGET_SHARE`` of the polling pool (§7, after the rate-limit share), so the cycle is
+high-water mark, oldest first; a first non-empty answer only sets the mark). Pace: ``REQUESTS_PER_PAIR``
+requests per pair per cycle may use ``BUDGET_SHARE`` of the polling pool (§7, after the rate-limit share), so the cycle is
 ``max(MIN_CYCLE_S, pairs * REQUESTS_PER_PAIR * 60 / budget)`` seconds; every request also goes through the
 throttler. Times in seconds.
 """
@@ -164,9 +164,11 @@ class BackpackRestMarketData:
             self.snapshots += 1
         rows = await self._fetch_trades(trading_pair)
         fresh = sorted(((as_int(row["id"]), row) for row in rows), key=lambda item: item[0])
-        if not fresh:
-            return
         mark = self._last_trade_id.get(trading_pair)
+        if not fresh:
+            if mark is None:
+                self._last_trade_id[trading_pair] = -1  # no trades yet: every later one is new
+            return
         self._last_trade_id[trading_pair] = max(fresh[-1][0], mark if mark is not None else fresh[-1][0])
         if mark is None:
             return
