@@ -9,9 +9,9 @@ succeeds again — the stream's reconnect backoff (up to ``WS_BACKOFF_MAX_S``) i
 In REST mode each cycle fetches, per pair, ``GET /api/v1/depth`` (§4.6; put on the diff sink as a SNAPSHOT, never
 older than one already emitted) and ``GET /api/v1/trades`` (§4.7; trades with an ``id`` above the pair's
 high-water mark, oldest first; a first non-empty answer only sets the mark). Pace: ``REQUESTS_PER_PAIR``
-requests per pair per cycle may use ``BUDGET_SHARE`` of the polling pool (§7, after the rate-limit share), so the cycle is
-``max(MIN_CYCLE_S, pairs * REQUESTS_PER_PAIR * 60 / budget)`` seconds; every request also goes through the
-throttler. Times in seconds.
+requests per pair per cycle may use ``BUDGET_SHARE`` of the polling pool (§7, after the rate-limit share), so
+the cycle is ``max(MIN_CYCLE_S, pairs * REQUESTS_PER_PAIR * 60 / budget)`` seconds; every request also goes
+through the throttler. Times in seconds.
 """
 import asyncio
 import logging
