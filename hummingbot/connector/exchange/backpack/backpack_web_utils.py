@@ -171,6 +171,24 @@ def connections_factory_for(domain: str, proxy_url: Optional[str] = None) -> Opt
     return None if proxy is None else BackpackConnectionsFactory(proxy)
 
 
+class WebSocketRefusedError(ConnectionError):
+    """A WebSocket upgrade answered with an HTTP status instead of ``101``; the message names the likely cause:
+    451 Backpack does not serve this region (§6.1, UNCONFIRMED); 401/403/407/5xx a proxy or firewall refusing
+    WebSockets (or Backpack unavailable). ``status``: the HTTP status."""
+
+    def __init__(self, stream: str, status: int) -> None:
+        self.status = status
+        if status == 451:
+            cause = ("Backpack refused the connection from this region (HTTP 451): the API is not available from "
+                     "this host's location")
+        elif status == 407:
+            cause = "the proxy asks for authentication (HTTP 407): check the credentials in the proxy URL"
+        else:
+            cause = (f"the upgrade was answered HTTP {status}: a proxy or firewall may block WebSockets "
+                     "(REST-only market data: README \"Networks\")")
+        super().__init__(f"{stream} refused: {cause}")
+
+
 def create_throttler() -> AsyncThrottler:
     """Throttler over ``CONSTANTS.RATE_LIMITS`` (global 2000/min pool + 30/min historical pool, §7)."""
     return BackpackThrottler(CONSTANTS.RATE_LIMITS)
