@@ -6,6 +6,7 @@
 #   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
 #   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
 #   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1; chaos-report.json)
+#   make deploy-check  three bot containers (podman, hummingbot-api's container spec) on one sandbox (deploy-report.json)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -13,7 +14,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 SEED ?= 1
 
-.PHONY: install lint test demo overlay clean-venv templates client bench chaos
+.PHONY: install lint test demo overlay clean-venv templates client bench chaos deploy-check
 
 install: $(STAMP) overlay templates
 
@@ -59,3 +60,8 @@ templates:
 
 client: install
 	$(PY) -m backpack_client $(if $(HOME_DIR),--home $(HOME_DIR))
+
+# Installs podman, runc and mmdebstrap with apt when missing (root), builds the local base and bot images, runs three
+# bots in containers on the sandbox and reconciles each with its ledger (DURATION=60: seconds of trading per bot).
+deploy-check: install
+	$(PY) -m deploy.check --duration $(or $(DURATION),60)
