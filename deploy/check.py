@@ -17,6 +17,7 @@ Prints a summary and writes ``deploy-report.json``; exit 1 when a container is n
 import argparse
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +38,14 @@ from hummingbot.core.data_type.trade_fee import TradeFeeBase
 
 REPO = Path(__file__).resolve().parent.parent
 BOT_IMAGE = "localhost/hummingbot-backpack:deploy-check"
+API_STANDIN = "localhost/hummingbot-api-standin"
+API_IMAGE = "localhost/hummingbot-api-backpack:deploy-check"
+#: hummingbot-api's image in miniature: the base image with Hummingbot moved into site-packages (pip-installed).
+API_STANDIN_CONTAINERFILE = """FROM {base}
+RUN mv /home/hummingbot/hummingbot "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/" \\
+ && rm -rf /home/hummingbot
+WORKDIR /hummingbot-api
+"""
 #: (container name, executor kind of ``backpack_executors.py``).
 BOTS = (("backpack-bot-order", "order"), ("backpack-bot-twap", "twap"), ("backpack-bot-position", "position"))
 BALANCES = {"SOL": "100", "USDC": "20000"}
@@ -107,7 +116,9 @@ def bot_report(name: str, kind: str, timings: Dict[str, float], exit_code: Optio
 def summary(report: Dict[str, Any]) -> List[str]:
     lines = [RULE, "make deploy-check: bot containers on podman (docker-py, hummingbot-api's container spec)",
              row("total", f"{report['total_s']} s (base image {'built' if report['base_built'] else 'reused'}, "
-                          f"bot image {report['bot_image_build_s']} s)")]
+                          f"bot image {report['bot_image_build_s']} s, API image {report['api_image_build_s']} s)"),
+             row("without overlay", f"verification exit {report['shipped_verify_exit']} on the base image "
+                                    f"(1: a build without the overlay fails)")]
     for bot in report["containers"]:
         if "error" in bot:
             lines.append(row(bot["name"], f"{bot['kind']}: FAILED {bot['error']}"))
@@ -128,9 +139,43 @@ def build_bot_image(podman: Podman, base_tag: str) -> float:
     """
     image, tag = base_tag.rsplit(":", 1)
     started = time.monotonic()
-    podman.run("build", "--runtime", "runc", "--pull=never", "--network", "host", "-f",
+    podman.run("build", "--runtime", "runc", "--pull=never", "--no-cache", "--network", "host", "-f",
                str(REPO / "deploy" / "bot.Dockerfile"), "--build-arg", f"HUMMINGBOT_IMAGE={image}",
                "--build-arg", f"HUMMINGBOT_TAG={tag}", "-t", BOT_IMAGE, str(REPO), quiet=True)
+    return time.monotonic() - started
+
+
+def shipped_connector_refused(podman: Podman, base_tag: str) -> int:
+    """Exit code of the overlay's verification run in the base image itself (shipped connector, no overlay): 1
+    proves a bot-image build without the overlay would fail."""
+    mounts = [f"{REPO / 'deploy' / 'overlay.py'}:/tmp/overlay.py:ro", f"{REPO / 'hummingbot'}:/tmp/ours/hummingbot:ro"]
+    result = podman.run("run", "--rm", "--network", "host", *[arg for m in mounts for arg in ("-v", m)], base_tag,
+                        "python", "/tmp/overlay.py", "verify", "--tree", "/home/hummingbot", "--from", "/tmp/ours",
+                        check=False, quiet=True)
+    return result.returncode
+
+
+def build_api_image(podman: Podman, base_tag: str, work: Path) -> float:
+    """Our wheel, then ``deploy/api.Dockerfile`` built on a hummingbot-api stand-in (pip-installed Hummingbot made
+    from the base image); returns the seconds of the API image's build.
+
+    :raises RuntimeError: when the wheel, the stand-in or the image (its overlay verification included) fail.
+    """
+    for old in (REPO / "dist").glob("hummingbot_backpack_connector-*.whl"):
+        old.unlink()
+    wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                            "-w", str(REPO / "dist"), str(REPO)], capture_output=True, text=True)
+    if wheel.returncode != 0:
+        raise RuntimeError(f"building our wheel failed: {wheel.stderr[-2000:]}")
+    standin = work / "api-standin.Containerfile"
+    standin.write_text(API_STANDIN_CONTAINERFILE.format(base=base_tag), encoding="utf-8")
+    _, tag = base_tag.rsplit(":", 1)
+    podman.run("build", "--runtime", "runc", "--pull=never", "--network", "host", "-f", str(standin),
+               "-t", f"{API_STANDIN}:{tag}", str(work), quiet=True)
+    started = time.monotonic()
+    podman.run("build", "--runtime", "runc", "--pull=never", "--no-cache", "--network", "host", "-f",
+               str(REPO / "deploy" / "api.Dockerfile"), "--build-arg", f"HUMMINGBOT_API_IMAGE={API_STANDIN}",
+               "--build-arg", f"HUMMINGBOT_API_TAG={tag}", "-t", API_IMAGE, str(REPO), quiet=True)
     return time.monotonic() - started
 
 
@@ -238,12 +283,19 @@ async def check(duration_s: float, work: Path, report_path: Path, out: Callable[
     base_tag, figures = base_image.ensure_base_image(work, podman, out)
     report.update(figures)
     out(f"deploy-check: base image {base_tag} ({'built' if figures['base_built'] else 'reused'})")
+    report["shipped_verify_exit"] = shipped_connector_refused(podman, base_tag)
+    out(f"deploy-check: overlay verification on the base image (shipped connector): exit "
+        f"{report['shipped_verify_exit']}")
     report["bot_image_build_s"] = round(build_bot_image(podman, base_tag), 1)
     out(f"deploy-check: bot image {BOT_IMAGE} built in {report['bot_image_build_s']} s (overlay verified)")
+    report["api_image_build_s"] = round(build_api_image(podman, base_tag, work), 1)
+    out(f"deploy-check: API image {API_IMAGE} built in {report['api_image_build_s']} s (wheel --no-deps, overlay "
+        f"verified)")
     client = docker.DockerClient(base_url=podman.start_service())
     names = [name for name, _ in BOTS]
     try:
         remove_containers(client, names)
+        shutil.rmtree(work / "bots", ignore_errors=True)  # every run starts from fresh instances, trade databases too
         api_key, secret = new_key_pair()
         password = new_key_pair()[1]  # a random config password, as hummingbot-api's is the operator's
         async with SandboxProcess(api_key=api_key, secret=secret, balances={"USDC": "1"},
@@ -258,7 +310,7 @@ async def check(duration_s: float, work: Path, report_path: Path, out: Callable[
         client.close()
         podman.stop_service()
     report["total_s"] = round(time.monotonic() - started, 1)
-    report["match"] = all(bot["ledger_match"] for bot in report["containers"])
+    report["match"] = report["shipped_verify_exit"] == 1 and all(bot["ledger_match"] for bot in report["containers"])
     report_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     for line in summary(report):
         out(line)

@@ -1,7 +1,6 @@
 """Bot instances: the container spec is hummingbot-api's (volumes, environment, host network), and the credentials
 are written by Hummingbot's own config and security functions, readable with the password only."""
 import json
-from pathlib import Path
 
 import pytest
 import yaml
