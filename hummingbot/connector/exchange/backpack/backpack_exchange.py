@@ -13,6 +13,7 @@ from hummingbot.connector.exchange.backpack import (
     backpack_balances as balances,
     backpack_constants as CONSTANTS,
     backpack_markets as markets,
+    backpack_utils,
     backpack_web_utils as web_utils,
 )
 from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import BackpackAPIOrderBookDataSource
@@ -102,16 +103,26 @@ class BackpackExchange(ExchangePyBase):
                  trading_required: bool = True,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  backpack_rate_limit_share_pct: Optional[Decimal] = None,
-                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION):
+                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION,
+                 backpack_proxy_url: str = "",
+                 backpack_rest_market_data: bool = False,
+                 backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
+        ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
+        ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
+        ``BackpackRestMarketData``).
 
-        :raises ValueError: a self-trade prevention mode Backpack does not know.
+        :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL.
         """
         if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
             raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
         self._self_trade_prevention = backpack_self_trade_prevention
         self._domain = domain
+        self._connections_factory = web_utils.connections_factory_for(domain, backpack_proxy_url)
+        self._market_data_settings: Dict[str, Any] = {
+            "force_rest": bool(backpack_rest_market_data),
+            "ws_failures_before_rest": int(backpack_ws_failures_before_rest)}
         if backpack_rate_limit_share_pct is not None:
             rate_limits_share_pct = min(Decimal(str(rate_limits_share_pct)),
                                         Decimal(str(backpack_rate_limit_share_pct)))
@@ -244,7 +255,14 @@ class BackpackExchange(ExchangePyBase):
             throttler=self._throttler,
             time_synchronizer=self._time_synchronizer,
             domain=self._domain,
-            auth=self._auth)
+            auth=self._auth,
+            connections_factory=self._connections_factory)
+
+    async def stop_network(self):
+        """ExchangePyBase's, then closes the proxied session, if any (a later start opens a new one)."""
+        await super().stop_network()
+        if self._connections_factory is not None:
+            await self._connections_factory.close()
 
     def _set_order_book_tracker(self, order_book_tracker: OrderBookTracker):
         if type(order_book_tracker) is OrderBookTracker:
@@ -263,7 +281,7 @@ class BackpackExchange(ExchangePyBase):
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return BackpackAPIOrderBookDataSource(
             trading_pairs=self._trading_pairs, connector=self, api_factory=self._web_assistants_factory,
-            domain=self._domain)
+            domain=self._domain, **self._market_data_settings)
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         return BackpackAPIUserStreamDataSource(
@@ -902,15 +920,20 @@ class BackpackExchange(ExchangePyBase):
                                           self._rest.backoff_remaining_s())
         refusals = getattr(self._user_stream_tracker.data_source, "balance_stream_refusals", 0)
         snapshot["balance_stream"] = {"refused": self.balance_stream_refused, "refusals": refusals}
+        market_data = getattr(self._orderbook_ds, "rest_market_data", None)
+        snapshot["market_data"] = market_data.snapshot() if market_data is not None else None
+        snapshot["private_stream_polling"] = self._private_stream_polling()
         return snapshot
 
     def health(self) -> BackpackHealth:
         """``BackpackHealth``: ``ok``, ``degraded`` or ``down`` with reasons (see ``assess_health``); ``notes`` say
         what runs in a fallback mode without degrading (a refused balance stream: balances from REST)."""
+        market_data = getattr(self._orderbook_ds, "rest_market_data", None)
+        forced_rest = market_data is not None and market_data.force
         verdict = assess_health(
             network_connected=self._is_network_connected(),
             trading_required=self._trading_required,
-            public_stream=self._stream_metrics(self._orderbook_ds),
+            public_stream=None if forced_rest else self._stream_metrics(self._orderbook_ds),
             private_stream=self._stream_metrics(self._user_stream_tracker.data_source),
             rest=self._rest.counters,
             backoff_remaining_s=self._rest.backoff_remaining_s(),
@@ -918,7 +941,27 @@ class BackpackExchange(ExchangePyBase):
         if self._trading_required and self.balance_stream_refused:
             verdict = dataclasses.replace(verdict, notes=verdict.notes + [
                 "balance stream refused by Backpack: balances come from REST polling, refreshed after each fill"])
+        if market_data is not None and market_data.is_rest:
+            verdict = dataclasses.replace(verdict, notes=verdict.notes + [
+                f"market data mode rest ({market_data.reason}): books and trades from REST every "
+                f"{market_data.cycle_s():.1f} s"])
+        if self._private_stream_polling():
+            verdict = dataclasses.replace(verdict, notes=verdict.notes + [
+                "private stream unavailable: orders, fills and balances tracked by REST status polling every "
+                f"{self.SHORT_POLL_INTERVAL:.0f} s"])
         return verdict
+
+    def _private_stream_polling(self) -> bool:
+        """Trading without a private stream: ``ws_failures_before_rest`` (≥ 1) failed connects in a row."""
+        metrics = self._stream_metrics(self._user_stream_tracker.data_source)
+        needed = self._market_data_settings["ws_failures_before_rest"]
+        return (self._trading_required and metrics is not None and bool(needed) and not metrics.connected
+                and metrics.consecutive_failures >= needed)
+
+    def _is_user_stream_initialized(self) -> bool:
+        """ExchangePyBase's, or the private stream is down for good enough (``_private_stream_polling``): order
+        status, fills and balances then come from the status polling loop alone."""
+        return super()._is_user_stream_initialized() or self._private_stream_polling()
 
     def _is_network_connected(self) -> bool:
         return self.network_status is NetworkStatus.CONNECTED
