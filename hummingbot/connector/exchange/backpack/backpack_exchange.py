@@ -259,7 +259,9 @@ class BackpackExchange(ExchangePyBase):
             connections_factory=self._connections_factory)
 
     async def stop_network(self):
-        """ExchangePyBase's, then closes the proxied session, if any (a later start opens a new one)."""
+        """Stops the status poller and ExchangePyBase's tasks, then closes the proxied session, if any (a later start
+        opens a new one)."""
+        self._status_poller.stop()
         await super().stop_network()
         if self._connections_factory is not None:
             await self._connections_factory.close()
@@ -301,10 +303,6 @@ class BackpackExchange(ExchangePyBase):
         poller_task = self._status_poller.start()
         task.add_done_callback(lambda _: self._status_poller.stop(poller_task))
         return task
-
-    async def stop_network(self):
-        self._status_poller.stop()
-        await super().stop_network()
 
     async def _status_poll_without_clock(self) -> None:
         """The status polling loop's updates; without that loop no clock ticks the connector either (hummingbot-api
