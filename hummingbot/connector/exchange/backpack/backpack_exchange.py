@@ -52,6 +52,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     trade_update_from_ws,
 )
 from hummingbot.connector.exchange.backpack.backpack_rest_client import BackpackRestClient
+from hummingbot.connector.exchange.backpack.backpack_status_poller import BackpackStatusPoller
 from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.connector.exchange.backpack.backpack_types import BatchOrderResult, Order, OrderUpdateEvent
 from hummingbot.connector.exchange.backpack.backpack_unknown_outcome import UnknownOutcomeReconciler
@@ -183,6 +184,15 @@ class BackpackExchange(ExchangePyBase):
         self.real_time_balance_update = False
         self._balance_refresh_due = False
         self._balance_refresh_task: Optional[asyncio.Future] = None
+        # hummingbot-api never starts `_status_polling_loop` (field-notes §3): this poll runs with the user stream.
+        self._status_poller = BackpackStatusPoller(
+            fetch_updates=self._status_poll_without_clock,
+            status_loop_running=lambda: self._status_polling_task is not None and not self._status_polling_task.done(),
+            poll_interval_s=lambda: self._get_poll_interval(self._time()),
+            requests_per_poll=lambda: 3 + 2 * len(self._order_tracker.active_orders),
+            polling_budget_per_min=lambda: (CONSTANTS.POLLING_LIMIT_PER_MINUTE
+                                            * float(self._rate_limits_share_pct) / 100),
+            backoff_remaining_s=self._rest.backoff_remaining_s, logger=self.logger)
 
     @staticmethod
     def backpack_order_type(order_type: OrderType) -> str:
@@ -260,7 +270,9 @@ class BackpackExchange(ExchangePyBase):
             connections_factory=self._connections_factory)
 
     async def stop_network(self):
-        """ExchangePyBase's, then closes the proxied session, if any (a later start opens a new one)."""
+        """Stops the status poller and ExchangePyBase's tasks, then closes the proxied session, if any (a later start
+        opens a new one)."""
+        self._status_poller.stop()
         await super().stop_network()
         if self._connections_factory is not None:
             await self._connections_factory.close()
@@ -294,6 +306,27 @@ class BackpackExchange(ExchangePyBase):
     def _on_private_stream_subscribed(self) -> None:
         """Missed private events are not replayed (§8.4): poll status after each (re)subscription."""
         self._poll_notifier.set()
+        self._status_poller.notify()
+
+    def _create_user_stream_tracker_task(self):
+        """The user stream, and the status poll that runs with it when no ``_status_polling_loop`` does."""
+        task = super()._create_user_stream_tracker_task()
+        poller_task = self._status_poller.start()
+        task.add_done_callback(lambda _: self._status_poller.stop(poller_task))
+        return task
+
+    async def _status_poll_without_clock(self) -> None:
+        """The status polling loop's updates; without that loop no clock ticks the connector either (hummingbot-api
+        sets the timestamp itself before its own refreshes), so the timestamp becomes the wall clock first."""
+        self._set_current_timestamp(self._time())
+        await self._status_polling_loop_fetch_updates()
+
+    def _stamp_if_never_ticked(self) -> None:
+        """Orders get ``creation_timestamp`` from the connector's timestamp: the wall clock when no clock ticked
+        and nobody set it (hummingbot-api places orders before its first refresh), never NaN."""
+        timestamp = self.current_timestamp
+        if not (timestamp == timestamp and timestamp > 0):
+            self._set_current_timestamp(self._time())
 
     def _new_client_order_id(self) -> str:
         return self._client_order_ids.new_id()
@@ -525,6 +558,7 @@ class BackpackExchange(ExchangePyBase):
     def _submit_order(self, trade_type: TradeType, trading_pair: str, amount: Decimal, order_type: OrderType,
                       price: Decimal, **kwargs) -> str:
         order_id = self._new_client_order_id()
+        self._stamp_if_never_ticked()
         safe_ensure_future(self._create_order(trade_type=trade_type, order_id=order_id, trading_pair=trading_pair,
                                               amount=amount, order_type=order_type, price=price, **kwargs))
         return order_id
@@ -619,6 +653,7 @@ class BackpackExchange(ExchangePyBase):
         :returns: the ``LimitOrder``/``MarketOrder`` objects with their client order ids, tracked at once.
         """
         with_ids = [order.copy_with_id(client_order_id=self._new_client_order_id()) for order in orders_to_create]
+        self._stamp_if_never_ticked()
         safe_ensure_future(self._execute_batch_order_create(with_ids))
         return with_ids
 
@@ -765,9 +800,32 @@ class BackpackExchange(ExchangePyBase):
                     f"Order {tracked_order.client_order_id} is neither open nor in the {symbol} order history "
                     "on Backpack.")
         self._history_lag.found(tracked_order.client_order_id)
+        update = order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
+                                         self._observation_time_s())
+        if update.new_state in (OrderState.FILLED, OrderState.CANCELED):
+            await self._apply_fills_of_final_order(tracked_order, answer)
         self._fills.note_executed_quantity(tracked_order, answer.get("executedQuantity"))
-        return order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
-                                       self._observation_time_s())
+        return update
+
+    async def _apply_fills_of_final_order(self, order: InFlightOrder, answer: Order) -> None:
+        """Fills of a filled or cancelled order not seen yet (§5.12), applied before its final state is returned:
+        a caller that drops the order right after (hummingbot-api's restart reconciliation) still gets them. On
+        failure (or fill history lagging, U3) the missed-fill fetch retries."""
+        try:
+            executed = Decimal(str(answer.get("executedQuantity")))
+        except (ArithmeticError, ValueError, TypeError):
+            return
+        if not executed > order.executed_amount_base:
+            return
+        if not order.exchange_order_id and answer.get("id") is not None:
+            order.update_exchange_order_id(str(answer["id"]))  # identity checked by the lookup
+        try:
+            for trade_update in await self._fills.all_trade_updates_for_order(order):
+                self._order_tracker.process_trade_update(trade_update)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.logger().debug(f"Fills of order {order.client_order_id} not fetched ({e!r}); retrying.")
 
     async def _find_order_in_history(self, symbol: str, order: InFlightOrder) -> Optional[Order]:
         exchange_order_id = order.exchange_order_id
