@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
@@ -140,6 +140,14 @@ class SandboxProcess:
                                   "price": entry["price"], "quantity": entry["quantity"], "fee": entry[f"{role}Fee"],
                                   "feeSymbol": entry[f"{role}FeeSymbol"]})
         return fills
+
+    async def scorecard(self, since_s: float, until_s: float, band_bps: Any,
+                        api_key: Optional[str] = None) -> Dict[str, Any]:
+        """The sandbox's view of the account's maker scorecard over ``[since_s, until_s]`` (wall-clock s), band in
+        bps (``GET /_sandbox/accounts/{apiKey}/scorecard``)."""
+        query = urlencode({"since": repr(since_s), "until": repr(until_s), "bandBps": str(band_bps)})
+        account = quote(api_key or self.api_key, safe="")
+        return await self.control("GET", f"/_sandbox/accounts/{account}/scorecard?{query}")
 
     async def orders(self, api_key: Optional[str] = None) -> List[Dict[str, Any]]:
         """Every order of the account (open and final): ``id``, ``clientId``, ``status``, … (§5.11 shape)."""
