@@ -28,11 +28,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pairs", type=int, default=20, help="trading pairs for the ready time")
     p.add_argument("--ready-repeats", type=int, default=2)
     p.add_argument("--budget-pairs", default="1,5,20", help="pair counts of the REST budget (comma-separated)")
-    p.add_argument("--budget-warmup", type=float, default=30.0, help="seconds before the REST budget is counted")
-    p.add_argument("--budget-seconds", type=float, default=90.0, help="seconds the REST budget is counted")
+    p.add_argument("--budget-warmup", type=float, default=20.0,
+                   help="seconds after ready before the REST budget is counted")
+    p.add_argument("--budget-seconds", type=float, default=60.0, help="seconds the REST budget is counted")
     p.add_argument("--scale-pairs", default="10,50,100", help="pair counts of the pairs-per-core runs")
-    p.add_argument("--scale-warmup", type=float, default=10.0, help="seconds after ready before measuring")
-    p.add_argument("--scale-seconds", type=float, default=30.0, help="seconds measured per pairs-per-core run")
+    p.add_argument("--scale-warmup", type=float, default=5.0, help="seconds after ready before measuring")
+    p.add_argument("--scale-seconds", type=float, default=20.0, help="seconds measured per pairs-per-core run")
     p.add_argument("--depth-rate", type=float, default=10.0,
                    help="depth messages a second per sandbox market in the pairs-per-core runs")
     p.add_argument("--json", default="bench-report.json")
