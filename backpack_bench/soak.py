@@ -4,8 +4,9 @@ on SOL-USDC through our connector on the sandbox, ``backpack_demo``'s session, t
 RSS of this process (Hummingbot, the connector, the strategy; the sandbox child's is reported apart) is sampled
 every ``--interval`` seconds from the end of a ``--warmup`` until ``--warmup`` + ``--duration``; growth = last
 sample ÷ first sample − 1 (target ≤ 5 %). ``tracemalloc`` (1 frame) runs from the start; the top growth sites are
-the largest differences by source line between its snapshots at the first and the last sample (``size_diff`` in
-bytes, ``count_diff`` in blocks). Tracing costs CPU and some memory of its own, the same at both ends.
+the largest differences by source line between its snapshots just before the first and just after the last sample
+(``size_diff`` in bytes, ``count_diff`` in blocks); only those two are taken, so the first snapshot's own memory is
+in every sample. Tracing costs CPU and some memory of its own, the same at both ends.
 Writes ``soak-report.json``; exit status 1 only when the demo itself failed (no orders, no fills, or a ledger
 mismatch), as ``make demo``.
 """
@@ -70,14 +71,16 @@ async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report
                 line = f"[{elapsed:6.0f}s] RSS {(_rss(None) or 0) / MIB:.1f} MiB"
                 if time.monotonic() >= next_sample - 0.5:
                     next_sample += interval_s
-                    sample = {"t_s": round(elapsed, 1), "rss": _rss(None), "sandbox_rss": _rss(sandbox_pid)}
-                    samples.append(sample)
-                    snapshots[min(len(snapshots), 1):] = [tracemalloc.take_snapshot()]   # [first, latest]
+                    if not snapshots:   # before the first RSS sample, so every sample carries it alike
+                        snapshots.append(tracemalloc.take_snapshot())
+                    samples.append({"t_s": round(elapsed, 1), "rss": _rss(None), "sandbox_rss": _rss(sandbox_pid)})
                     line += f" (sample {len(samples)})"
                 return line
 
             progress_interval = min(interval_s, warmup_s) if warmup_s > 0 else interval_s
             await session.run_for(warmup_s + duration_s + 0.5, progress, out, progress_interval)
+            if snapshots:
+                snapshots.append(tracemalloc.take_snapshot())   # after the last RSS sample
             settlement = await session.settle()
     finally:
         if started_tracing:
