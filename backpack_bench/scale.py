@@ -10,8 +10,8 @@ after ``connector.ready`` and ``warmup_s``, for ``measure_s``:
   (``/_sandbox/stats`` ``wsPublicFramesByKind.depth``);
 - tick lag: at each tick of the clock (``TICK_S``), wall time minus the tick's scheduled time (ms); p50, p99, max.
 
-The strategy (``BookWatcher``) reads, at every tick, each pair's best bid, best ask and the price for a quote-sized
-volume on both sides: what a market maker reads before it quotes, without placing orders.
+The strategy (``BookWatcher``) reads, at every tick, each pair's best bid and best ask: what Hummingbot's pure market
+making reads for its mid price, without placing orders.
 Ours and the shipped connector run in turn (order alternating by pair count), so CPU figures are not shared.
 """
 import asyncio
@@ -24,7 +24,6 @@ from hummingbot.strategy.strategy_py_base import StrategyPyBase
 
 #: Clock tick (s) of the runs: a tenth of Hummingbot's default, for enough lag samples in a short run.
 TICK_S = 0.1
-QUOTE_VOLUME = 1.0
 
 
 class BookWatcher(StrategyPyBase):
@@ -45,7 +44,6 @@ class BookWatcher(StrategyPyBase):
         for pair in self._pairs:
             book = connector.get_order_book(pair)
             book.get_price(True), book.get_price(False)
-            book.get_price_for_volume(True, QUOTE_VOLUME), book.get_price_for_volume(False, QUOTE_VOLUME)
         if self.recording:
             self.lags.append(lag)
 
