@@ -7,6 +7,7 @@
 #   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
 #   make soak    memory over a 35-minute demo (soak-report.json)
 #   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1; chaos-report.json)
+#   make crash-restart  a pure-MM bot SIGKILLed and restarted from its SQLite state (KILLS=5; crash-restart-report.json)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -14,7 +15,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 SEED ?= 1
 
-.PHONY: install lint test demo overlay clean-venv templates client bench chaos
+.PHONY: install lint test demo overlay clean-venv templates client bench chaos crash-restart
 
 install: $(STAMP) overlay templates
 
@@ -57,6 +58,10 @@ soak: install
 # Faults on a seeded schedule while Hummingbot's pure MM and an order driver trade; exit 1 on any discrepancy.
 chaos: install
 	$(PY) -m backpack_chaos --duration $(or $(DURATION),300) --seed $(SEED)
+
+# Kill with SIGKILL while orders rest, trade against them while down, restart; exit 1 on any discrepancy.
+crash-restart: install
+	$(PY) -m backpack_harness.crash_restart --kills $(or $(KILLS),5) --seed $(SEED)
 
 clean-venv:
 	rm -rf $(VENV)

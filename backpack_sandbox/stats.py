@@ -25,6 +25,7 @@ class Stats:
     ws_connections_total: int = 0
     ws_frames_sent: int = 0
     ws_frames_dropped: int = 0
+    ws_refused: int = 0  # upgrades answered by the ws_refuse switch
     by_route: Counter = field(default_factory=Counter)
     by_route_status: Counter = field(default_factory=Counter)
     #: Stream kind (``depth``, ``trade``, ...) → public frames handed to subscribers (one per subscribed socket).
@@ -42,6 +43,7 @@ class Stats:
             "wsConnectionsTotal": self.ws_connections_total,
             "wsFramesSent": self.ws_frames_sent,
             "wsFramesDropped": self.ws_frames_dropped,
+            "wsRefused": self.ws_refused,
             "wsPublicFramesByKind": dict(sorted(self.ws_public_frames.items())),
             "requestsByRoute": dict(sorted(self.by_route.items())),
             "http429ByRoute": {route: n for (route, status), n in sorted(self.by_route_status.items())
