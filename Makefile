@@ -8,6 +8,7 @@
 #   make soak    memory over a 35-minute demo (soak-report.json)
 #   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1; chaos-report.json)
 #   make crash-restart  a pure-MM bot SIGKILLed and restarted from its SQLite state (KILLS=5; crash-restart-report.json)
+#   make deploy-check  three bot containers (podman, hummingbot-api's container spec) on one sandbox (deploy-report.json)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -15,7 +16,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 SEED ?= 1
 
-.PHONY: install lint test demo overlay clean-venv templates client bench chaos crash-restart
+.PHONY: install lint test demo overlay clean-venv templates client bench chaos crash-restart deploy-check
 
 install: $(STAMP) overlay templates
 
@@ -72,3 +73,8 @@ templates:
 
 client: install
 	$(PY) -m backpack_client $(if $(HOME_DIR),--home $(HOME_DIR))
+
+# Installs podman, runc and mmdebstrap with apt when missing (root), builds the local base and bot images, runs three
+# bots in containers on the sandbox and reconciles each with its ledger (DURATION=60: seconds of trading per bot).
+deploy-check: install
+	$(PY) -m deploy.check --duration $(or $(DURATION),60)

@@ -1,17 +1,25 @@
 """``BackpackClientOrderTracker``: ``ClientOrderTracker`` with O(1) lookups by client id.
 
-A lost order that a later lookup shows FILLED or CANCELED leaves the lost list.
+A lost order that a later lookup shows FILLED or CANCELED leaves the lost list. ``observer`` (the connector's
+maker scorecard) sees every applied order update and every new fill.
 """
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
-from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 
 _FINAL_STATES = (OrderState.FILLED, OrderState.CANCELED, OrderState.FAILED)
 
 
+class OrderObserver(Protocol):
+    def on_order(self, order: InFlightOrder) -> None: ...
+
+    def on_fill(self, order: InFlightOrder, trade_update: TradeUpdate) -> None: ...
+
+
 class BackpackClientOrderTracker(ClientOrderTracker):
+    observer: Optional[OrderObserver] = None
 
     def fetch_order(self, client_order_id: Optional[str] = None,
                     exchange_order_id: Optional[str] = None) -> Optional[InFlightOrder]:
@@ -52,7 +60,20 @@ class BackpackClientOrderTracker(ClientOrderTracker):
             trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=OrderState.FILLED))
         return True
 
+    def process_trade_update(self, trade_update: TradeUpdate):
+        client_order_id = trade_update.client_order_id
+        order = (self._in_flight_orders.get(client_order_id) or self._cached_orders.get(client_order_id)
+                 or self._lost_orders.get(client_order_id))
+        new = order is not None and trade_update.trade_id not in order.order_fills
+        super().process_trade_update(trade_update)
+        if new and self.observer is not None and trade_update.trade_id in order.order_fills:
+            self.observer.on_fill(order, trade_update)
+
     async def _process_order_update(self, order_update: OrderUpdate):
         await super()._process_order_update(order_update)
         if order_update.new_state in (OrderState.FILLED, OrderState.CANCELED):
             self._lost_orders.pop(order_update.client_order_id, None)
+        if self.observer is not None:
+            order = self.fetch_order(order_update.client_order_id, order_update.exchange_order_id)
+            if order is not None:
+                self.observer.on_order(order)

@@ -36,6 +36,11 @@ from hummingbot.connector.exchange.backpack.backpack_fills import BackpackFillsT
 from hummingbot.connector.exchange.backpack.backpack_health import BackpackHealth, assess_health, build_metrics_snapshot
 from hummingbot.connector.exchange.backpack.backpack_history_lag import HistoryLagGrace
 from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrdersPacer
+from hummingbot.connector.exchange.backpack.backpack_maker_scorecard import (
+    DEFAULT_BAND_BPS,
+    BackpackMakerScorecard,
+    book_mid,
+)
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
@@ -106,14 +111,16 @@ class BackpackExchange(ExchangePyBase):
                  backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION,
                  backpack_proxy_url: str = "",
                  backpack_rest_market_data: bool = False,
-                 backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST):
+                 backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST,
+                 maker_band_bps: Decimal = DEFAULT_BAND_BPS):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
         ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
         ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
-        ``BackpackRestMarketData``).
+        ``BackpackRestMarketData``). ``maker_band_bps``: the maker scorecard's two-sided band around the mid (bps).
 
-        :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL.
+        :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL; a band that
+            is not positive.
         """
         if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
             raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
@@ -168,6 +175,10 @@ class BackpackExchange(ExchangePyBase):
             current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
         self._history_lag = HistoryLagGrace()
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
+        self._maker_scorecard = BackpackMakerScorecard(
+            mid_price=lambda pair: book_mid(self.order_book_tracker.order_books.get(pair)), clock=self._time,
+            band_bps=maker_band_bps)
+        tracker.observer = self._maker_scorecard
         # Whether and when Backpack sends balance events is UNCONFIRMED (§8.4, U1): Hummingbot always deducts the
         # orders placed since the last REST poll itself; events are applied relative to that (`_apply_balance_event`).
         self.real_time_balance_update = False
@@ -909,9 +920,14 @@ class BackpackExchange(ExchangePyBase):
         self._process_order_update_keeping_progress(order, update)
         self._fills.note_executed_quantity(order, data.get("z"))
 
+    def tick(self, timestamp: float):
+        super().tick(timestamp)
+        self._maker_scorecard.observe()
+
     def metrics_snapshot(self) -> Dict[str, Any]:
-        """Stream, REST and user-event counters, ``rate_limit_backoff_s`` and ``balance_stream``
-        (``{"refused": bool, "refusals": connections refused}``, U1)."""
+        """Stream, REST and user-event counters, ``rate_limit_backoff_s``, ``balance_stream``
+        (``{"refused": bool, "refusals": connections refused}``, U1), ``market_data``, ``private_stream_polling``
+        and ``maker`` (the maker scorecard, ``backpack_maker_scorecard``)."""
         snapshot = build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
                                           self._stream_metrics(self._user_stream_tracker.data_source),
                                           self._rest.counters, self._user_event_counters,
@@ -921,6 +937,7 @@ class BackpackExchange(ExchangePyBase):
         market_data = getattr(self._orderbook_ds, "rest_market_data", None)
         snapshot["market_data"] = market_data.snapshot() if market_data is not None else None
         snapshot["private_stream_polling"] = self._private_stream_polling()
+        snapshot["maker"] = self._maker_scorecard.snapshot()
         return snapshot
 
     def health(self) -> BackpackHealth:
