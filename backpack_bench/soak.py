@@ -3,7 +3,9 @@ on SOL-USDC through our connector on the sandbox, ``backpack_demo``'s session, t
 
 RSS of this process (Hummingbot, the connector, the strategy; the sandbox child's is reported apart) is sampled
 every ``--interval`` seconds from the end of a ``--warmup`` until ``--warmup`` + ``--duration``; growth = last
-sample ÷ first sample − 1 (target ≤ 5 %). ``tracemalloc`` (1 frame) runs from the start; the top growth sites are
+sample ÷ first sample − 1 (target ≤ 5 %), next to the growth of the memory ``tracemalloc`` traces (Python's own
+allocations; RSS growth it does not show is C/C++ memory, allocator fragmentation or tracing's own tables).
+``tracemalloc`` (1 frame) runs from the start; the top growth sites are
 the largest differences by source line between its snapshots just before the first and just after the last sample
 (``size_diff`` in bytes, ``count_diff`` in blocks); only those two are taken, so the first snapshot's own memory is
 in every sample. Tracing costs CPU and some memory of its own, the same at both ends.
@@ -50,7 +52,7 @@ def _rss(pid: Optional[int]) -> Optional[int]:
 async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report_path: Path, log_path: Path,
                    seed: int = 7, out: Callable[[str], None] = print) -> Dict[str, Any]:
     """Run the demo for ``warmup_s`` + ``duration_s`` seconds, sampling after the warm-up; return the report (also
-    written to ``report_path``): ``{"samples": [{"t_s", "rss", "sandbox_rss"}], "rss_first", "rss_last",
+    written to ``report_path``): ``{"samples": [{"t_s", "rss", "sandbox_rss", "traced"}], "rss_first", "rss_last",
     "rss_max", "growth_pct", "target_pct", "met", "top_growth": growth_sites(...), ...demo settlement}``."""
     started_tracing = not tracemalloc.is_tracing()
     if started_tracing:
@@ -73,7 +75,8 @@ async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report
                     next_sample += interval_s
                     if not snapshots:   # before the first RSS sample, so every sample carries it alike
                         snapshots.append(tracemalloc.take_snapshot())
-                    samples.append({"t_s": round(elapsed, 1), "rss": _rss(None), "sandbox_rss": _rss(sandbox_pid)})
+                    samples.append({"t_s": round(elapsed, 1), "rss": _rss(None), "sandbox_rss": _rss(sandbox_pid),
+                                    "traced": tracemalloc.get_traced_memory()[0]})
                     line += f" (sample {len(samples)})"
                 return line
 
@@ -93,6 +96,7 @@ async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report
               "trading_pair": TRADING_PAIR, "strategy": "pure_market_making", "samples": samples,
               "rss_first": first, "rss_last": last, "rss_max": max(s["rss"] for s in samples),
               "growth_pct": growth, "target_pct": GROWTH_TARGET_PCT, "met": growth <= GROWTH_TARGET_PCT,
+              "traced_growth": samples[-1]["traced"] - samples[0]["traced"],
               "top_growth": growth_sites(snapshots[0], snapshots[-1]), **settlement.report(), "seed": seed}
     write_report(report, report_path)
     return report
@@ -104,7 +108,8 @@ def summary(report: Dict[str, Any]) -> List[str]:
              f"RSS {report['rss_first'] / MIB:.1f} → {report['rss_last'] / MIB:.1f} MiB (max "
              f"{report['rss_max'] / MIB:.1f}): growth {report['growth_pct']:+.2f} % (target ≤ "
              f"{report['target_pct']:g} %: {'met' if report['met'] else 'NOT met'})",
-             f"orders {report['orders_created']}, fills {report['fills']}; top tracemalloc growth sites:"]
+             f"memory traced by tracemalloc (Python allocations) {report['traced_growth'] / MIB:+.2f} MiB over the "
+             f"same samples; orders {report['orders_created']}, fills {report['fills']}; top growth sites:"]
     for site in report["top_growth"][:5]:
         lines.append(f"  {site['size_diff'] / 1024:+9.1f} KiB {site['count_diff']:+6d} blocks  "
                      f"{site['file']}:{site['line']}")

@@ -35,6 +35,8 @@ def test_short_soak_writes_a_report_with_samples_growth_and_sites(tmp_path):
     assert report["rss_first"] == samples[0]["rss"] and report["rss_last"] == samples[-1]["rss"]
     assert report["growth_pct"] == pytest.approx((samples[-1]["rss"] / samples[0]["rss"] - 1) * 100)
     assert report["met"] == (report["growth_pct"] <= 5.0)
+    assert all(s["traced"] > 0 for s in samples)
+    assert report["traced_growth"] == samples[-1]["traced"] - samples[0]["traced"]
     assert 0 < len(report["top_growth"]) <= soak.TOP_SITES
     assert report["orders_created"] > 0 and report["ledger_match"] is True
     assert any("RSS" in line for line in soak.summary(report))
