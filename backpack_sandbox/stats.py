@@ -11,7 +11,8 @@ ARRIVALS_KEPT = 10000
 
 @dataclass
 class Stats:
-    """REST request counts (total, by status, by route), 429s sent, WS connection and frame counts.
+    """REST request counts (total, by status, by route, by API key and route), 429s sent, WS connection and frame
+    counts.
 
     ``arrivals``: the latest ``ARRIVALS_KEPT`` REST requests as ``(arrival time, "METHOD /path", status)``; the
     time is ``time.monotonic()`` when the request reached the sandbox, the entry is added once it is answered.
@@ -27,6 +28,10 @@ class Stats:
     ws_refused: int = 0  # upgrades answered by the ws_refuse switch
     by_route: Counter = field(default_factory=Counter)
     by_route_status: Counter = field(default_factory=Counter)
+    #: Stream kind (``depth``, ``trade``, ...) → public frames handed to subscribers (one per subscribed socket).
+    ws_public_frames: Counter = field(default_factory=Counter)
+    #: ``(X-API-Key, route)`` → requests carrying that key (private routes, and public ones a client signs).
+    by_key_route: Counter = field(default_factory=Counter)
     arrivals: Deque[Tuple[float, str, int]] = field(default_factory=lambda: deque(maxlen=ARRIVALS_KEPT))
 
     def to_json(self) -> dict:
@@ -39,7 +44,16 @@ class Stats:
             "wsFramesSent": self.ws_frames_sent,
             "wsFramesDropped": self.ws_frames_dropped,
             "wsRefused": self.ws_refused,
+            "wsPublicFramesByKind": dict(sorted(self.ws_public_frames.items())),
             "requestsByRoute": dict(sorted(self.by_route.items())),
             "http429ByRoute": {route: n for (route, status), n in sorted(self.by_route_status.items())
                                if status == 429},
+            "requestsByKey": self.requests_by_key(),
         }
+
+    def requests_by_key(self) -> dict:
+        """``{api key: {route: requests}}`` of the requests that carried an ``X-API-Key`` header (§2.2)."""
+        out: dict = {}
+        for (key, route), n in sorted(self.by_key_route.items()):
+            out.setdefault(key, {})[route] = n
+        return out
