@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 import ujson
 from aiohttp import WSMsgType
 
-from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
 from hummingbot.connector.exchange.backpack.backpack_depth_sync import APPLY, GAP, DepthSync, Join
 from hummingbot.connector.exchange.backpack.backpack_order_book import (
@@ -43,7 +42,13 @@ from hummingbot.connector.exchange.backpack.backpack_order_book import (
     typed_diff_message,
 )
 from hummingbot.connector.exchange.backpack.backpack_rest_market_data import BackpackRestMarketData
-from hummingbot.connector.exchange.backpack.backpack_stream_session import BackpackStreamSession, FrameHandler
+from hummingbot.connector.exchange.backpack.backpack_stream_session import (
+    SESSION_LAST_RECV_TIME,
+    SESSION_SUPERVISOR,
+    SESSION_WS,
+    BackpackStreamSession,
+    FrameHandler,
+)
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
@@ -152,23 +157,9 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._stream.configure_time(**time_settings)
         self.metrics = self._stream.metrics
 
-    @property
-    def supervisor(self) -> StreamSupervisor:
-        return self._stream.supervisor
-
-    @property
-    def last_recv_time(self) -> float:
-        """Wall time (s) of the last frame received (pings included), also across a reconnect; 0 if none yet."""
-        return self._stream.last_recv_time
-
-    @property
-    def _ws_assistant(self) -> Optional[WSAssistant]:
-        """The open socket (``None`` between connections), owned by the session."""
-        return self._stream.ws
-
-    @_ws_assistant.setter
-    def _ws_assistant(self, ws: Optional[WSAssistant]) -> None:
-        self._stream.ws = ws
+    supervisor = SESSION_SUPERVISOR
+    last_recv_time = SESSION_LAST_RECV_TIME
+    _ws_assistant = SESSION_WS
 
     async def _connect_public(self) -> WSAssistant:
         """``_connected_websocket_assistant`` reporting the outcome to ``rest_market_data``."""
