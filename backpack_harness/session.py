@@ -99,6 +99,10 @@ class SandboxTradingSession:
                 self.core.scripts_path = self.scripts_path
             await asyncio.sleep(0)  # let the gateway monitor task start, so stopping it cancels a running task
             self.core.gateway_monitor.stop_monitor()  # no Gateway in this setup
+            # One application per process: a connector an earlier session (other keys, a stopped sandbox) left in
+            # its connector manager would be handed back instead of a new one.
+            for name in list(self.core.connector_manager.connectors):
+                self.core.connector_manager.remove_connector(name)
             self.connector = self.core.connector_manager.create_connector(
                 CONSTANTS.SANDBOX_CONNECTOR_NAME, list(self.trading_pairs), True,
                 api_keys={"backpack_sandbox_api_key": api_key, "backpack_sandbox_api_secret": secret})
@@ -113,8 +117,9 @@ class SandboxTradingSession:
         try:
             if self.core is not None:
                 await self.core.stop_clock()
-                for connector in list(self.core.connector_manager.connectors.values()):
+                for name, connector in list(self.core.connector_manager.connectors.items()):
                     await connector.stop_network()
+                    self.core.connector_manager.remove_connector(name)
         finally:
             # Hummingbot keeps one aiohttp session per process, bound to this event loop: close it so that a later
             # loop in the same process (the next run or test) opens its own.

@@ -7,6 +7,7 @@ import pytest
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_harness.session import SandboxTradingSession
+from hummingbot.client.hummingbot_application import HummingbotApplication
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 
 
@@ -80,3 +81,24 @@ def test_a_shared_aiohttp_session_of_a_finished_loop_is_forgotten_and_one_of_the
     finally:
         factory._shared_client = None
         stale._connector = None  # nothing to close on a finished loop
+
+
+@pytest.mark.e2e
+def test_a_second_session_in_the_same_process_gets_a_connector_of_its_own(tmp_path):
+    """Hummingbot keeps one application per process, and its connector manager hands back a connector it already
+    holds: the second session (new keys, new sandbox) got the first one's connector and every private request
+    answered 401, until sessions removed their connectors on exit and stale ones on entry."""
+    async def one_session(index):
+        async with SandboxTradingSession(trading_pairs=["SOL-USDC"], log_path=tmp_path / f"run{index}.log",
+                                         sandbox_args=["--markets", "SOL_USDC", "--no-flow"]) as session:
+            connector = session.connector
+            report = (await session.settle(timeout_s=10.0)).report()
+        return connector, report, dict(session.core.connector_manager.connectors)
+
+    first, first_report, left_after_first = asyncio.run(one_session(1))
+    assert left_after_first == {}
+    # a connector left behind (a session that never reached its exit) is replaced too
+    HummingbotApplication.main_application().trading_core.connector_manager.connectors["backpack_sandbox"] = first
+    second, second_report, _ = asyncio.run(one_session(2))
+    assert second is not first
+    assert first_report["ledger_match"] is True and second_report["ledger_match"] is True
