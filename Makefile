@@ -5,13 +5,15 @@
 #   make templates  copy the conf_backpack_*_TEMPLATE.yml files and the DCA script into Hummingbot's folders
 #   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
 #   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
-#   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1; chaos-report.json)
+#   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1
+#                PROFILE=default|pessimistic; chaos-report.json)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 SEED ?= 1
+PROFILE ?= default
 
 .PHONY: install lint test demo overlay clean-venv templates client bench chaos
 
@@ -47,8 +49,9 @@ bench: install
 	$(PY) -m backpack_bench $(BENCH_ARGS)
 
 # Faults on a seeded schedule while Hummingbot's pure MM and an order driver trade; exit 1 on any discrepancy.
+# PROFILE=pessimistic: every undocumented reading at its worst and 20 pairs (backpack_chaos/profiles.py).
 chaos: install
-	$(PY) -m backpack_chaos --duration $(or $(DURATION),300) --seed $(SEED)
+	$(PY) -m backpack_chaos --duration $(or $(DURATION),300) --seed $(SEED) --profile $(PROFILE)
 
 clean-venv:
 	rm -rf $(VENV)

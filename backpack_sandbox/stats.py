@@ -13,6 +13,9 @@ ARRIVALS_KEPT = 10000
 class Stats:
     """REST request counts (total, by status, by route), 429s sent, WS connection and frame counts.
 
+    ``rate_limited_by_route``: the 429s the rate limits answered (§7; not the injected ``http_429`` fault), by
+    ``"METHOD /path"``.
+
     ``arrivals``: the latest ``ARRIVALS_KEPT`` REST requests as ``(arrival time, "METHOD /path", status)``; the
     time is ``time.monotonic()`` when the request reached the sandbox, the entry is added once it is answered.
     """
@@ -26,6 +29,7 @@ class Stats:
     ws_frames_dropped: int = 0
     by_route: Counter = field(default_factory=Counter)
     by_route_status: Counter = field(default_factory=Counter)
+    rate_limited_by_route: Counter = field(default_factory=Counter)
     arrivals: Deque[Tuple[float, str, int]] = field(default_factory=lambda: deque(maxlen=ARRIVALS_KEPT))
 
     def to_json(self) -> dict:
@@ -40,4 +44,5 @@ class Stats:
             "requestsByRoute": dict(sorted(self.by_route.items())),
             "http429ByRoute": {route: n for (route, status), n in sorted(self.by_route_status.items())
                                if status == 429},
+            "http429RateLimitedByRoute": dict(sorted(self.rate_limited_by_route.items())),
         }
