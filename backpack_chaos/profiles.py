@@ -5,7 +5,7 @@ seeded fault schedule, and how many pairs the load quotes.
   speed bump on, every balance event, history unlimited and at once).
 - ``pessimistic``: every undocumented reading at its worst at once (``docs/open-questions.md``):
   ``account.balanceUpdate`` refused (U1), ``/wapi/v1/history/*`` in the 30/min bucket per key (U2), history 3 s
-  behind (U3), the 100 ms taker speed bump (U4), an auto-lend account with 98 % of its USDC lent, redeemed only
+  behind (U3), the 100 ms taker speed bump (U4), an auto-lend account with 99.5 % of its USDC lent, redeemed only
   for orders carrying ``autoLendRedeem`` (U5); and 20 pairs quoted: the default two plus 18 synthetic
   ``TOKENn_USDC`` markets, each with a slower order driver. Depth messages per market are cut so that the 20 books
   together carry about the default run's depth traffic.
@@ -76,8 +76,8 @@ PROFILES: Dict[str, ChaosProfile] = {
         "pessimistic",
         sandbox_args=("--balance-stream", "refused", "--history-rate-limited", "--history-lag-ms", "3000",
                       "--taker-speed-bump-ms", "100", "--auto-lend", "--lend-redeem", "flag",
-                      "--lent", "USDC=98000", "--depth-rate", "2"),
-        balances={"SOL": "100", "ETH": "20", "USDC": "2000"},
+                      "--lent", "USDC=99500", "--depth-rate", "2"),
+        balances={"SOL": "100", "ETH": "20", "USDC": "500"},
         extra=_PESSIMISTIC_EXTRA,
         history_429_fails=True),
 }

@@ -25,7 +25,7 @@ def test_the_pessimistic_profile_plays_every_reading_at_its_worst_on_20_pairs():
     assert args.extra_markets == 18 and args.markets == "SOL_USDC,ETH_USDC"
     balances = pessimistic.all_balances()
     assert balances["TOKEN18"] == "2000"
-    assert args.lent["USDC"] == "98000" and balances["USDC"] == "2000"  # 98 % of the USDC lent
+    assert args.lent["USDC"] == "99500" and balances["USDC"] == "500"  # 99.5 % of the USDC lent
     assert pessimistic.history_429_fails
 
 
