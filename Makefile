@@ -7,6 +7,7 @@
 #   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
 #   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1
 #                PROFILE=default|pessimistic; chaos-report.json)
+#   make crash-restart  a pure-MM bot SIGKILLed and restarted from its SQLite state (KILLS=5; crash-restart-report.json)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -15,7 +16,7 @@ STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12
 SEED ?= 1
 PROFILE ?= default
 
-.PHONY: install lint test demo overlay clean-venv templates client bench chaos
+.PHONY: install lint test demo overlay clean-venv templates client bench chaos crash-restart
 
 install: $(STAMP) overlay templates
 
@@ -52,6 +53,10 @@ bench: install
 # PROFILE=pessimistic: every undocumented reading at its worst and 20 pairs (backpack_chaos/profiles.py).
 chaos: install
 	$(PY) -m backpack_chaos --duration $(or $(DURATION),300) --seed $(SEED) --profile $(PROFILE)
+
+# Kill with SIGKILL while orders rest, trade against them while down, restart; exit 1 on any discrepancy.
+crash-restart: install
+	$(PY) -m backpack_harness.crash_restart --kills $(or $(KILLS),5) --seed $(SEED)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -31,9 +31,12 @@ RECORDED_EVENTS = (
 )
 
 
-def isolate_hummingbot_data_dir() -> Path:
-    """Point Hummingbot's data directory (trade sqlite, logs) at a fresh temporary folder, not site-packages."""
-    directory = Path(tempfile.mkdtemp(prefix="backpack-demo-"))
+def isolate_hummingbot_data_dir(directory: Optional[Path] = None) -> Path:
+    """Point Hummingbot's data directory (trade sqlite, logs) at ``directory`` (kept across runs: a restarted bot
+    finds its saved state) or a fresh temporary folder, never site-packages."""
+    if directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="backpack-demo-"))
+    directory.mkdir(parents=True, exist_ok=True)
     set_prefix_path(str(directory))
     return directory
 

@@ -44,6 +44,13 @@ class SandboxProcess:
     async def __aexit__(self, *exc_info) -> None:
         await self.stop()
 
+    @classmethod
+    def attach(cls, rest_url: str, api_key: str, secret: str) -> "SandboxProcess":
+        """A handle on a sandbox another process runs (control API only; ``stop`` leaves that sandbox running)."""
+        handle = cls(api_key=api_key, secret=secret, balances={}, rest_url=rest_url.rstrip("/"))
+        handle._session = aiohttp.ClientSession()
+        return handle
+
     async def start(self) -> None:
         """Start the child and wait for its ``READY`` line.
 

@@ -42,6 +42,9 @@ class SandboxTradingSession:
     :param paper_trade_exchanges: exchanges Hummingbot may build ``<name>_paper_trade`` connectors for.
     :param before_connector: awaited with the started sandbox before Hummingbot and the connector start (e.g. to
         prepare market history).
+    :param sandbox_url: trade on a sandbox already running there (its account's key pair from
+        ``BACKPACK_SANDBOX_SECRET``) instead of starting one; the session leaves it running.
+    :param data_dir: Hummingbot's data directory (trade sqlite) kept across sessions, instead of a fresh one.
     """
     trading_pairs: List[str]
     log_path: Path
@@ -52,6 +55,8 @@ class SandboxTradingSession:
     paper_trade_exchanges: List[str] = field(default_factory=list)
     scripts_path: Optional[Path] = None
     before_connector: Optional[Callable[[SandboxProcess], Awaitable[Any]]] = None
+    sandbox_url: Optional[str] = None
+    data_dir: Optional[Path] = None
     sandbox: Optional[SandboxProcess] = None
     core: Any = None  # hummingbot.core.trading_core.TradingCore
     connector: Any = None
@@ -60,12 +65,15 @@ class SandboxTradingSession:
     _previous_sandbox_url: Optional[str] = field(default=None, repr=False)
 
     async def __aenter__(self) -> "SandboxTradingSession":
-        isolate_hummingbot_data_dir()
+        isolate_hummingbot_data_dir(self.data_dir)
         configure_logging(self.log_path)
         api_key, secret = account_key_pair()
-        self.sandbox = SandboxProcess(api_key=api_key, secret=secret, balances=self.balances, seed=self.seed,
-                                      extra_args=list(self.sandbox_args))
-        await self.sandbox.start()
+        if self.sandbox_url is not None:
+            self.sandbox = SandboxProcess.attach(self.sandbox_url, api_key, secret)
+        else:
+            self.sandbox = SandboxProcess(api_key=api_key, secret=secret, balances=self.balances, seed=self.seed,
+                                          extra_args=list(self.sandbox_args))
+            await self.sandbox.start()
         try:
             if self.before_connector is not None:
                 await self.before_connector(self.sandbox)

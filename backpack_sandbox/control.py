@@ -3,8 +3,8 @@
 - ``POST /_sandbox/faults`` body ``{"kind": <fault kind>, ...params}`` → ``{"ok": true, "fault": {...}}``
   (kinds/params: faults.py). ``DELETE /_sandbox/faults[?kind=K]`` clears; ``GET /_sandbox/faults`` lists.
 - ``GET /_sandbox/stats`` → ``{"requests", "requestsByStatus", "http429", "wsConnections", "wsConnectionsTotal",
-  "wsFramesSent", "wsFramesDropped", "requestsByRoute", "http429ByRoute", "http429RateLimitedByRoute" (429s of
-  the rate limits only), "faults": {kind: {"injected", "hits"}}, "activeFaults": [...],
+  "wsFramesSent", "wsFramesDropped", "wsRefused", "requestsByRoute", "http429ByRoute", "http429RateLimitedByRoute"
+  (429s of the rate limits only), "faults": {kind: {"injected", "hits"}}, "activeFaults": [...],
   "orders", "fills", "accounts", "speedBump": {"ms", "held", "passed"}}``.
 - ``POST /_sandbox/accounts`` body ``{"balances": {"SOL": "100"}, "secret"?: b64 seed, "feeMakerBps"?,
   "feeTakerBps"?, "lent"?: {"USDC": "50"}, "autoLend"?: bool}`` → ``{"apiKey", "secret", "accountId"}``.

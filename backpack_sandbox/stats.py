@@ -27,6 +27,7 @@ class Stats:
     ws_connections_total: int = 0
     ws_frames_sent: int = 0
     ws_frames_dropped: int = 0
+    ws_refused: int = 0  # upgrades answered by the ws_refuse switch
     by_route: Counter = field(default_factory=Counter)
     by_route_status: Counter = field(default_factory=Counter)
     rate_limited_by_route: Counter = field(default_factory=Counter)
@@ -41,6 +42,7 @@ class Stats:
             "wsConnectionsTotal": self.ws_connections_total,
             "wsFramesSent": self.ws_frames_sent,
             "wsFramesDropped": self.ws_frames_dropped,
+            "wsRefused": self.ws_refused,
             "requestsByRoute": dict(sorted(self.by_route.items())),
             "http429ByRoute": {route: n for (route, status), n in sorted(self.by_route_status.items())
                                if status == 429},

@@ -22,6 +22,9 @@ limited``                                        bucket per API key.
                                                  after placement and again after it left the open set (absent
                                                  in between); a fill in ``/wapi/v1/history/fills`` that long
                                                  after the trade.
+``ws_refuse``       ``off`` | ``403`` | ``503``  A network that blocks WebSockets: every upgrade on ``/ws`` is
+                                                 answered with that HTTP status (no socket); sockets already
+                                                 open stay open (``drop_ws`` fault closes them).
 =================== =========================== ==============================================================
 """
 from __future__ import annotations
@@ -35,6 +38,7 @@ SWITCHES: Dict[str, Union[Tuple[str, ...], type]] = {
     "ticker_204_without_trades": bool,
     "history_rate_limited": bool,
     "history_lag_ms": int,
+    "ws_refuse": ("off", "403", "503"),
 }
 
 
@@ -50,6 +54,8 @@ def check_switch(name: str, value: Any) -> Any:
         raise ValueError(f"unknown switch {name!r}; switches: {', '.join(SWITCHES)}")
     spec = SWITCHES[name]
     if isinstance(spec, tuple):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # ws_refuse: 503
         if value not in spec:
             raise ValueError(f"switch {name} takes one of {', '.join(spec)}, not {value!r}")
         return str(value)
@@ -74,6 +80,7 @@ class Switches:
     ticker_204_without_trades: bool
     history_rate_limited: bool
     history_lag_ms: int
+    ws_refuse: str
 
     def __init__(self, **values: Any) -> None:
         for name in SWITCHES:

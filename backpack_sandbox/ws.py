@@ -148,7 +148,10 @@ class WsHub:
                              return_exceptions=True)
 
     # ------------------------------------------------------------------ handler
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.switches.ws_refuse != "off":  # a network that blocks WebSockets (switches.py)
+            self.stats.ws_refused += 1
+            return web.Response(status=int(self.switches.ws_refuse), text="WebSocket upgrades are refused")
         ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20, timeout=2.0)
         await ws.prepare(request)
         conn = Connection(ws, request)

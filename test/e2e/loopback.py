@@ -3,7 +3,7 @@ real-time Hummingbot clock, talking to it over loopback sockets."""
 import asyncio
 import contextlib
 import time
-from typing import AsyncIterator, Callable, List
+from typing import Any, AsyncIterator, Callable, List, Optional
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_sandbox import SandboxConfig, SandboxServer
@@ -45,12 +45,14 @@ def _drop_foreign_shared_session() -> None:
 
 @contextlib.asynccontextmanager
 async def running_connector(server: SandboxServer, api_key: str, secret: str, trading_pairs: List[str],
-                            monkeypatch) -> AsyncIterator[BackpackExchange]:
-    """Our connector on the ``sandbox`` domain, ticked by a real-time clock, started and ready."""
-    monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, server.rest_url)
+                            monkeypatch, base_url: Optional[str] = None,
+                            **settings: Any) -> AsyncIterator[BackpackExchange]:
+    """Our connector on the ``sandbox`` domain (``base_url``, default the server's), ticked by a real-time clock,
+    started and ready; ``settings`` are config-map settings (``backpack_proxy_url=...``)."""
+    monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, base_url or server.rest_url)
     _drop_foreign_shared_session()
     connector = BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret,
-                                 trading_pairs=trading_pairs, domain=CONSTANTS.SANDBOX_DOMAIN)
+                                 trading_pairs=trading_pairs, domain=CONSTANTS.SANDBOX_DOMAIN, **settings)
     clock = Clock(ClockMode.REALTIME, tick_size=0.5)
     clock.add_iterator(connector)
     with clock:

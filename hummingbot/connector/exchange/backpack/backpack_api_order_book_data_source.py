@@ -17,6 +17,10 @@ the tracker's sink. Malformed, unknown and error frames (§6.4) are counted (``m
 
 Connection lifecycle (reconnect with backoff, watchdog, metrics, injectable time): a ``BackpackStreamSession`` owned
 by the data source; each session's socket comes from ``_connected_websocket_assistant``.
+
+REST-only market data (``rest_market_data``, a ``BackpackRestMarketData``): forced by the config, or after
+``ws_failures_before_rest`` failed connects in a row; books and trades then come from REST polling until a connect
+succeeds, which resyncs every built book.
 """
 import asyncio
 import functools
@@ -34,6 +38,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_book import (
     snapshot_message,
     trade_message,
 )
+from hummingbot.connector.exchange.backpack.backpack_rest_market_data import BackpackRestMarketData
 from hummingbot.connector.exchange.backpack.backpack_stream_session import BackpackStreamSession, FrameHandler
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage
@@ -84,6 +89,8 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     :param connector: symbol map (``exchange_symbol_associated_to_pair``) and ``get_last_traded_prices``.
     :param api_factory: web assistants factory (REST snapshot, WS).
     :param domain: ``"exchange"`` or ``"sandbox"``.
+    :param force_rest: REST-only market data, never the public WebSocket.
+    :param ws_failures_before_rest: failed connects in a row before REST-only market data (0 = never).
 
     ``metrics`` (``StreamMetrics``): messages per stream kind, gaps, resyncs, reconnects, dropped frames.
     ``metrics``, ``supervisor``, ``configure_time``, ``last_recv_time``, ``_ws_assistant`` and ``_drop`` are those
@@ -101,13 +108,14 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     ws_connection_class = BackpackTextWSConnection
 
     def __init__(self, trading_pairs: List[str], connector: "BackpackExchange", api_factory: WebAssistantsFactory,
-                 domain: str = CONSTANTS.DEFAULT_DOMAIN):
+                 domain: str = CONSTANTS.DEFAULT_DOMAIN, force_rest: bool = False,
+                 ws_failures_before_rest: int = 5):
         # before the base __init__, which sets ``_ws_assistant`` (the session's socket)
         self._stream = BackpackStreamSession(
             "public", "Backpack public stream", api_factory, domain, self.logger(),
             subscribe=self._subscribe_channels, frame_handler=self._frame_handler,
             describe_frame=self._describe_frame, on_subscribed=self._on_subscribed_session,
-            adapt_ws=self._adapt_ws_assistant, connect=lambda: self._connected_websocket_assistant())
+            adapt_ws=self._adapt_ws_assistant, connect=self._connect_public)
         self.metrics = self._stream.metrics  # an attribute, not a property: the per-frame path reads it
         super().__init__(trading_pairs)
         self._connector = connector
@@ -118,6 +126,16 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._connections = 0
         self._diff_output: asyncio.Queue = self._message_queue[self._diff_messages_queue_key]
         self._trade_output: asyncio.Queue = self._message_queue[self._trade_messages_queue_key]
+        self._resync_all_on_subscribe = False
+        throttler = getattr(api_factory, "throttler", None)
+        polling_pool = getattr(throttler, "_id_to_limit_map", {}).get(CONSTANTS.POLLING_POOL)
+        self.rest_market_data = BackpackRestMarketData(
+            pairs=lambda: list(self._trading_pairs), fetch_snapshot=self._order_book_snapshot,
+            fetch_trades=self._recent_trades, emit_snapshot=lambda message: self._diff_output.put_nowait(message),
+            emit_trade=lambda message: self._trade_output.put_nowait(message),
+            polling_budget_per_min=lambda: float(polling_pool.limit if polling_pool is not None
+                                                 else CONSTANTS.POLLING_LIMIT_PER_MINUTE),
+            force=force_rest, failures_before_rest=ws_failures_before_rest, logger=self.logger())
 
     # --------------------------------------------------------------------------------------- the session
     def configure_time(self, **time_settings: Any) -> None:
@@ -143,6 +161,19 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     @_ws_assistant.setter
     def _ws_assistant(self, ws: Optional[WSAssistant]) -> None:
         self._stream.ws = ws
+
+    async def _connect_public(self) -> WSAssistant:
+        """``_connected_websocket_assistant`` reporting the outcome to ``rest_market_data``."""
+        try:
+            ws = await self._connected_websocket_assistant()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.rest_market_data.on_ws_connect_failed(e)
+            raise
+        if self.rest_market_data.on_ws_connected():
+            self._resync_all_on_subscribe = True
+        return ws
 
     async def _connected_websocket_assistant(self) -> WSAssistant:
         """Factory assistant with ``ws_connection_class``, connected to the domain's stream URL."""
@@ -194,10 +225,14 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                     self._start_resync(state)
 
     async def listen_for_subscriptions(self):
-        """Connect, subscribe, read; reconnect with backoff; watchdog on silence."""
+        """Connect, subscribe, read; reconnect with backoff; watchdog on silence. Forced REST-only market data:
+        polls instead, never connecting."""
         try:
+            if self.rest_market_data.force:
+                await self.rest_market_data.run()
             await self._stream.run()
         finally:
+            self.rest_market_data.stop()
             for state in self._pairs.values():
                 self._cancel_resync(state)
 
@@ -227,6 +262,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         state = self._pairs.pop(trading_pair, None)
         self.remove_trading_pair(trading_pair)
+        self.rest_market_data.forget(trading_pair)
         if state is None:
             return False
         self._cancel_resync(state)
@@ -261,6 +297,20 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         )
         return snapshot_message(data, trading_pair, default_timestamp=self._time())
 
+    async def _recent_trades(self, trading_pair: str) -> List[Dict[str, Any]]:
+        """``GET /api/v1/trades?symbol=<symbol>&limit=<TRADES_LIMIT>`` (§4.7) rows. :raises ValueError: not a list."""
+        symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+        rest_assistant = await self._api_factory.get_rest_assistant()
+        data = await rest_assistant.execute_request(
+            url=web_utils.public_rest_url(CONSTANTS.TRADES_PATH_URL, domain=self._domain),
+            params={"symbol": symbol, "limit": str(BackpackRestMarketData.TRADES_LIMIT)},
+            method=RESTMethod.GET,
+            throttler_limit_id=CONSTANTS.TRADES_PATH_URL,
+        )
+        if not isinstance(data, list):
+            raise ValueError(f"GET /api/v1/trades answered a {type(data).__name__}, not a list")
+        return data
+
     # ----------------------------------------------------------------------------------------------- WS
     def _adapt_ws_assistant(self, ws: WSAssistant) -> WSAssistant:
         """Swap Hummingbot's ``WSConnection`` for ``ws_connection_class`` (same aiohttp session); other transports
@@ -282,9 +332,10 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     async def _on_subscribed_session(self, ws: WSAssistant) -> None:
         """Diffs sent while disconnected are lost: drop buffers and, after a reconnect, resync every built book."""
         self._connections += 1
+        resync_all, self._resync_all_on_subscribe = self._connections > 1 or self._resync_all_on_subscribe, False
         for state in self._pairs.values():
             state.sync.buffer.clear()
-            if self._connections > 1 and state.delivered:
+            if resync_all and state.delivered:
                 state.sync.restart()
                 self._start_resync(state)
 

@@ -13,6 +13,7 @@ from hummingbot.connector.exchange.backpack import (
     backpack_balances as balances,
     backpack_constants as CONSTANTS,
     backpack_markets as markets,
+    backpack_utils,
     backpack_web_utils as web_utils,
 )
 from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import BackpackAPIOrderBookDataSource
@@ -46,6 +47,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     trade_update_from_ws,
 )
 from hummingbot.connector.exchange.backpack.backpack_rest_client import BackpackRestClient
+from hummingbot.connector.exchange.backpack.backpack_status_poller import BackpackStatusPoller
 from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.connector.exchange.backpack.backpack_types import BatchOrderResult, Order, OrderUpdateEvent
 from hummingbot.connector.exchange.backpack.backpack_unknown_outcome import UnknownOutcomeReconciler
@@ -101,16 +103,26 @@ class BackpackExchange(ExchangePyBase):
                  trading_required: bool = True,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  backpack_rate_limit_share_pct: Optional[Decimal] = None,
-                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION):
+                 backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION,
+                 backpack_proxy_url: str = "",
+                 backpack_rest_market_data: bool = False,
+                 backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
+        ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
+        ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
+        ``BackpackRestMarketData``).
 
-        :raises ValueError: a self-trade prevention mode Backpack does not know.
+        :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL.
         """
         if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
             raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
         self._self_trade_prevention = backpack_self_trade_prevention
         self._domain = domain
+        self._connections_factory = web_utils.connections_factory_for(domain, backpack_proxy_url)
+        self._market_data_settings: Dict[str, Any] = {
+            "force_rest": bool(backpack_rest_market_data),
+            "ws_failures_before_rest": int(backpack_ws_failures_before_rest)}
         if backpack_rate_limit_share_pct is not None:
             rate_limits_share_pct = min(Decimal(str(rate_limits_share_pct)),
                                         Decimal(str(backpack_rate_limit_share_pct)))
@@ -161,6 +173,15 @@ class BackpackExchange(ExchangePyBase):
         self.real_time_balance_update = False
         self._balance_refresh_due = False
         self._balance_refresh_task: Optional[asyncio.Future] = None
+        # hummingbot-api never starts `_status_polling_loop` (field-notes §3): this poll runs with the user stream.
+        self._status_poller = BackpackStatusPoller(
+            fetch_updates=self._status_poll_without_clock,
+            status_loop_running=lambda: self._status_polling_task is not None and not self._status_polling_task.done(),
+            poll_interval_s=lambda: self._get_poll_interval(self._time()),
+            requests_per_poll=lambda: 3 + 2 * len(self._order_tracker.active_orders),
+            polling_budget_per_min=lambda: (CONSTANTS.POLLING_LIMIT_PER_MINUTE
+                                            * float(self._rate_limits_share_pct) / 100),
+            backoff_remaining_s=self._rest.backoff_remaining_s, logger=self.logger)
 
     @staticmethod
     def backpack_order_type(order_type: OrderType) -> str:
@@ -234,7 +255,16 @@ class BackpackExchange(ExchangePyBase):
             throttler=self._throttler,
             time_synchronizer=self._time_synchronizer,
             domain=self._domain,
-            auth=self._auth)
+            auth=self._auth,
+            connections_factory=self._connections_factory)
+
+    async def stop_network(self):
+        """Stops the status poller and ExchangePyBase's tasks, then closes the proxied session, if any (a later start
+        opens a new one)."""
+        self._status_poller.stop()
+        await super().stop_network()
+        if self._connections_factory is not None:
+            await self._connections_factory.close()
 
     def _set_order_book_tracker(self, order_book_tracker: OrderBookTracker):
         if type(order_book_tracker) is OrderBookTracker:
@@ -253,7 +283,7 @@ class BackpackExchange(ExchangePyBase):
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return BackpackAPIOrderBookDataSource(
             trading_pairs=self._trading_pairs, connector=self, api_factory=self._web_assistants_factory,
-            domain=self._domain)
+            domain=self._domain, **self._market_data_settings)
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         return BackpackAPIUserStreamDataSource(
@@ -265,6 +295,27 @@ class BackpackExchange(ExchangePyBase):
     def _on_private_stream_subscribed(self) -> None:
         """Missed private events are not replayed (§8.4): poll status after each (re)subscription."""
         self._poll_notifier.set()
+        self._status_poller.notify()
+
+    def _create_user_stream_tracker_task(self):
+        """The user stream, and the status poll that runs with it when no ``_status_polling_loop`` does."""
+        task = super()._create_user_stream_tracker_task()
+        poller_task = self._status_poller.start()
+        task.add_done_callback(lambda _: self._status_poller.stop(poller_task))
+        return task
+
+    async def _status_poll_without_clock(self) -> None:
+        """The status polling loop's updates; without that loop no clock ticks the connector either (hummingbot-api
+        sets the timestamp itself before its own refreshes), so the timestamp becomes the wall clock first."""
+        self._set_current_timestamp(self._time())
+        await self._status_polling_loop_fetch_updates()
+
+    def _stamp_if_never_ticked(self) -> None:
+        """Orders get ``creation_timestamp`` from the connector's timestamp: the wall clock when no clock ticked
+        and nobody set it (hummingbot-api places orders before its first refresh), never NaN."""
+        timestamp = self.current_timestamp
+        if not (timestamp == timestamp and timestamp > 0):
+            self._set_current_timestamp(self._time())
 
     def _new_client_order_id(self) -> str:
         return self._client_order_ids.new_id()
@@ -496,6 +547,7 @@ class BackpackExchange(ExchangePyBase):
     def _submit_order(self, trade_type: TradeType, trading_pair: str, amount: Decimal, order_type: OrderType,
                       price: Decimal, **kwargs) -> str:
         order_id = self._new_client_order_id()
+        self._stamp_if_never_ticked()
         safe_ensure_future(self._create_order(trade_type=trade_type, order_id=order_id, trading_pair=trading_pair,
                                               amount=amount, order_type=order_type, price=price, **kwargs))
         return order_id
@@ -590,6 +642,7 @@ class BackpackExchange(ExchangePyBase):
         :returns: the ``LimitOrder``/``MarketOrder`` objects with their client order ids, tracked at once.
         """
         with_ids = [order.copy_with_id(client_order_id=self._new_client_order_id()) for order in orders_to_create]
+        self._stamp_if_never_ticked()
         safe_ensure_future(self._execute_batch_order_create(with_ids))
         return with_ids
 
@@ -736,9 +789,32 @@ class BackpackExchange(ExchangePyBase):
                     f"Order {tracked_order.client_order_id} is neither open nor in the {symbol} order history "
                     "on Backpack.")
         self._history_lag.found(tracked_order.client_order_id)
+        update = order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
+                                         self._observation_time_s())
+        if update.new_state in (OrderState.FILLED, OrderState.CANCELED):
+            await self._apply_fills_of_final_order(tracked_order, answer)
         self._fills.note_executed_quantity(tracked_order, answer.get("executedQuantity"))
-        return order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
-                                       self._observation_time_s())
+        return update
+
+    async def _apply_fills_of_final_order(self, order: InFlightOrder, answer: Order) -> None:
+        """Fills of a filled or cancelled order not seen yet (§5.12), applied before its final state is returned:
+        a caller that drops the order right after (hummingbot-api's restart reconciliation) still gets them. On
+        failure (or fill history lagging, U3) the missed-fill fetch retries."""
+        try:
+            executed = Decimal(str(answer.get("executedQuantity")))
+        except (ArithmeticError, ValueError, TypeError):
+            return
+        if not executed > order.executed_amount_base:
+            return
+        if not order.exchange_order_id and answer.get("id") is not None:
+            order.update_exchange_order_id(str(answer["id"]))  # identity checked by the lookup
+        try:
+            for trade_update in await self._fills.all_trade_updates_for_order(order):
+                self._order_tracker.process_trade_update(trade_update)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.logger().debug(f"Fills of order {order.client_order_id} not fetched ({e!r}); retrying.")
 
     async def _find_order_in_history(self, symbol: str, order: InFlightOrder) -> Optional[Order]:
         exchange_order_id = order.exchange_order_id
@@ -842,15 +918,20 @@ class BackpackExchange(ExchangePyBase):
                                           self._rest.backoff_remaining_s())
         refusals = getattr(self._user_stream_tracker.data_source, "balance_stream_refusals", 0)
         snapshot["balance_stream"] = {"refused": self.balance_stream_refused, "refusals": refusals}
+        market_data = getattr(self._orderbook_ds, "rest_market_data", None)
+        snapshot["market_data"] = market_data.snapshot() if market_data is not None else None
+        snapshot["private_stream_polling"] = self._private_stream_polling()
         return snapshot
 
     def health(self) -> BackpackHealth:
         """``BackpackHealth``: ``ok``, ``degraded`` or ``down`` with reasons (see ``assess_health``); ``notes`` say
         what runs in a fallback mode without degrading (a refused balance stream: balances from REST)."""
+        market_data = getattr(self._orderbook_ds, "rest_market_data", None)
+        forced_rest = market_data is not None and market_data.force
         verdict = assess_health(
             network_connected=self._is_network_connected(),
             trading_required=self._trading_required,
-            public_stream=self._stream_metrics(self._orderbook_ds),
+            public_stream=None if forced_rest else self._stream_metrics(self._orderbook_ds),
             private_stream=self._stream_metrics(self._user_stream_tracker.data_source),
             rest=self._rest.counters,
             backoff_remaining_s=self._rest.backoff_remaining_s(),
@@ -858,7 +939,27 @@ class BackpackExchange(ExchangePyBase):
         if self._trading_required and self.balance_stream_refused:
             verdict = dataclasses.replace(verdict, notes=verdict.notes + [
                 "balance stream refused by Backpack: balances come from REST polling, refreshed after each fill"])
+        if market_data is not None and market_data.is_rest:
+            verdict = dataclasses.replace(verdict, notes=verdict.notes + [
+                f"market data mode rest ({market_data.reason}): books and trades from REST every "
+                f"{market_data.cycle_s():.1f} s"])
+        if self._private_stream_polling():
+            verdict = dataclasses.replace(verdict, notes=verdict.notes + [
+                "private stream unavailable: orders, fills and balances tracked by REST status polling every "
+                f"{self.SHORT_POLL_INTERVAL:.0f} s"])
         return verdict
+
+    def _private_stream_polling(self) -> bool:
+        """Trading without a private stream: ``ws_failures_before_rest`` (≥ 1) failed connects in a row."""
+        metrics = self._stream_metrics(self._user_stream_tracker.data_source)
+        needed = self._market_data_settings["ws_failures_before_rest"]
+        return (self._trading_required and metrics is not None and bool(needed) and not metrics.connected
+                and metrics.consecutive_failures >= needed)
+
+    def _is_user_stream_initialized(self) -> bool:
+        """ExchangePyBase's, or the private stream is down for good enough (``_private_stream_polling``): order
+        status, fills and balances then come from the status polling loop alone."""
+        return super()._is_user_stream_initialized() or self._private_stream_polling()
 
     def _is_network_connected(self) -> bool:
         return self.network_status is NetworkStatus.CONNECTED

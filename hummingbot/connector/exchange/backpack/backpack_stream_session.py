@@ -11,6 +11,8 @@ import random
 import time
 from typing import Any, Awaitable, Callable, Optional
 
+import aiohttp
+
 from hummingbot.connector.backpack_common.stream_metrics import LogThrottle, StreamMetrics
 from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
@@ -97,11 +99,18 @@ class BackpackStreamSession:
         await self.supervisor.run(self.session)
 
     async def connected_websocket_assistant(self) -> WSAssistant:
-        """A factory assistant (through ``adapt_ws``) connected to the domain's ``wss_url``."""
+        """A factory assistant (through ``adapt_ws``) connected to the domain's ``wss_url``.
+
+        :raises web_utils.WebSocketRefusedError: the upgrade was answered with an HTTP status (451: region).
+        """
         ws = await self._api_factory.get_ws_assistant()
         if self._adapt_ws is not None:
             ws = self._adapt_ws(ws)
-        await ws.connect(ws_url=web_utils.wss_url(self._domain), ping_timeout=CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL)
+        try:
+            await ws.connect(ws_url=web_utils.wss_url(self._domain),
+                             ping_timeout=CONSTANTS.WS_HEARTBEAT_TIME_INTERVAL)
+        except aiohttp.WSServerHandshakeError as e:
+            raise web_utils.WebSocketRefusedError(self.label, e.status) from None
         return ws
 
     async def session(self) -> None:

@@ -4,7 +4,11 @@
 Besides the keys, each config map has two non-secret settings for several bots on one account (not prompted; set
 them in ``conf/connectors/<connector>.yml``): ``*_rate_limit_share_pct`` (percent of the account's request limit,
 §7; Hummingbot passes its own ``rate_limits_share_pct`` to sub-domain connectors only) and
-``*_self_trade_prevention`` (``selfTradePrevention`` sent on every order, §5.5).
+``*_self_trade_prevention`` (``selfTradePrevention`` sent on every order, §5.5). Networks (README "Networks"):
+``*_proxy_url`` (an ``http[s]://[user:password@]host:port`` proxy for REST and both WebSockets; blank: the
+``HTTPS_PROXY``/``ALL_PROXY`` environment), ``*_rest_market_data`` (order books and trades from REST polling, no
+public WebSocket) and ``*_ws_failures_before_rest`` (consecutive public WebSocket connect failures before falling
+back to REST market data; 0 = never).
 
 Fees: Backpack's published fee table is an image; the fallback below (maker 8 bps, taker 10 bps) is used only
 until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connector refreshes it periodically).
@@ -15,6 +19,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
+import hummingbot.connector.exchange.backpack.backpack_web_utils as web_utils
 from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
 from hummingbot.connector.backpack_common.signing import BackpackKeyError, decode_api_key, decode_secret
 from hummingbot.connector.exchange.backpack.backpack_types import Market
@@ -28,6 +33,10 @@ DEFAULT_FEES = TradeFeeSchema(
     taker_percent_fee_decimal=Decimal("0.001"),
     buy_percent_fee_deducted_from_returns=True,
 )
+
+
+#: Default of ``*_ws_failures_before_rest``: consecutive public WebSocket connect failures before REST market data.
+WS_FAILURES_BEFORE_REST = 5
 
 
 def is_exchange_information_valid(market: Market) -> bool:
@@ -69,6 +78,18 @@ def _check_stp(value: str) -> str:
     return value
 
 
+def _check_proxy_url(value: str) -> str:
+    if value and value.strip():
+        web_utils.parse_proxy_url(value)  # raises ValueError without the credentials
+    return value.strip()
+
+
+def _check_ws_failures(value: int) -> int:
+    if value < 0:
+        raise ValueError("the WebSocket failures before REST market data must be 0 (never) or more")
+    return value
+
+
 def _setting_field(default: Any, prompt: str) -> Any:
     """A non-secret setting passed to the connector like the keys (``is_connect_key``), never prompted for."""
     return Field(
@@ -84,6 +105,9 @@ def _setting_field(default: Any, prompt: str) -> Any:
 
 _SHARE_PROMPT = "Percent of the account's 2000 requests/min this bot may use (several bots on one key: split it)"
 _STP_PROMPT = "Self-trade prevention when two bots on this account cross: RejectTaker, RejectMaker or RejectBoth"
+_PROXY_PROMPT = "HTTP(S) proxy for REST and WebSockets, http://[user:password@]host:port (blank: HTTPS_PROXY/ALL_PROXY)"
+_REST_MD_PROMPT = "Serve order books and trades from REST polling instead of the public WebSocket (True/False)"
+_WS_FAILURES_PROMPT = "Public WebSocket connect failures in a row before market data falls back to REST (0 = never)"
 
 
 def _key_field(prompt: str) -> Any:
@@ -104,12 +128,17 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     backpack_api_secret: SecretStr = _key_field("Enter your Backpack API secret (base64 or hex ED25519 seed)")
     backpack_rate_limit_share_pct: Decimal = _setting_field(Decimal("100"), _SHARE_PROMPT)
     backpack_self_trade_prevention: str = _setting_field(CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION, _STP_PROMPT)
+    backpack_proxy_url: str = _setting_field("", _PROXY_PROMPT)
+    backpack_rest_market_data: bool = _setting_field(False, _REST_MD_PROMPT)
+    backpack_ws_failures_before_rest: int = _setting_field(WS_FAILURES_BEFORE_REST, _WS_FAILURES_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_api_key", mode="after")(_check_api_key)
     _validate_secret = field_validator("backpack_api_secret", mode="after")(_check_secret)
     _validate_share = field_validator("backpack_rate_limit_share_pct", mode="after")(_check_share_pct)
     _validate_stp = field_validator("backpack_self_trade_prevention", mode="after")(_check_stp)
+    _validate_proxy = field_validator("backpack_proxy_url", mode="after")(_check_proxy_url)
+    _validate_ws_failures = field_validator("backpack_ws_failures_before_rest", mode="after")(_check_ws_failures)
 
 
 KEYS = BackpackConfigMap.model_construct()
@@ -128,12 +157,18 @@ class BackpackSandboxConfigMap(BaseConnectorConfigMap):
     backpack_sandbox_api_secret: SecretStr = _key_field("Enter your Backpack sandbox API secret")
     backpack_sandbox_rate_limit_share_pct: Decimal = _setting_field(Decimal("100"), _SHARE_PROMPT)
     backpack_sandbox_self_trade_prevention: str = _setting_field(CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION, _STP_PROMPT)
+    backpack_sandbox_proxy_url: str = _setting_field("", _PROXY_PROMPT)
+    backpack_sandbox_rest_market_data: bool = _setting_field(False, _REST_MD_PROMPT)
+    backpack_sandbox_ws_failures_before_rest: int = _setting_field(WS_FAILURES_BEFORE_REST, _WS_FAILURES_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.SANDBOX_CONNECTOR_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_sandbox_api_key", mode="after")(_check_api_key)
     _validate_secret = field_validator("backpack_sandbox_api_secret", mode="after")(_check_secret)
     _validate_share = field_validator("backpack_sandbox_rate_limit_share_pct", mode="after")(_check_share_pct)
     _validate_stp = field_validator("backpack_sandbox_self_trade_prevention", mode="after")(_check_stp)
+    _validate_proxy = field_validator("backpack_sandbox_proxy_url", mode="after")(_check_proxy_url)
+    _validate_ws_failures = field_validator("backpack_sandbox_ws_failures_before_rest",
+                                            mode="after")(_check_ws_failures)
 
 
 OTHER_DOMAINS_KEYS = {CONSTANTS.SANDBOX_CONNECTOR_NAME: BackpackSandboxConfigMap.model_construct()}

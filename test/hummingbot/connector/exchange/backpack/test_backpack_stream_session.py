@@ -236,3 +236,30 @@ def test_drops_are_counted_every_time_and_logged_once_per_interval(caplog):
                      "Dropped an unknown stream. Frame: <frame>",
                      "Dropped a frame (2 similar since the last report). Frame: <frame>"]
     assert "secret" not in caplog.text  # only what describe_frame shows
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status, cause", [(451, "from this region (HTTP 451)"), (503, "may block WebSockets"),
+                                           (407, "proxy asks for authentication")])
+async def test_a_refused_upgrade_is_a_connection_error_naming_the_cause(status, cause):
+    import aiohttp
+
+    from hummingbot.connector.exchange.backpack.backpack_web_utils import WebSocketRefusedError
+
+    factory = FakeFactory()
+    session = make_session(Owner(), factory, ManualClock())
+
+    async def refused(ws_url, **kwargs):
+        raise aiohttp.WSServerHandshakeError(None, (), status=status, message="Invalid response status")
+
+    real_get = factory.get_ws_assistant
+
+    async def get_ws_assistant():
+        ws = await real_get()
+        ws.connect = refused
+        return ws
+    factory.get_ws_assistant = get_ws_assistant
+    with pytest.raises(WebSocketRefusedError) as raised:
+        await session.connected_websocket_assistant()
+    assert isinstance(raised.value, ConnectionError) and raised.value.status == status
+    assert str(raised.value).startswith("Mini stream refused: ") and cause in str(raised.value)

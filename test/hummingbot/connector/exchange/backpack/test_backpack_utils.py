@@ -128,3 +128,42 @@ def test_hummingbot_hands_the_settings_to_the_connector(connector_name, prefix, 
     assert global_limit == int(CONSTANTS.GLOBAL_LIMIT_PER_MINUTE * expected_share / 100)
     with pytest.raises(ValueError):
         BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, backpack_self_trade_prevention="x")
+
+
+@pytest.mark.parametrize("config_class, prefix", [
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+def test_network_settings_are_non_secret_and_checked_without_echoing_proxy_credentials(config_class, prefix):
+    for name in ("proxy_url", "rest_market_data", "ws_failures_before_rest"):
+        extra = config_class.model_fields[f"{prefix}_{name}"].json_schema_extra
+        assert extra["is_secure"] is False and extra["is_connect_key"] is True and extra["prompt_on_new"] is False
+    keys = {f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET}
+    config = config_class(**keys)
+    assert getattr(config, f"{prefix}_proxy_url") == ""
+    assert getattr(config, f"{prefix}_rest_market_data") is False
+    assert getattr(config, f"{prefix}_ws_failures_before_rest") == utils.WS_FAILURES_BEFORE_REST
+    config = config_class(**keys, **{f"{prefix}_proxy_url": " http://u:p@proxy:3128 "})
+    assert getattr(config, f"{prefix}_proxy_url") == "http://u:p@proxy:3128"
+    for bad in ({f"{prefix}_proxy_url": "socks5://bot:hunter2@proxy:1080"},
+                {f"{prefix}_proxy_url": "http://bot:hunter2@"},
+                {f"{prefix}_ws_failures_before_rest": -1}):
+        with pytest.raises(ValidationError) as raised:
+            config_class(**keys, **bad)
+        assert "hunter2" not in str(raised.value)
+
+
+def test_hummingbot_hands_the_network_settings_to_the_connector():
+    from hummingbot.client.config.config_helpers import ClientConfigAdapter, api_keys_from_connector_config_map
+    from hummingbot.client.settings import AllConnectorSettings
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+
+    config = utils.BackpackSandboxConfigMap(
+        backpack_sandbox_api_key=API_KEY, backpack_sandbox_api_secret=API_SECRET,
+        backpack_sandbox_proxy_url="http://bot:hunter2@127.0.0.1:3128", backpack_sandbox_rest_market_data=True,
+        backpack_sandbox_ws_failures_before_rest=2)
+    api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
+    settings = AllConnectorSettings.get_connector_settings()[CONSTANTS.SANDBOX_CONNECTOR_NAME]
+    params = settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True, api_keys=api_keys)
+    exchange = BackpackExchange(**params)
+    proxy = exchange._connections_factory.proxy
+    assert proxy.url == "http://127.0.0.1:3128" and proxy.auth.password == "hunter2"
+    assert exchange._market_data_settings == {"force_rest": True, "ws_failures_before_rest": 2}

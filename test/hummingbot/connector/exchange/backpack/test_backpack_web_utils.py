@@ -105,3 +105,73 @@ async def test_the_first_request_of_the_factory_takes_a_server_time_sample_first
         calls = [str(key[1]) for key in mock_api.requests]
     assert calls == ["http://127.0.0.1:8765/api/v1/time", depth_url]  # one time sample, then the request(s)
     assert synchronizer._time_offset_ms  # the sample was taken
+
+
+# ------------------------------------------------------------------------------------------------- proxies
+@pytest.mark.parametrize("target, configured, environ, expected", [
+    ("https://api.backpack.exchange", "http://cfg:1", {"HTTPS_PROXY": "http://env:1"}, "http://cfg:1"),
+    ("https://api.backpack.exchange", "  ", {"HTTPS_PROXY": "http://env:1"}, "http://env:1"),
+    ("https://api.backpack.exchange", None, {"https_proxy": "http://lower:1", "HTTPS_PROXY": "http://up:1"},
+     "http://lower:1"),
+    ("https://api.backpack.exchange", None, {"HTTP_PROXY": "http://plain:1"}, None),
+    ("http://127.0.0.1:8765", None, {"HTTP_PROXY": "http://plain:1", "HTTPS_PROXY": "http://tls:1"},
+     "http://plain:1"),
+    ("https://api.backpack.exchange", None, {"ALL_PROXY": "http://all:1"}, "http://all:1"),
+    ("https://api.backpack.exchange", None, {"ALL_PROXY": "http://all:1", "NO_PROXY": "backpack.exchange"}, None),
+    ("https://api.backpack.exchange", None, {"ALL_PROXY": "http://all:1", "no_proxy": "*"}, None),
+    ("https://api.backpack.exchange", "http://cfg:1", {"NO_PROXY": "*"}, "http://cfg:1"),
+    ("https://api.backpack.exchange", None, {}, None),
+])
+def test_the_proxy_is_the_setting_else_the_standard_environment(target, configured, environ, expected):
+    proxy = web_utils.resolve_proxy(target, configured, environ)
+    assert (proxy.url if proxy else None) == expected
+
+
+def test_proxy_credentials_go_to_basic_auth_and_are_never_shown():
+    proxy = web_utils.parse_proxy_url("http://bot:hunter2@proxy.local:3128/")
+    assert proxy.url == "http://proxy.local:3128" and proxy.auth.login == "bot" and proxy.auth.password == "hunter2"
+    for text in (repr(proxy), str(proxy), proxy.display, web_utils.redact_proxy_url("http://bot:hunter2@h:1")):
+        assert "hunter2" not in text and "***" in text
+    for bad in ("socks5://bot:hunter2@h:1080", "ftp://bot:hunter2@h", "http://bot:hunter2@", "not a url"):
+        with pytest.raises(ValueError) as raised:
+            web_utils.parse_proxy_url(bad)
+        assert "hunter2" not in str(raised.value)
+
+
+@pytest.mark.asyncio
+async def test_a_proxied_factory_owns_a_session_whose_requests_and_websockets_use_the_proxy(monkeypatch):
+    from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    monkeypatch.delenv("https_proxy", raising=False)
+    monkeypatch.delenv("ALL_PROXY", raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+    assert web_utils.connections_factory_for("exchange") is None  # Hummingbot's shared session
+    factory = web_utils.connections_factory_for("exchange", "http://bot:hunter2@127.0.0.1:3128")
+    assert factory is not ConnectionsFactory() and "hunter2" not in repr(factory)
+    rest = await factory.get_rest_connection()
+    ws = await factory.get_ws_connection()
+    session = rest._client_session
+    assert ws._client_session is session
+    assert str(session._default_proxy) == "http://127.0.0.1:3128" and session._default_proxy_auth.login == "bot"
+    await factory.close()
+    assert session.closed
+    assert not (await factory.get_rest_connection())._client_session.closed  # a restart opens a new one
+    await factory.close()
+
+
+@pytest.mark.asyncio
+async def test_the_server_time_sample_uses_the_factory_s_connections(no_sandbox_env):
+    calls = []
+
+    class Recording(web_utils.BackpackConnectionsFactory):
+        async def get_rest_connection(self):
+            calls.append("rest")
+            return await super().get_rest_connection()
+
+    connections = Recording(web_utils.parse_proxy_url("http://127.0.0.1:3128"))
+    factory = web_utils.build_api_factory(domain="sandbox", connections_factory=connections)
+    with aioresponses() as mock_api:
+        mock_api.get("http://127.0.0.1:8765/api/v1/time", body="1700000000000")
+        await factory._rest_pre_processors[0]._time_provider()
+    assert calls == ["rest"]
+    await connections.close()
