@@ -20,6 +20,10 @@ class FillsOrderTracker(Protocol):
 
     def complete_if_fully_filled(self, client_order_id: str, timestamp: float) -> bool: ...
 
+    def keep_fillable(self, order: InFlightOrder) -> None: ...
+
+    def release_fillable(self, client_order_id: str) -> None: ...
+
 
 class BackpackFillsTracker:
     """Polls fills and fetches missed ones; the order tracker de-duplicates by trade id.
@@ -150,6 +154,7 @@ class BackpackFillsTracker:
         self._logger().info(f"Order {order.client_order_id}: Backpack reports {quantity} executed, the connector has "
                             f"seen {order.executed_amount_base}; fetching its fills.")
         self._awaiting[order.client_order_id] = order
+        self._tracker.keep_fillable(order)  # its fills may come back after Hummingbot stopped keeping it
         self.missed_fill_fetches[order.client_order_id] = safe_ensure_future(self._fetch_missed(order, quantity))
 
     async def _fetch_missed(self, order: InFlightOrder, quantity: Decimal) -> None:
@@ -177,6 +182,7 @@ class BackpackFillsTracker:
         finally:
             self.missed_fill_fetches.pop(order.client_order_id, None)
             self._awaiting.pop(order.client_order_id, None)
+            self._tracker.release_fillable(order.client_order_id)
 
     async def _fetch_awaiting(self, since: float) -> Dict[str, List[TradeUpdate]]:
         """Trade updates of the awaiting orders by client order id, from the latest shared fetch if it started at

@@ -43,6 +43,7 @@ class FakeTracker:
     def __init__(self):
         self.trades: List[TradeUpdate] = []
         self.completed: List[str] = []
+        self.kept: List[str] = []
 
     def process_trade_update(self, trade_update: TradeUpdate) -> None:
         self.trades.append(trade_update)
@@ -50,6 +51,12 @@ class FakeTracker:
     def complete_if_fully_filled(self, client_order_id: str, timestamp: float) -> bool:
         self.completed.append(client_order_id)
         return True
+
+    def keep_fillable(self, order: InFlightOrder) -> None:
+        self.kept.append(order.client_order_id)
+
+    def release_fillable(self, client_order_id: str) -> None:
+        self.kept.remove(client_order_id)
 
 
 class FillsTrackerAloneTests(IsolatedAsyncioWrapperTestCase):
@@ -162,6 +169,14 @@ class FillsTrackerAloneTests(IsolatedAsyncioWrapperTestCase):
                          {(t.trade_id, t.client_order_id) for t in self.tracker.trades})
         self.assertEqual([str(n) for n in range(1, 6)], sorted(self.tracker.completed))
         self.assertEqual(1, self.fetched)
+
+    async def test_an_order_stays_fillable_while_its_missed_fills_are_fetched(self):
+        self.fills.MISSED_FILLS_DELAY_S = 0.01
+        self.pages = [[rest_fill(7, qty="1")]]
+        self.fills.note_executed_quantity(order(amount="1"), "1")
+        self.assertEqual(["1"], self.tracker.kept)
+        await wait_for(lambda: not self.fills.missed_fill_fetches)
+        self.assertEqual(([], ["7"]), (self.tracker.kept, [t.trade_id for t in self.tracker.trades]))
 
     async def test_a_failed_fetch_is_a_warning(self):
         self.fills.MISSED_FILLS_DELAY_S = 0.0
