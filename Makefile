@@ -5,9 +5,11 @@
 #   make templates  copy the conf_backpack_*_TEMPLATE.yml files and the DCA script into Hummingbot's folders
 #   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
 #   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
+#   make soak    memory over a 35-minute demo (soak-report.json)
 #   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1
 #                PROFILE=default|pessimistic; chaos-report.json)
 #   make crash-restart  a pure-MM bot SIGKILLed and restarted from its SQLite state (KILLS=5; crash-restart-report.json)
+#   make deploy-check  three bot containers (podman, hummingbot-api's container spec) on one sandbox (deploy-report.json)
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -16,7 +18,7 @@ STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12
 SEED ?= 1
 PROFILE ?= default
 
-.PHONY: install lint test demo overlay clean-venv templates client bench chaos crash-restart
+.PHONY: install lint test demo overlay clean-venv templates client bench chaos crash-restart deploy-check
 
 install: $(STAMP) overlay templates
 
@@ -45,9 +47,16 @@ test: install lint
 demo: install
 	$(PY) -m backpack_demo --duration $(or $(DURATION),60)
 
-# Depth path, signing, order round trip and ready time, ours vs shipped (BENCH_ARGS=--help for the knobs).
+# Depth path, signing, order round trip, ready time, REST budget and pairs per core, ours vs shipped
+# (BENCH_ARGS=--help for the knobs).
 bench: install
 	$(PY) -m backpack_bench $(BENCH_ARGS)
+
+# Memory over time: RSS of the demo every minute for 30 minutes after a 5-minute warm-up, top tracemalloc growth
+# sites (soak-report.json; DURATION=seconds after the warm-up, SOAK_ARGS=--help for the knobs).
+.PHONY: soak
+soak: install
+	$(PY) -m backpack_bench.soak --duration $(or $(DURATION),1800) $(SOAK_ARGS)
 
 # Faults on a seeded schedule while Hummingbot's pure MM and an order driver trade; exit 1 on any discrepancy.
 # PROFILE=pessimistic: every undocumented reading at its worst and 20 pairs (backpack_chaos/profiles.py).
@@ -67,3 +76,8 @@ templates:
 
 client: install
 	$(PY) -m backpack_client $(if $(HOME_DIR),--home $(HOME_DIR))
+
+# Installs podman, runc and mmdebstrap with apt when missing (root), builds the local base and bot images, runs three
+# bots in containers on the sandbox and reconciles each with its ledger (DURATION=60: seconds of trading per bot).
+deploy-check: install
+	$(PY) -m deploy.check --duration $(or $(DURATION),60)

@@ -20,6 +20,7 @@ setup(
         "hummingbot.connector.backpack_common",
         "backpack_sandbox",
     ],
-    install_requires=["hummingbot==20260922", "pynacl>=1.5", "bidict>=0.22", "aiohttp<3.14", "ujson>=5"],
+    install_requires=["hummingbot==20260922", "pynacl>=1.5", "bidict>=0.22", "aiohttp<3.14", "ujson>=5",
+                      "msgspec>=0.18"],
     entry_points={"console_scripts": ["backpack-sandbox=backpack_sandbox.__main__:main"]},
 )

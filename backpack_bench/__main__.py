@@ -13,7 +13,7 @@ import time
 from backpack_bench.report import Report, Row, pair_ratios, summary
 from backpack_harness.cli import command
 
-SECTIONS = ("depth", "signing", "roundtrip", "ready")
+SECTIONS = ("depth", "signing", "roundtrip", "ready", "budget", "scale")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,6 +27,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--roundtrip-repeats", type=int, default=3)
     p.add_argument("--pairs", type=int, default=20, help="trading pairs for the ready time")
     p.add_argument("--ready-repeats", type=int, default=2)
+    p.add_argument("--budget-pairs", default="1,5,20", help="pair counts of the REST budget (comma-separated)")
+    p.add_argument("--budget-warmup", type=float, default=20.0,
+                   help="seconds after ready before the REST budget is counted")
+    p.add_argument("--budget-seconds", type=float, default=60.0, help="seconds the REST budget is counted")
+    p.add_argument("--scale-pairs", default="10,50,100", help="pair counts of the pairs-per-core runs")
+    p.add_argument("--scale-warmup", type=float, default=5.0, help="seconds after ready before measuring")
+    p.add_argument("--scale-seconds", type=float, default=20.0, help="seconds measured per pairs-per-core run")
+    p.add_argument("--depth-rate", type=float, default=10.0,
+                   help="depth messages a second per sandbox market in the pairs-per-core runs")
     p.add_argument("--json", default="bench-report.json")
     p.add_argument("--markdown", default="bench-report.md")
 
@@ -60,9 +69,26 @@ async def _depth(report: Report, args) -> None:
         report.add(Row(label, "µs/frame", summary(ours), summary(up), summary(floor), "shipped/ours", speedup,
                        "≥ 3× faster" if variant == "pipeline" else "",
                        speedup["median"] >= 3.0 if variant == "pipeline" else None, includes))
+    turn = res["floor"]["socket_turn"]
+    pipeline_floor = [f + t for f, t in zip(floor, turn)]
+    vs_floor = summary(pair_ratios(res["pipeline"]["ours"], floor))
+    report.add(Row("Depth full pipeline vs floor", "µs/frame", summary(res["pipeline"]["ours"]),
+                   floor=summary(floor), ratio_label="ours/floor", ratio=vs_floor, target="≤ 1.5× floor",
+                   met=vs_floor["median"] <= 1.5,
+                   includes="floor = json.loads + C++ apply of rows built beforehand (no socket, no event loop)"))
+    report.add(Row("Depth full pipeline vs floor + socket turn", "µs/frame", summary(res["pipeline"]["ours"]),
+                   floor=summary(pipeline_floor), ratio_label="ours/floor",
+                   ratio=summary(pair_ratios(res["pipeline"]["ours"], pipeline_floor)),
+                   includes="floor + the stand-in socket's own cost per frame (one loop turn, handover, a reader "
+                            "that does nothing), which every pipeline pays here"))
     report.add(Row("Depth floor part: json.loads alone", "µs/frame", None, floor=summary(res["floor"]["decode"])))
-    report.add(Row("Depth, ujson.loads alone (ours decodes with it)", "µs/frame", None,
+    report.add(Row("Depth, ujson.loads alone (ours: frames other than depth)", "µs/frame", None,
                    floor=summary(res["floor"]["decode_ujson"])))
+    if res["floor"]["decode_typed"]:
+        report.add(Row("Depth, typed decode alone (ours: msgspec → typed rows)", "µs/frame", None,
+                       floor=summary(res["floor"]["decode_typed"]),
+                       includes="decode_depth_frame: JSON text → DepthLevel rows with float price/amount"))
+    report.add(Row("Depth pipeline part: stand-in socket turn alone", "µs/frame", None, floor=summary(turn)))
     report.add(Row("Depth floor part: C++ apply alone", "µs/frame", None, floor=summary(res["floor"]["apply"]),
                    includes="OrderBook.apply_diffs of rows built beforehand"))
 
@@ -117,6 +143,61 @@ async def _ready(report: Report, args) -> None:
                    includes="clock start → connector.ready (rules, balances, fees, books, user stream)"))
     report.add(Row("HTTP 429 during start", "count", summary(ours["http429"]), summary(up["http429"]),
                    includes="sandbox /_sandbox/stats http429 per start"))
+
+
+async def _budget(report: Report, args) -> None:
+    from backpack_bench.budget import run_budget
+    counts = [int(n) for n in args.budget_pairs.split(",") if n.strip()]
+    _log(f"REST budget: {counts} pairs, pure market making, {args.budget_warmup:.0f} s warm-up, "
+         f"{args.budget_seconds:.0f} s counted; ours and shipped at the same time (a sandbox child each)")
+    res = await run_budget(counts, args.budget_warmup, args.budget_seconds, _log)
+    report.raw["budget"] = res
+    report.meta["sizes"]["REST budget s"] = args.budget_seconds
+    largest = str(max(counts))
+    for n, runs in res.items():
+        ours, up = runs["ours"], runs["upstream"]
+        ratio = summary([ours["per_min"] / up["per_min"]]) if up["per_min"] else None
+        last = n == largest
+        report.add(Row(f"REST requests/min, {n} pair(s) quoted", "req/min", summary([ours["per_min"]]),
+                       summary([up["per_min"]]), ratio_label="ours/shipped" if ratio else "", ratio=ratio,
+                       target="≤ 0.5× shipped" if last else "",
+                       met=(ratio is not None and ratio["median"] <= 0.5) if last else None,
+                       includes="steady state (after warm-up), every REST route, Hummingbot's pure market making "
+                                "on each pair, fills arriving; by route in bench-report.json "
+                                f"(ours {ours['fills']} fills, shipped {up['fills']})"))
+        report.add(Row(f"REST history requests/min, {n} pair(s)", "req/min", summary([ours["history_per_min"]]),
+                       summary([up["history_per_min"]]), target="≤ 30/min" if last else "",
+                       met=ours["history_per_min"] <= 30 if last else None,
+                       includes="routes under /history/ (fills, orders)"))
+
+
+async def _scale(report: Report, args) -> None:
+    from backpack_bench.scale import TICK_S, run_scale
+    counts = [int(n) for n in args.scale_pairs.split(",") if n.strip()]
+    _log(f"pairs per core: {counts} pairs at {args.depth_rate:g} depth messages/s each, {args.scale_seconds:.0f} s "
+         f"measured after ready + {args.scale_warmup:.0f} s; ours and shipped in turn")
+    res = await run_scale(counts, args.scale_warmup, args.scale_seconds, args.depth_rate, _log)
+    report.raw["scale"] = res
+    report.meta["sizes"]["pairs-per-core s"] = args.scale_seconds
+    report.meta["depth_rate_per_market"] = args.depth_rate
+    largest = str(max(counts))
+    for n, runs in res.items():
+        ours, up = runs["ours"], runs["upstream"]
+        last = n == largest
+        ratio = summary([ours["cpu_s_per_1000"] / up["cpu_s_per_1000"]])
+        report.add(Row(f"CPU per 1000 depth frames, {n} pairs", "CPU s", summary([ours["cpu_s_per_1000"]]),
+                       summary([up["cpu_s_per_1000"]]), ratio_label="ours/shipped", ratio=ratio,
+                       target="≤ 0.5× shipped" if last else "", met=ratio["median"] <= 0.5 if last else None,
+                       includes=f"process CPU (connector, book-reading strategy, clock, event loop; not the "
+                                f"sandbox) ÷ depth frames sent to it; {ours['frames_per_s']:.0f} / "
+                                f"{up['frames_per_s']:.0f} frames/s, CPU {ours['cpu_share']:.0%} / "
+                                f"{up['cpu_share']:.0%} of a core"))
+        report.add(Row(f"Clock tick lag p99, {n} pairs", "ms", summary([ours["lag_p99_ms"]]),
+                       summary([up["lag_p99_ms"]]), target="≤ 100 ms" if last else "",
+                       met=ours["lag_p99_ms"] <= 100 if last else None,
+                       includes=f"wall time − scheduled time at each {TICK_S:g} s tick of Hummingbot's clock; p50 "
+                                f"{ours['lag_p50_ms']:.1f} / {up['lag_p50_ms']:.1f} ms, max "
+                                f"{ours['lag_max_ms']:.0f} / {up['lag_max_ms']:.0f} ms"))
 
 
 async def _main(args) -> int:

@@ -18,7 +18,10 @@ Variants (µs per frame, all on the same frames, each run starting from the same
   shipped ``_parse_order_book_diff_message``) → the message it emits → ``OrderBook.apply_diffs(bids, asks,
   update_id)`` as the tracker calls it. The connector's own share of the path.
 - ``floor``: ``json.loads(frame)`` + ``OrderBook.apply_diffs`` of rows built beforehand; also ``decode``
-  (``json.loads``), ``decode_ujson`` (``ujson.loads``) and ``apply`` alone.
+  (``json.loads``), ``decode_ujson`` (``ujson.loads``), ``decode_typed`` (the connector's ``decode_depth_frame``:
+  msgspec straight into typed rows; absent without msgspec) and ``apply`` alone.
+- ``socket_turn``: the stand-in socket alone (one frame per loop turn, text handover, a reader that does nothing):
+  what every connector's pipeline pays on top of its own work here. ``floor + socket_turn`` is the pipeline floor.
 
 The three books must end identical (checked); the sequence check is on in ours (the shipped one has none).
 """
@@ -31,6 +34,7 @@ from aiohttp import WSMessage, WSMsgType
 
 from backpack_bench.common import perf_counter, settle, throwaway_keys
 from backpack_bench.frames import TRADING_PAIR, DepthStream
+from hummingbot.connector.exchange.backpack.backpack_order_book import decode_depth_frame
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_row import OrderBookRow
 from hummingbot.core.web_assistant.connections.data_types import WSResponse
@@ -253,8 +257,34 @@ def _snapshot_book(stream: DepthStream) -> OrderBook:
     return book
 
 
+async def run_socket_turn(stream: DepthStream) -> float:
+    """``socket_turn`` (module docstring): µs per frame."""
+    ws = FakeWebSocket(stream.frames, live=True, hand=lambda frame: WSResponse(frame))
+    count = 0
+    last = len(stream.frames)
+    done = asyncio.Event()
+
+    async def read() -> None:
+        nonlocal count
+        async for _ in ws.iter_messages():
+            count += 1
+            if count == last:
+                done.set()
+
+    reader = asyncio.ensure_future(read())
+    try:
+        settle()
+        start = perf_counter()
+        ws.go.set()
+        await asyncio.wait_for(done.wait(), 300)
+        return (perf_counter() - start) / last * 1e6
+    finally:
+        await _cancel([reader])
+
+
 def run_floor(stream: DepthStream, rows=None) -> Dict[str, Any]:
-    """Floor: µs per frame for ``decode``, ``apply`` and both in one pass (``floor``); final book."""
+    """Floor: µs per frame for ``decode``, ``apply`` and both in one pass (``floor``); ``decode_typed`` (None
+    without msgspec); final book."""
     rows = rows if rows is not None else prebuilt_rows(stream)
     frames = stream.frames
     n = len(frames)
@@ -269,6 +299,14 @@ def run_floor(stream: DepthStream, rows=None) -> Dict[str, Any]:
     for frame in frames:
         ujson_loads(frame)
     decode_ujson = perf_counter() - start
+    decode_typed: Optional[float] = None
+    if decode_depth_frame is not None:
+        typed = decode_depth_frame
+        settle()
+        start = perf_counter()
+        for frame in frames:
+            typed(frame)
+        decode_typed = (perf_counter() - start) / n * 1e6
     book = _snapshot_book(stream)
     apply = book.apply_diffs
     settle()
@@ -284,7 +322,8 @@ def run_floor(stream: DepthStream, rows=None) -> Dict[str, Any]:
         _loads(frame)
         apply(bids, asks, u)
     both = perf_counter() - start
-    return {"decode": decode / n * 1e6, "decode_ujson": decode_ujson / n * 1e6, "apply": apply_s / n * 1e6,
+    return {"decode": decode / n * 1e6, "decode_ujson": decode_ujson / n * 1e6, "decode_typed": decode_typed,
+            "apply": apply_s / n * 1e6,
             "floor": both / n * 1e6,
             "book": book_state(book)}
 
@@ -293,21 +332,24 @@ async def run_depth(stream: DepthStream, repeats: int, log: Callable[[str], None
     """All variants, ``repeats`` times, ours/shipped interleaved (order alternating per repeat).
 
     :returns: ``{"pipeline": {"ours": [...], "upstream": [...]}, "direct": {...}, "floor": {"floor": [...],
-        "decode": [...], "decode_ujson": [...], "apply": [...]}}`` (µs per frame, one value per repeat, paired by
-        index).
+        "decode": [...], "decode_ujson": [...], "decode_typed": [...] (empty without msgspec), "apply": [...],
+        "socket_turn": [...]}}`` (µs per frame, one value per repeat, paired by index).
     :raises AssertionError: the books of the three paths differ.
     """
     sides = [ours_side(), upstream_side()]
     rows = prebuilt_rows(stream)
     results: Dict[str, Any] = {"pipeline": {"ours": [], "upstream": []}, "direct": {"ours": [], "upstream": []},
-                               "floor": {"floor": [], "decode": [], "decode_ujson": [], "apply": []}}
+                               "floor": {"floor": [], "decode": [], "decode_ujson": [], "decode_typed": [],
+                                         "apply": [], "socket_turn": []}}
     reference: Optional[BookState] = None
     for r in range(repeats):
         order = sides if r % 2 == 0 else sides[::-1]
         floor = run_floor(stream, rows)
         reference = reference or floor["book"]
-        for key in ("floor", "decode", "decode_ujson", "apply"):
-            results["floor"][key].append(floor[key])
+        for key in ("floor", "decode", "decode_ujson", "decode_typed", "apply"):
+            if floor[key] is not None:
+                results["floor"][key].append(floor[key])
+        results["floor"]["socket_turn"].append(await run_socket_turn(stream))
         for variant, runner in (("pipeline", run_pipeline), ("direct", run_direct)):
             for side in order:
                 us, state = await runner(side, stream)

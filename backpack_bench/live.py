@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 import time
-from typing import AsyncIterator, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Sequence
 
 from backpack_bench.common import throwaway_keys
 from backpack_harness.sandbox_process import SandboxProcess
@@ -34,19 +34,22 @@ def sandbox_pairs(count: int) -> List[str]:
 
 
 @contextlib.asynccontextmanager
-async def sandbox(pairs: int = 3) -> AsyncIterator[SandboxProcess]:
-    """A quiet sandbox child (no background traders) listing ``pairs`` markets; ephemeral port."""
+async def sandbox(pairs: int = 3, flow: bool = False, extra_args: Sequence[str] = ()) -> AsyncIterator[SandboxProcess]:
+    """A sandbox child listing ``pairs`` markets (``sandbox_pairs``); ephemeral port. ``flow``: background traders
+    on (else none); ``extra_args``: further ``serve`` flags (``--depth-rate 5``)."""
     api_key, secret = throwaway_keys(3)
     extra = max(0, pairs - len(BASE_MARKETS))
-    process = SandboxProcess(api_key=api_key, secret=secret, balances=BALANCES, extra_args=[
-        "--no-flow", "--markets", ",".join(BASE_MARKETS[:pairs]), "--extra-markets", str(extra)])
+    process = SandboxProcess(api_key=api_key, secret=secret, balances=BALANCES, extra_args=(
+        ([] if flow else ["--no-flow"]) + ["--markets", ",".join(BASE_MARKETS[:pairs]), "--extra-markets", str(extra)]
+        + list(extra_args)))
     async with process:
         yield process
 
 
-async def new_account(process: SandboxProcess) -> Dict[str, str]:
-    """A fresh sandbox account (own rate-limit window): ``{"apiKey", "secret"}``."""
-    return await process.control("POST", "/_sandbox/accounts", {"balances": BALANCES})
+async def new_account(process: SandboxProcess, balances: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """A fresh sandbox account (own rate-limit window): ``{"apiKey", "secret"}``; ``balances`` default
+    ``BALANCES``."""
+    return await process.control("POST", "/_sandbox/accounts", {"balances": balances or BALANCES})
 
 
 def make_ours(process: SandboxProcess, api_key: str, secret: str, trading_pairs: List[str]):
@@ -70,13 +73,19 @@ MAKERS: Dict[str, Callable] = {"ours": make_ours, "upstream": make_upstream}
 
 
 @contextlib.asynccontextmanager
-async def running(connector, ready_timeout_s: float = READY_TIMEOUT_S) -> AsyncIterator[float]:
-    """Start ``connector`` on a real-time clock; yields the seconds from start to ``connector.ready``.
+async def running(connector, ready_timeout_s: float = READY_TIMEOUT_S, iterators: Sequence[Any] = (),
+                  close_sessions: bool = True, tick_s: float = TICK_S) -> AsyncIterator[float]:
+    """Start ``connector`` on a real-time clock ticking every ``tick_s`` (then ``iterators``, e.g. strategies, on
+    the same clock); yields the seconds from start to ``connector.ready``. ``close_sessions``: close Hummingbot's
+    shared HTTP sessions (``ConnectionsFactory``) at the end; pass False while another connector of the process
+    still runs.
 
     :raises TimeoutError: not ready within ``ready_timeout_s`` (message carries ``status_dict``).
     """
-    clock = Clock(ClockMode.REALTIME, tick_size=TICK_S)
+    clock = Clock(ClockMode.REALTIME, tick_size=tick_s)
     clock.add_iterator(connector)
+    for iterator in iterators:
+        clock.add_iterator(iterator)
     with clock:
         start = time.perf_counter()
         task = asyncio.ensure_future(clock.run())
@@ -91,7 +100,8 @@ async def running(connector, ready_timeout_s: float = READY_TIMEOUT_S) -> AsyncI
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await connector.stop_network()
-            await ConnectionsFactory().close()
+            if close_sessions:
+                await ConnectionsFactory().close()
 
 
 class Stamp(EventListener):

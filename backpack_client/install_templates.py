@@ -7,7 +7,9 @@ source install, ``site-packages`` for a pip install):
 - ``<package>/templates/``  every ``conf_backpack_*_TEMPLATE.yml`` (next to Hummingbot's own templates);
 - ``<home>/conf/strategies/``  the V1 templates (pure MM, cross-exchange MM), for ``import <file>``;
 - ``<home>/conf/controllers/``  the V2 controller configs (pmm_mister, pmm_simple, grid_strike);
-- ``<home>/conf/scripts/``  the V2 script configs (DCA, executors, Bollinger), for ``start --v2 <file>``;
+- ``<home>/conf/scripts/``  the V2 script configs, for ``start --v2 <file>``: one per executor (order, position, grid,
+  twap, xemm, arbitrage of ``backpack_executors.py``; dca of ``backpack_dca.py``), the generic executors config and
+  Bollinger;
 - ``<home>/scripts/``  ``backpack_dca.py``, ``backpack_executors.py``, ``backpack_bollinger.py``: the V2 scripts
   those configs run.
 
@@ -32,6 +34,11 @@ DCA_TEMPLATE = "conf_backpack_dca_TEMPLATE.yml"
 DCA_SCRIPT = "backpack_dca.py"
 EXECUTORS_TEMPLATE = "conf_backpack_executors_TEMPLATE.yml"
 EXECUTORS_SCRIPT = "backpack_executors.py"
+#: The executor kinds of ``backpack_executors.py``.
+EXECUTOR_KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
+#: One V2 template per executor: kind → template (``dca`` is ``backpack_dca.py``'s).
+EXECUTOR_TEMPLATES = {**{kind: f"conf_backpack_executors_{kind}_TEMPLATE.yml" for kind in EXECUTOR_KINDS},
+                      "dca": DCA_TEMPLATE}
 BOLLINGER_TEMPLATE = "conf_backpack_bollinger_TEMPLATE.yml"
 BOLLINGER_SCRIPT = "backpack_bollinger.py"
 #: V2 controller configs (pmm_mister, pmm_simple, grid_strike: controllers of Hummingbot's source/Docker install).
@@ -45,6 +52,7 @@ HOME_DESTINATIONS = {
     XEMM_TEMPLATE: ("conf/strategies",),
     DCA_TEMPLATE: ("conf/scripts",),
     EXECUTORS_TEMPLATE: ("conf/scripts",),
+    **{template: ("conf/scripts",) for template in EXECUTOR_TEMPLATES.values()},
     BOLLINGER_TEMPLATE: ("conf/scripts",),
     **{template: ("conf/controllers",) for template in CONTROLLER_TEMPLATES},
 }

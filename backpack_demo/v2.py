@@ -3,13 +3,14 @@
 
 KIND is one of ``order``, ``position``, ``grid``, ``twap``, ``xemm``, ``arbitrage`` (see the script's doc), or
 ``all``: each kind in turn, each in its own process (Hummingbot's application is one per process), ``--duration``
-seconds each. The script and ``conf_backpack_executors_TEMPLATE.yml`` are installed into a throwaway Hummingbot
-home as ``make templates`` installs them; the config is switched to ``backpack_sandbox`` (xemm and arbitrage: second
-venue ``backpack_sandbox_paper_trade``, Hummingbot's paper trade on our order books) with sandbox-paced values
-(:func:`sandbox_values`) and started as the client's ``start --v2`` does. The run ends after ``--duration`` or when
-the kind has finished; the executor orchestrator closes what still runs and the shared settle reconciles fills and
-balances with the sandbox ledger. ``--chaos-seed N`` injects the chaos fault schedule of seed N
-(``backpack_chaos.schedule``) during the run and reports the discrepancies as ``make chaos`` does.
+seconds each. The script and the kind's template (``conf_backpack_executors_<kind>_TEMPLATE.yml``) are installed
+into a throwaway Hummingbot home as ``make templates`` installs them; the config is switched to
+``backpack_sandbox`` (xemm and arbitrage: second venue ``backpack_sandbox_paper_trade``, Hummingbot's paper trade on
+our order books) with sandbox-paced values (:func:`sandbox_values`) and started as the client's ``start --v2``
+does. The run ends after ``--duration`` or when the kind has finished; the executor orchestrator closes what still
+runs and the shared settle reconciles fills and balances with the sandbox ledger; the report carries the
+connector's maker scorecard and the sandbox's view of it. ``--chaos-seed N`` injects the chaos fault schedule of
+seed N (``backpack_chaos.schedule``) during the run and reports the discrepancies as ``make chaos`` does.
 
 Exit status 1 when nothing was placed, the kind's expected fills are missing (without faults), an order was left
 open, or the ledger does not match / a discrepancy was found.
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -28,7 +30,7 @@ import yaml
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_chaos.runner import FaultInjector, chaos_report
 from backpack_chaos.schedule import build_schedule
-from backpack_client.install_templates import EXECUTORS_TEMPLATE, install
+from backpack_client.install_templates import EXECUTOR_KINDS, EXECUTOR_TEMPLATES, install
 from backpack_harness.cli import report_command
 from backpack_harness.headless import EventRecorder, use_connector_prices_for_rate_oracle
 from backpack_harness.session import SandboxTradingSession
@@ -37,7 +39,7 @@ from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.event.events import MarketEvent
 
 SCRIPT = "backpack_executors"
-KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
+KINDS = EXECUTOR_KINDS
 HEDGE = f"{CONSTANTS.SANDBOX_CONNECTOR_NAME}_paper_trade"
 PAIR = "SOL-USDC"
 #: Paper-trade balances of the second venue (xemm taker, arbitrage).
@@ -79,7 +81,7 @@ def prepare_home(home: Path, kind: str, duration_s: float) -> Path:
     install(home=home, package_dir=home / "package-templates")
     if str(home) not in sys.path:  # the client imports V2 scripts as ``scripts.<name>`` from its home
         sys.path.insert(0, str(home))
-    config = yaml.safe_load((home / "conf" / "scripts" / EXECUTORS_TEMPLATE).read_text())
+    config = yaml.safe_load((home / "conf" / "scripts" / EXECUTOR_TEMPLATES[kind]).read_text())
     config.update(sandbox_values(kind, duration_s))
     path = home / "conf" / "scripts" / f"conf_backpack_executors_{kind}_sandbox.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -254,16 +256,27 @@ def kind_rows(report: Dict[str, Any]) -> List[tuple]:
     return rows
 
 
+def scorecard_columns(run: Dict[str, Any]) -> str:
+    """The run's maker scorecard of its pair: maker volume (quote), maker share, two-sided share, uptime."""
+    market = run.get("maker_scorecard", {}).get("markets", {}).get(run["trading_pair"])
+    if market is None:
+        return f"{'-':>10} {'-':>5} {'-':>7} {'-':>6}"
+    share = f"{market['maker_share']:.0%}" if market["maker_share"] is not None else "-"
+    return (f"{Decimal(market['maker_volume_quote']):>10.2f} {share:>5} {market['two_sided_share']:>7.0%} "
+            f"{market['uptime_share']:>6.0%}")
+
+
 def summary(report: Dict[str, Any]) -> List[str]:
     if "runs" in report:
-        lines = [f"{'executor':<10} {'orders':>6} {'fills':>6} {'2nd venue':>9}  ledger    open  result"]
+        lines = [f"{'executor':<10} {'orders':>6} {'fills':>6} {'2nd venue':>9}  ledger    open  "
+                 f"{'maker vol':>10} {'maker':>5} {'2-sided':>7} {'uptime':>6}  result"]
         for kind, run in report["runs"].items():
             if "error" in run:
                 lines.append(f"{kind:<10} {run['error']}")
                 continue
             lines.append(f"{kind:<10} {run['orders_created']:>6} {run['fills']:>6} {run['hedge_fills']:>9}  "
                          f"{'MATCH' if run['ledger_match'] else 'MISMATCH':<8}  {run['open_orders_at_exit']:>4}  "
-                         f"{failure(run) or 'PASS'}")
+                         f"{scorecard_columns(run)}  {failure(run) or 'PASS'}")
         return lines
     return summary_lines(f"Backpack sandbox V2 run — {report['strategy']} on {report['connector']} "
                          f"{report['trading_pair']}", report, kind_rows(report))

@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
@@ -122,15 +122,16 @@ class SandboxProcess:
             response.raise_for_status()
             return await response.json(content_type=None)
 
-    async def account(self) -> Dict[str, Any]:
-        """The account view: ``accountId`` and ``balances`` (asset → ``available``/``locked``/``staked``)."""
-        return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}")
+    async def account(self, api_key: Optional[str] = None) -> Dict[str, Any]:
+        """The account view: ``accountId`` and ``balances`` (asset → ``available``/``locked``/``staked``) of the run's
+        account, or of another account's ``api_key``."""
+        return await self.control("GET", f"/_sandbox/accounts/{quote(api_key or self.api_key, safe='')}")
 
-    async def fills(self) -> List[Dict[str, Any]]:
+    async def fills(self, api_key: Optional[str] = None) -> List[Dict[str, Any]]:
         """The account's side of every ledger fill: ``tradeId``, ``orderId``, ``side``, ``price``, ``quantity``,
         ``fee``, ``feeSymbol`` (the ledger keeps both sides of a trade in one entry)."""
-        account_id = (await self.account())["accountId"]
-        entries = await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}/fills")
+        account_id = (await self.account(api_key))["accountId"]
+        entries = await self.control("GET", f"/_sandbox/accounts/{quote(api_key or self.api_key, safe='')}/fills")
         fills = []
         for entry in entries:
             for side, role, order_key in (("Bid", "buyer", "buyOrderId"), ("Ask", "seller", "sellOrderId")):
@@ -140,6 +141,21 @@ class SandboxProcess:
                                   "feeSymbol": entry[f"{role}FeeSymbol"]})
         return fills
 
-    async def orders(self) -> List[Dict[str, Any]]:
+    async def scorecard(self, since_s: float, until_s: float, band_bps: Any,
+                        api_key: Optional[str] = None) -> Dict[str, Any]:
+        """The sandbox's view of the account's maker scorecard over ``[since_s, until_s]`` (wall-clock s), band in
+        bps (``GET /_sandbox/accounts/{apiKey}/scorecard``)."""
+        query = urlencode({"since": repr(since_s), "until": repr(until_s), "bandBps": str(band_bps)})
+        account = quote(api_key or self.api_key, safe="")
+        return await self.control("GET", f"/_sandbox/accounts/{account}/scorecard?{query}")
+
+    async def orders(self, api_key: Optional[str] = None) -> List[Dict[str, Any]]:
         """Every order of the account (open and final): ``id``, ``clientId``, ``status``, … (§5.11 shape)."""
-        return await self.control("GET", f"/_sandbox/accounts/{quote(self.api_key, safe='')}/orders")
+        return await self.control("GET", f"/_sandbox/accounts/{quote(api_key or self.api_key, safe='')}/orders")
+
+    async def add_account(self, api_key: str, secret: str, balances: Dict[str, str]) -> str:
+        """Open another account with this key pair and balances (control API); return its ``accountId``."""
+        created = await self.control("POST", "/_sandbox/accounts", {"balances": balances, "secret": secret})
+        if created["apiKey"] != api_key:
+            raise RuntimeError("the sandbox derived another API key from the secret")
+        return created["accountId"]

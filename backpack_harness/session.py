@@ -33,6 +33,15 @@ from hummingbot.core.web_assistant.connections.connections_factory import Connec
 SANDBOX_ARGS = ["--markets", "SOL_USDC", "--flow-pace", "2"]
 
 
+def drop_foreign_shared_session() -> None:
+    """Forget Hummingbot's per-process aiohttp session when another (finished) event loop owns it; a connector on
+    the running loop would otherwise fail every request with "Event loop is closed"."""
+    factory = ConnectionsFactory()
+    client = factory._shared_client
+    if client is not None and getattr(client, "_loop", None) is not asyncio.get_running_loop():
+        factory._shared_client = None
+
+
 @dataclass
 class SandboxTradingSession:
     """Async context manager: sandbox child process + ``TradingCore`` + our ``backpack_sandbox`` connector.
@@ -65,6 +74,7 @@ class SandboxTradingSession:
     _previous_sandbox_url: Optional[str] = field(default=None, repr=False)
 
     async def __aenter__(self) -> "SandboxTradingSession":
+        drop_foreign_shared_session()
         isolate_hummingbot_data_dir(self.data_dir)
         configure_logging(self.log_path)
         api_key, secret = account_key_pair()

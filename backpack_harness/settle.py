@@ -1,7 +1,8 @@
 """The one settle-and-report path of every sandbox run (demo, template runs, chaos).
 
 :func:`settle`: stop the strategy → cancel every open order → wait for final states and for every ledger fill →
-reconcile the connector's fills and balances with the sandbox ledger (``ledger.py``). :meth:`Settlement.report`
+reconcile the connector's fills and balances with the sandbox ledger (``ledger.py``) → read the connector's maker
+scorecard (``metrics_snapshot()["maker"]``) and the sandbox's view of the same window. :meth:`Settlement.report`
 gives the report fields every run shares, :func:`summary_lines` the printed summary, :func:`write_report` the JSON.
 """
 import asyncio
@@ -41,6 +42,9 @@ class Settlement:
     connector_totals: Dict[str, Decimal]
     ledger: LedgerCheck
     settle_s: float
+    #: The connector's maker scorecard and the sandbox's view of the same window and band.
+    maker_scorecard: Dict[str, Any]
+    maker_scorecard_exchange: Dict[str, Any]
 
     @property
     def fill_events(self) -> List:
@@ -71,6 +75,8 @@ class Settlement:
                        "balance_mismatches": check.balance_mismatches,
                        "conservation_mismatches": check.conservation_mismatches},
             "settle_s": round(self.settle_s, 1),
+            "maker_scorecard": self.maker_scorecard,
+            "maker_scorecard_exchange": self.maker_scorecard_exchange,
         }
 
 
@@ -129,8 +135,10 @@ async def settle(session: "SandboxTradingSession", timeout_s: float = SETTLE_TIM
     connector_totals = _connector_totals(connector)
     check = reconcile(recorder.events(MarketEvent.OrderFilled), exchange_fills, connector_totals, balances_end,
                       session.balances_start)
+    maker = connector.metrics_snapshot()["maker"]
+    maker_exchange = await sandbox.scorecard(maker["since"], maker["since"] + maker["window_s"], maker["band_bps"])
     return Settlement(recorder, exchange_fills, exchange_orders, session.balances_start, balances_end,
-                      connector_totals, check, settle_s)
+                      connector_totals, check, settle_s, maker, maker_exchange)
 
 
 def ledger_failure(report: Dict[str, Any]) -> Optional[str]:
@@ -158,9 +166,57 @@ def summary_lines(title: str, report: Dict[str, Any], extra_rows: Sequence[Tuple
         ("balances end", report["balances_end"]),
         ("fees paid", report["fees_paid"]),
         ("ledger", "MATCH" if report["ledger_match"] else "MISMATCH"),
+        *scorecard_rows(report),
         *extra_rows,
     ]
     return [RULE, title, *(row(label, value) for label, value in rows), RULE]
+
+
+def scorecard_rows(report: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """One row per market of the connector's maker scorecard (and the sandbox's two-sided share and uptime)."""
+    card, exchange = report.get("maker_scorecard"), report.get("maker_scorecard_exchange") or {}
+    if not card:
+        return []
+    rows = []
+    for pair, m in card["markets"].items():
+        theirs = exchange.get("markets", {}).get(pair.replace("-", "_"))
+        share = f"{m['maker_share']:.0%}" if m["maker_share"] is not None else "-"
+        line = (f"{pair}: maker {m['maker_volume_quote']} of {m['volume_quote']} quote ({share}), two-sided "
+                f"{m['two_sided_share']:.1%} (±{card['band_bps']} bps), uptime {m['uptime_share']:.1%}, "
+                f"avg order {m['avg_resting_order_notional_quote']}")
+        if theirs is not None:
+            line += (f"; exchange: maker {theirs['makerVolumeQuote']}, two-sided {theirs['twoSidedShare']:.1%}, "
+                     f"uptime {theirs['uptimeShare']:.1%}")
+        rows.append(("maker scorecard", f"{line} over {card['window_s']:.1f} s"))
+    return rows
+
+
+#: Largest difference of a time share (two-sided, uptime) between the connector's scorecard and the sandbox's view.
+SCORECARD_SHARE_TOLERANCE = 0.02
+
+
+def scorecard_disagreements(report: Dict[str, Any],
+                            tolerance: float = SCORECARD_SHARE_TOLERANCE) -> List[str]:
+    """Where the connector's maker scorecard and the sandbox's view of the same window disagree: volumes and fill
+    counts must be equal, time shares within ``tolerance`` (a fraction: 0.02 = 2 percentage points)."""
+    ours = report["maker_scorecard"]["markets"]
+    theirs = report["maker_scorecard_exchange"]["markets"]
+    found = []
+    for pair in sorted(set(ours) | {symbol.replace("_", "-") for symbol in theirs}):
+        m, t = ours.get(pair), theirs.get(pair.replace("-", "_"))
+        if m is None or t is None:
+            found.append(f"{pair}: only in the {'sandbox' if m is None else 'connector'}'s scorecard")
+            continue
+        for mine, its in (("maker_volume_quote", "makerVolumeQuote"), ("volume_quote", "volumeQuote")):
+            if Decimal(m[mine]) != Decimal(t[its]):
+                found.append(f"{pair} {mine}: connector {m[mine]}, sandbox {t[its]}")
+        for mine, its in (("fills", "fills"), ("maker_fills", "makerFills")):
+            if m[mine] != t[its]:
+                found.append(f"{pair} {mine}: connector {m[mine]}, sandbox {t[its]}")
+        for mine, its in (("two_sided_share", "twoSidedShare"), ("uptime_share", "uptimeShare")):
+            if abs(m[mine] - t[its]) > tolerance:
+                found.append(f"{pair} {mine}: connector {m[mine]:.4f}, sandbox {t[its]:.4f}")
+    return found
 
 
 def write_report(report: Dict[str, Any], path: Path) -> None:

@@ -3,8 +3,9 @@
 - ``POST /_sandbox/faults`` body ``{"kind": <fault kind>, ...params}`` → ``{"ok": true, "fault": {...}}``
   (kinds/params: faults.py). ``DELETE /_sandbox/faults[?kind=K]`` clears; ``GET /_sandbox/faults`` lists.
 - ``GET /_sandbox/stats`` → ``{"requests", "requestsByStatus", "http429", "wsConnections", "wsConnectionsTotal",
-  "wsFramesSent", "wsFramesDropped", "wsRefused", "requestsByRoute", "http429ByRoute", "http429RateLimitedByRoute"
-  (429s of the rate limits only), "faults": {kind: {"injected", "hits"}}, "activeFaults": [...],
+  "wsFramesSent", "wsFramesDropped", "wsRefused", "wsPublicFramesByKind": {"depth": n, ...}, "requestsByRoute":
+  {"METHOD /path": n}, "http429ByRoute", "http429RateLimitedByRoute" (429s of the rate limits only),
+  "requestsByKey": {apiKey: {"METHOD /path": n}}, "faults": {kind: {"injected", "hits"}}, "activeFaults": [...],
   "orders", "fills", "accounts", "speedBump": {"ms", "held", "passed"}}``.
 - ``POST /_sandbox/accounts`` body ``{"balances": {"SOL": "100"}, "secret"?: b64 seed, "feeMakerBps"?,
   "feeTakerBps"?, "lent"?: {"USDC": "50"}, "autoLend"?: bool}`` → ``{"apiKey", "secret", "accountId"}``.
@@ -13,6 +14,9 @@
   "makerFeeBps", "takerFeeBps"}``.
 - ``GET /_sandbox/accounts/{apiKey}/fills`` → ledger entries (models.Fill.to_json) of that account.
 - ``GET /_sandbox/accounts/{apiKey}/orders`` → every order of the account (§5.11 history shape, final state).
+- ``GET /_sandbox/accounts/{apiKey}/scorecard[?since=S&until=S&bandBps=N]`` → the account's maker scorecard as the
+  exchange sees it (scorecard.py: window in s, default from its first order event to now; band default 100 bps);
+  ``server.scorecard(api_key, since_s, until_s, band_bps)``.
 - ``GET /_sandbox/accounts/{apiKey}/brokers`` → ``{orderId: {"placed", "cancelled"}}``: the ``X-Broker-Id`` header
   of the request that placed / cancelled each order (``null`` when absent); ``server.broker_ids(api_key)``.
 - ``POST /_sandbox/events`` body ``{"apiKey", "event": {...}, "stream"?: "account.orderUpdate"}`` → injects a raw
@@ -34,6 +38,7 @@ from aiohttp import web
 
 from .auth import normalize_api_key
 from .errors import ApiError, bad_request
+from .scorecard import DEFAULT_BAND_BPS
 from .switches import check_switch
 from .views import history_order_json
 
@@ -129,7 +134,7 @@ class ControlApi:
     async def account_get(self, request):
         tail = unquote(request.match_info["tail"])
         sub = None
-        for suffix in ("/fills", "/orders", "/brokers"):
+        for suffix in ("/fills", "/orders", "/brokers", "/scorecard"):
             if tail.endswith(suffix):
                 tail, sub = tail[: -len(suffix)], suffix[1:]
         acct = self._account(tail)
@@ -139,6 +144,9 @@ class ControlApi:
             return _json(rows)
         if sub == "brokers":
             return _json(self.s.broker_ids(acct.api_key))
+        if sub == "scorecard":
+            return _json(self.s.scorecard(acct.api_key, *self._window(request),
+                                          request.query.get("bandBps", DEFAULT_BAND_BPS)))
         if sub == "orders":
             return _json([history_order_json(o) for o in engine.history[acct.id]])
         return _json({
@@ -150,6 +158,18 @@ class ControlApi:
             "feesPaid": {a: str(v) for a, v in acct.fees_paid.items()},
             "makerFeeBps": str(acct.maker_bps), "takerFeeBps": str(acct.taker_bps),
         })
+
+    @staticmethod
+    def _window(request: web.Request):
+        def seconds(name: str):
+            raw = request.query.get(name)
+            if raw is None:
+                return None
+            value = float(raw)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError(f"{name} must be a finite number of seconds")
+            return value
+        return seconds("since"), seconds("until")
 
     async def inject_event(self, request):
         body = await self._body(request)

@@ -90,6 +90,9 @@ def make_middleware(server):
         stats.requests += 1
         route = f"{request.method} {path}"
         stats.by_route[route] += 1
+        api_key = request.headers.get("X-API-Key")
+        if api_key:
+            stats.by_key_route[(api_key[:64], route)] += 1
         arrived = time.monotonic()
         resp = await _guarded(request, handler, server)
         stats.by_status[resp.status] += 1

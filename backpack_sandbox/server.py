@@ -26,6 +26,7 @@ from .markets import PERP_MARKETS, MarketSpec, build_markets
 from .ratelimit import SlidingWindow
 from .replay import ReplayFeed, capture_symbols
 from .rest import RestApi, make_middleware
+from .scorecard import DEFAULT_BAND_BPS, ScorecardRecorder
 from .speedbump import SpeedBump
 from .stats import Stats
 from .switches import Switches
@@ -89,6 +90,8 @@ class SandboxServer:
         self.replay: Optional[ReplayFeed] = None
         self.candles = CandleStore()
         self.engine.listeners.append(self.candles)
+        self.scorecards = ScorecardRecorder(self.engine)
+        self.engine.listeners.append(self.scorecards)
         self.hub.candles = self.candles
         self.market_data = MarketData(self.engine, candles=self.candles)
         self.hub.ticker_stats = self.market_data.ticker
@@ -222,6 +225,14 @@ class SandboxServer:
         cancel}`` (``None`` when the request had none)."""
         return {o.id: {"placed": o.broker_id, "cancelled": o.cancel_broker_id}
                 for o in self.engine.history[self.account(api_key).id]}
+
+    def scorecard(self, api_key: str, since_s: Optional[float] = None, until_s: Optional[float] = None,
+                  band_bps: object = DEFAULT_BAND_BPS) -> dict:
+        """``api_key``'s maker scorecard as the exchange sees it (``scorecard.py``; window in s, band in bps).
+
+        :raises ValueError: a bad window or band.
+        """
+        return self.scorecards.view(self.account(api_key).id, since_s, until_s, band_bps)
 
     # ------------------------------------------------------------------ misc
     def listed_markets(self) -> List[MarketSpec]:

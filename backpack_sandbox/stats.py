@@ -11,7 +11,8 @@ ARRIVALS_KEPT = 10000
 
 @dataclass
 class Stats:
-    """REST request counts (total, by status, by route), 429s sent, WS connection and frame counts.
+    """REST request counts (total, by status, by route, by API key and route), 429s sent, WS connection and frame
+    counts.
 
     ``rate_limited_by_route``: the 429s the rate limits answered (§7; not the injected ``http_429`` fault), by
     ``"METHOD /path"``.
@@ -31,6 +32,10 @@ class Stats:
     by_route: Counter = field(default_factory=Counter)
     by_route_status: Counter = field(default_factory=Counter)
     rate_limited_by_route: Counter = field(default_factory=Counter)
+    #: Stream kind (``depth``, ``trade``, ...) → public frames handed to subscribers (one per subscribed socket).
+    ws_public_frames: Counter = field(default_factory=Counter)
+    #: ``(X-API-Key, route)`` → requests carrying that key (private routes, and public ones a client signs).
+    by_key_route: Counter = field(default_factory=Counter)
     arrivals: Deque[Tuple[float, str, int]] = field(default_factory=lambda: deque(maxlen=ARRIVALS_KEPT))
 
     def to_json(self) -> dict:
@@ -43,8 +48,17 @@ class Stats:
             "wsFramesSent": self.ws_frames_sent,
             "wsFramesDropped": self.ws_frames_dropped,
             "wsRefused": self.ws_refused,
+            "wsPublicFramesByKind": dict(sorted(self.ws_public_frames.items())),
             "requestsByRoute": dict(sorted(self.by_route.items())),
             "http429ByRoute": {route: n for (route, status), n in sorted(self.by_route_status.items())
                                if status == 429},
             "http429RateLimitedByRoute": dict(sorted(self.rate_limited_by_route.items())),
+            "requestsByKey": self.requests_by_key(),
         }
+
+    def requests_by_key(self) -> dict:
+        """``{api key: {route: requests}}`` of the requests that carried an ``X-API-Key`` header (§2.2)."""
+        out: dict = {}
+        for (key, route), n in sorted(self.by_key_route.items()):
+            out.setdefault(key, {})[route] = n
+        return out

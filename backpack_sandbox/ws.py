@@ -283,6 +283,7 @@ class WsHub:
         if not conns:
             return
         text = _dumps({"stream": stream, "data": data})
+        self.stats.ws_public_frames[stream.partition(".")[0]] += len(conns)
         for c in list(conns):
             self._send(c, text, stream)
 

@@ -1,20 +1,22 @@
 """Backpack executors — a Hummingbot Strategy V2 script that runs one of Hummingbot's own executors on one market.
 
-Install: copy this file into the ``scripts/`` folder of your Hummingbot install (``make templates`` does it) and
-``conf_backpack_executors_TEMPLATE.yml`` into ``conf/scripts/`` (e.g. as ``conf_backpack_executors.yml``); then in
-the client: ``start --v2 conf_backpack_executors.yml``.
+Install: copy this file into the ``scripts/`` folder of your Hummingbot install (``make templates`` does it) and a
+template into ``conf/scripts/``: ``conf_backpack_executors_<kind>_TEMPLATE.yml`` (one per executor) or the generic
+``conf_backpack_executors_TEMPLATE.yml``, e.g. as ``conf_backpack_executors.yml``; then in the client:
+``start --v2 conf_backpack_executors.yml``.
 
 ``executor`` picks what runs (amounts in the base asset unless named ``*_quote``; spreads and barriers are
 fractions of the price, 0.001 = 10 bps; times in seconds):
 
-- ``order``: pmm_mister-style quoting with ``OrderExecutor`` — one LIMIT_MAKER bid and ask per ``quote_spreads``
-  entry around the mid, each re-placed after ``quote_refresh_s``; after ``quote_duration_s`` the quotes are
-  withdrawn and the inventory they built is closed with one MARKET ``OrderExecutor``.
+- ``order``: pmm_mister-style quoting with ``OrderExecutor`` — one bid and ask (``quote_order_type``: LIMIT_MAKER,
+  post-only, or LIMIT) per ``quote_spreads`` entry around the mid, each re-placed after ``quote_refresh_s``; after
+  ``quote_duration_s`` the quotes are withdrawn and the inventory they built is closed with one MARKET
+  ``OrderExecutor``.
 - ``position``: three ``PositionExecutor`` BUY positions (MARKET entry), one per barrier of the triple barrier:
   a LIMIT take profit at ``take_profit``, a MARKET stop loss at ``stop_loss``, a ``time_limit``; each also ends at
   ``position_max_s``.
-- ``grid``: one ``GridExecutor`` (BUY, LIMIT_MAKER open and take-profit orders) over ``grid_range`` around the mid
-  with ``grid_amount_quote``.
+- ``grid``: one ``GridExecutor`` (BUY; open and take-profit orders of ``grid_order_type``, LIMIT_MAKER or LIMIT)
+  over ``grid_range`` around the mid with ``grid_amount_quote``.
 - ``twap``: one ``TWAPExecutor`` (TAKER, MARKET slices) buying ``twap_amount_quote`` over ``twap_duration_s``, one
   slice every ``twap_interval_s``.
 - ``xemm``: ``XEMMExecutor`` quoting on ``connector_name`` (maker, alternating BUY and SELL) and hedging on
@@ -48,6 +50,8 @@ CONTROLLER_ID = "main"
 EXECUTOR_KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
 #: Kinds that trade on ``hedge_connector_name`` too.
 TWO_VENUE_KINDS = ("xemm", "arbitrage")
+#: Order types a resting quote or grid level may use (LIMIT_MAKER: post-only, never a taker fill).
+RESTING_ORDER_TYPES = ("LIMIT_MAKER", "LIMIT")
 
 
 def _decimals(value):
@@ -70,6 +74,7 @@ class BackpackExecutorsConfig(StrategyV2ConfigBase):
     order_amount: Decimal = Field(default=Decimal("0.1"), json_schema_extra={
         "prompt": "Base amount per order (order, position, xemm, arbitrage)", "prompt_on_new": True})
     quote_spreads: List[Decimal] = Field(default=[Decimal("0.001"), Decimal("0.002")])
+    quote_order_type: str = "LIMIT_MAKER"
     quote_refresh_s: int = 10
     quote_duration_s: int = 60
     take_profit: Decimal = Decimal("0.0015")
@@ -79,6 +84,7 @@ class BackpackExecutorsConfig(StrategyV2ConfigBase):
     grid_range: Decimal = Decimal("0.006")
     grid_amount_quote: Decimal = Decimal("100")
     grid_take_profit: Decimal = Decimal("0.001")
+    grid_order_type: str = "LIMIT_MAKER"
     twap_amount_quote: Decimal = Decimal("60")
     twap_duration_s: int = 8
     twap_interval_s: int = 2
@@ -92,6 +98,13 @@ class BackpackExecutorsConfig(StrategyV2ConfigBase):
     @classmethod
     def _parse_spreads(cls, value):
         return _decimals(value)
+
+    @field_validator("quote_order_type", "grid_order_type")
+    @classmethod
+    def _check_resting_order_type(cls, value):
+        if value not in RESTING_ORDER_TYPES:
+            raise ValueError(f"order type must be one of {', '.join(RESTING_ORDER_TYPES)}")
+        return value
 
     @field_validator("executor")
     @classmethod
@@ -195,7 +208,7 @@ class BackpackExecutors(StrategyV2Base):
                         timestamp=now, connector_name=cfg.connector_name, trading_pair=cfg.trading_pair,
                         side=side, amount=self._amount(cfg.order_amount), level_id=level_id,
                         price=self._price(mid * (Decimal(1) + sign * spread)),
-                        execution_strategy=ExecutionStrategy.LIMIT_MAKER))
+                        execution_strategy=ExecutionStrategy[cfg.quote_order_type]))
             return
         if self.close_executor_id is not None:
             return
@@ -246,8 +259,8 @@ class BackpackExecutors(StrategyV2Base):
             limit_price=self._price(mid * (1 - 2 * half)), total_amount_quote=cfg.grid_amount_quote,
             min_order_amount_quote=cfg.grid_amount_quote / 5, max_open_orders=4, leverage=1,
             triple_barrier_config=TripleBarrierConfig(take_profit=cfg.grid_take_profit,
-                                                      open_order_type=OrderType.LIMIT_MAKER,
-                                                      take_profit_order_type=OrderType.LIMIT_MAKER)))
+                                                      open_order_type=OrderType[cfg.grid_order_type],
+                                                      take_profit_order_type=OrderType[cfg.grid_order_type])))
 
     def _tick_twap(self, mid: Decimal) -> None:
         if self.executors:

@@ -19,6 +19,8 @@ def test_depth_paths_end_with_the_same_book_as_the_floor():
     for variant in ("pipeline", "direct"):
         for side in ("ours", "upstream"):
             assert len(results[variant][side]) == 1 and results[variant][side][0] > 0
+    for part in ("floor", "decode", "decode_ujson", "decode_typed", "apply", "socket_turn"):
+        assert len(results["floor"][part]) == 1 and results["floor"][part][0] > 0, part
     floor = depth.run_floor(stream)
     assert floor["book"][0] and floor["book"][1]  # both sides non-empty
 

@@ -1,5 +1,7 @@
-"""The executors template validates with ``backpack_executors.py``'s config class (as ``start --v2`` loads it), with
-Backpack values (spreads above the maker fee, amounts on the SOL step), and the script's markets follow the kind."""
+"""The executors templates — the generic one and one per executor — validate with the config class of the script
+they run (as ``start --v2`` loads them), with Backpack values (USDC pairs, amounts on the SOL step, LIMIT_MAKER where
+quoting, spreads and profit targets above the fees), ``make templates`` installs them, and the script's markets
+follow the kind."""
 import importlib
 import sys
 from decimal import Decimal
@@ -71,3 +73,76 @@ def test_sandbox_values_pace_every_kind_for_the_run(module):
     twap = sandbox_values("twap", 20)
     assert twap["twap_duration_s"] % twap["twap_interval_s"] == 0 and twap["twap_duration_s"] < 20
     assert Decimal(str(sandbox_values("arbitrage", 20)["arbitrage_min_profitability"])) < 0
+
+
+def per_kind_template(home: Path, kind: str) -> dict:
+    return read_yml_file(home / "conf" / "scripts" / installer.EXECUTOR_TEMPLATES[kind])
+
+
+def assert_backpack_market(connector_name: str, trading_pair: str):
+    assert connector_name == "backpack"
+    base, quote = trading_pair.split("-")
+    assert (base, quote) == (SOL_USDC.base, SOL_USDC.quote) == ("SOL", "USDC")
+
+
+def assert_on_step(amount: Decimal):
+    assert amount % SOL_USDC.step_size == 0 and amount >= SOL_USDC.min_quantity
+
+
+@pytest.mark.parametrize("kind", installer.EXECUTOR_KINDS)
+def test_each_executor_template_validates_with_backpack_values(module, tmp_path, kind):
+    data = per_kind_template(tmp_path, kind)
+    config = module.BackpackExecutorsConfig(**data)
+    ClientConfigAdapter(config)
+    assert set(data) <= set(type(config).model_fields)  # no key the script would ignore
+    assert config.script_file_name == installer.EXECUTORS_SCRIPT and config.executor == kind
+    assert_backpack_market(config.connector_name, config.trading_pair)
+    assert_on_step(config.order_amount)
+    price = SOL_USDC.initial_mid
+    if kind == "order":
+        assert config.quote_order_type == "LIMIT_MAKER" and min(config.quote_spreads) > MAKER
+    elif kind == "position":
+        assert config.take_profit > MAKER + TAKER and config.stop_loss > 2 * TAKER
+        assert 0 < config.time_limit <= config.position_max_s
+    elif kind == "grid":
+        assert config.grid_order_type == "LIMIT_MAKER" and config.grid_take_profit > 2 * MAKER
+        # The script's smallest level: a fifth of the amount, at least the minimum quantity at the mid.
+        assert config.grid_amount_quote / 5 / price >= SOL_USDC.min_quantity
+    elif kind == "twap":
+        slices = config.twap_duration_s // config.twap_interval_s + 1
+        assert config.twap_duration_s % config.twap_interval_s == 0
+        assert config.twap_amount_quote / slices / price >= SOL_USDC.min_quantity
+    elif kind == "xemm":
+        assert MAKER < config.xemm_min_profitability < config.xemm_target_profitability < config.xemm_max_profitability
+        assert config.hedge_connector_name != config.connector_name
+    elif kind == "arbitrage":
+        assert config.arbitrage_min_profitability > 2 * TAKER and config.arbitrage_rounds > 0
+        assert config.hedge_connector_name != config.connector_name
+
+
+def test_the_dca_executor_template_is_the_dca_scripts(module, tmp_path):
+    dca = importlib.import_module(".backpack_dca", package="scripts")
+    data = per_kind_template(tmp_path, "dca")
+    config = dca.BackpackDCAConfig(**data)
+    ClientConfigAdapter(config)
+    assert data["script_file_name"] == installer.DCA_SCRIPT
+    assert_backpack_market(config.connector_name, config.trading_pair)
+    assert config.mode.name == "MAKER" and min(config.level_spreads) > 0
+    assert config.take_profit > MAKER + TAKER
+
+
+def test_make_templates_installs_every_executor_template(tmp_path):
+    home, package = tmp_path / "home", tmp_path / "package"
+    written = set(installer.install(home=home, package_dir=package))
+    assert set(installer.EXECUTOR_TEMPLATES) == {*installer.EXECUTOR_KINDS, "dca"}
+    for template in installer.EXECUTOR_TEMPLATES.values():
+        assert home / "conf" / "scripts" / template in written
+        assert package / "templates" / template in written
+        assert (home / "conf" / "scripts" / template).read_bytes() == (installer.TEMPLATES_DIR / template).read_bytes()
+
+
+@pytest.mark.parametrize("field", ["quote_order_type", "grid_order_type"])
+def test_resting_order_types_are_limit_maker_or_limit(module, field):
+    assert getattr(module.BackpackExecutorsConfig(**{field: "LIMIT"}), field) == "LIMIT"
+    with pytest.raises(ValueError, match="order type must be one of LIMIT_MAKER, LIMIT"):
+        module.BackpackExecutorsConfig(**{field: "MARKET"})

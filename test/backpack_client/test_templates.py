@@ -125,8 +125,10 @@ def test_install_copies_templates_and_script_where_the_client_looks(tmp_path):
         home / "scripts" / installer.BOLLINGER_SCRIPT,
         *(package / "templates" / t for t in installer.CONTROLLER_TEMPLATES),
         *(home / "conf" / "controllers" / t for t in installer.CONTROLLER_TEMPLATES),
+        *(package / "templates" / t for t in installer.EXECUTOR_TEMPLATES.values()),
+        *(home / "conf" / "scripts" / t for t in installer.EXECUTOR_TEMPLATES.values()),
     }
-    assert set(written) == expected
+    assert set(written) == expected and len(written) == len(expected)
     for path in expected:
         source = installer.SCRIPTS_DIR if path.suffix == ".py" else installer.TEMPLATES_DIR
         assert path.read_bytes() == (source / path.name).read_bytes()

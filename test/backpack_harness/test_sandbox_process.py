@@ -64,3 +64,22 @@ def test_fills_keep_the_accounts_side_of_each_ledger_entry():
     assert [(f["tradeId"], f["side"], f["orderId"], f["fee"], f["feeSymbol"]) for f in fills] == [
         (1, "Bid", "b", "0.002", "SOL"), (2, "Ask", "s", "0.2", "USDC"),
         (4, "Bid", "b", "0.002", "SOL"), (4, "Ask", "s", "0.2", "USDC")]
+
+
+@pytest.mark.e2e
+def test_another_account_is_opened_and_read_by_its_own_key():
+    """Several bots on one sandbox, each with its own account: views take the account's key."""
+    run_key, run_secret = new_key_pair()
+    other_key, other_secret = new_key_pair()
+
+    async def scenario():
+        async with SandboxProcess(api_key=run_key, secret=run_secret, balances={"USDC": "10"},
+                                  extra_args=["--no-flow"]) as sandbox:
+            account_id = await sandbox.add_account(other_key, other_secret, {"SOL": "3", "USDC": "500"})
+            other, own = await sandbox.account(other_key), await sandbox.account()
+            return account_id, other, own, await sandbox.fills(other_key), await sandbox.orders(other_key)
+
+    account_id, other, own, fills, orders = asyncio.run(scenario())
+    assert other["accountId"] == account_id != own["accountId"]
+    assert other["balances"]["SOL"]["available"] == "3" and own["balances"]["USDC"]["available"] == "10"
+    assert fills == [] and orders == []

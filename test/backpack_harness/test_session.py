@@ -51,3 +51,32 @@ def test_a_session_connects_our_connector_to_its_sandbox_and_settles_with_nothin
     assert report["orders_created"] == 0 and report["fills"] == 0 == report["exchange_fills"]
     assert report["ledger_match"] is True and report["open_orders_at_exit"] == 0
     assert process.returncode is not None  # the child ended with the session
+
+
+def test_a_shared_aiohttp_session_of_a_finished_loop_is_forgotten_and_one_of_the_running_loop_kept():
+    import aiohttp
+
+    from backpack_harness.session import drop_foreign_shared_session
+    factory = ConnectionsFactory()
+
+    async def open_shared():
+        factory._shared_client = aiohttp.ClientSession()
+        return factory._shared_client
+
+    stale = asyncio.run(open_shared())  # its loop is closed now, like an earlier test's
+
+    async def on_a_new_loop():
+        drop_foreign_shared_session()
+        forgotten = factory._shared_client is None
+        own = await open_shared()
+        drop_foreign_shared_session()
+        kept = factory._shared_client is own
+        await own.close()
+        factory._shared_client = None
+        return forgotten, kept
+
+    try:
+        assert asyncio.run(on_a_new_loop()) == (True, True)
+    finally:
+        factory._shared_client = None
+        stale._connector = None  # nothing to close on a finished loop

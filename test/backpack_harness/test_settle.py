@@ -1,4 +1,5 @@
-"""The one settle path: call order, waits on conditions, the balance policy, report fields and summary rows."""
+"""The one settle path: call order, waits on conditions, the balance policy, report fields (the connector's maker
+scorecard and the sandbox's view of its window) and summary rows."""
 import asyncio
 import json
 from decimal import Decimal
@@ -8,7 +9,14 @@ import pytest
 
 from backpack_harness import settle as settle_module
 from backpack_harness.headless import EventRecorder
-from backpack_harness.settle import ledger_failure, order_final, settle, summary_lines, write_report
+from backpack_harness.settle import (
+    ledger_failure,
+    order_final,
+    scorecard_disagreements,
+    settle,
+    summary_lines,
+    write_report,
+)
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount
 from hummingbot.core.event.events import BuyOrderCreatedEvent, MarketEvent, OrderFilledEvent
@@ -17,6 +25,12 @@ from hummingbot.core.pubsub import PubSub
 D = Decimal
 START = {"SOL": D("10"), "USDC": D("1000")}
 END = {"SOL": D("10.999"), "USDC": D("900")}
+MAKER = {"band_bps": "100", "since": 1000.0, "window_s": 20.0, "markets": {"SOL-USDC": {
+    "maker_volume_quote": "150.0", "volume_quote": "200.0", "maker_share": 0.75, "fills": 3, "maker_fills": 2,
+    "two_sided_s": 18.0, "uptime_s": 19.0, "two_sided_share": 0.9, "uptime_share": 0.95,
+    "avg_resting_order_notional_quote": "15.00"}}}
+EXCHANGE_VIEW = {"bandBps": "100", "since": 1000.0, "until": 1020.0, "windowS": 20.0, "markets": {"SOL_USDC": {
+    "makerVolumeQuote": "150.0", "twoSidedShare": 0.89, "uptimeShare": 0.951}}}
 LEDGER_FILL = {"tradeId": 7, "orderId": "x1", "price": "100", "quantity": "1", "fee": "0.001", "feeSymbol": "SOL"}
 
 
@@ -52,6 +66,10 @@ class FakeConnector(PubSub):
     def get_all_balances(self):
         return dict(self.balances)
 
+    def metrics_snapshot(self):
+        self.calls.append("metrics")
+        return {"maker": MAKER}
+
 
 class FakeSandbox:
     def __init__(self, calls, fills, orders, end):
@@ -66,6 +84,10 @@ class FakeSandbox:
 
     async def orders(self):
         return list(self._orders)
+
+    async def scorecard(self, since_s, until_s, band_bps):
+        self.calls.append(("scorecard", since_s, until_s, band_bps))
+        return EXCHANGE_VIEW
 
 
 class Strategy:
@@ -108,7 +130,7 @@ def test_settle_stops_then_cancels_then_waits_for_fills_and_reports_a_match():
 
     calls, settlement = asyncio.run(scenario())
     assert calls == ["on_stop", "stop_strategy", "after_stop", ("cancel_all", settle_module.CANCEL_TIMEOUT_S),
-                     "fills", "refresh"]
+                     "fills", "refresh", "metrics", ("scorecard", 1000.0, 1020.0, "100")]
     report = settlement.report()
     assert report["orders_created"] == 1 and report["fills"] == 1 and report["exchange_fills"] == 1
     assert report["open_orders_at_exit"] == 0 and report["ledger_match"] is True
@@ -118,6 +140,7 @@ def test_settle_stops_then_cancels_then_waits_for_fills_and_reports_a_match():
     assert set(report["ledger"]) == {"missing_fills", "duplicate_fills", "unknown_fills", "fill_mismatches",
                                      "balance_mismatches", "conservation_mismatches"}
     assert report["settle_s"] < 10.0
+    assert report["maker_scorecard"] == MAKER and report["maker_scorecard_exchange"] == EXCHANGE_VIEW
 
 
 def test_settle_without_refresh_waits_for_the_connectors_own_balance_update(monkeypatch):
@@ -174,6 +197,12 @@ def test_summary_lines_hold_the_shared_rows_then_the_runs_own():
     assert "  ledger              MISMATCH" in summary_lines("Title", dict(BASE, ledger_match=False))
 
 
+def test_summary_lines_show_the_maker_scorecard_per_market():
+    lines = summary_lines("Title", dict(BASE, maker_scorecard=MAKER, maker_scorecard_exchange=EXCHANGE_VIEW))
+    assert ("  maker scorecard     SOL-USDC: maker 150.0 of 200.0 quote (75%), two-sided 90.0% (±100 bps), uptime "
+            "95.0%, avg order 15.00; exchange: maker 150.0, two-sided 89.0%, uptime 95.1% over 20.0 s") in lines
+
+
 def test_ledger_failure_names_a_mismatch_first_then_open_orders():
     assert ledger_failure(BASE) is None
     assert "do not match" in ledger_failure(dict(BASE, ledger_match=False, open_orders_at_exit=2))
@@ -196,3 +225,17 @@ def test_settle_with_refresh_compares_the_refreshed_balances():
 
     settlement = asyncio.run(scenario())
     assert settlement.connector_totals == END and settlement.ledger.match
+
+
+def test_scorecard_disagreements_want_equal_volumes_and_time_shares_within_two_points():
+    view = {"makerVolumeQuote": "150.00", "volumeQuote": "200", "fills": 3, "makerFills": 2, "twoSidedShare": 0.881,
+            "uptimeShare": 0.969}
+    report = {"maker_scorecard": MAKER, "maker_scorecard_exchange": {"markets": {"SOL_USDC": view}}}
+    assert scorecard_disagreements(report) == []
+    off = dict(view, makerVolumeQuote="150.01", makerFills=1, twoSidedShare=0.879)
+    report["maker_scorecard_exchange"]["markets"] = {"SOL_USDC": off, "ETH_USDC": view}
+    assert scorecard_disagreements(report) == [
+        "ETH-USDC: only in the sandbox's scorecard",
+        "SOL-USDC maker_volume_quote: connector 150.0, sandbox 150.01",
+        "SOL-USDC maker_fills: connector 2, sandbox 1",
+        "SOL-USDC two_sided_share: connector 0.9000, sandbox 0.8790"]

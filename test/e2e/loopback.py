@@ -6,6 +6,7 @@ import time
 from typing import Any, AsyncIterator, Callable, List, Optional
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
+from backpack_harness.session import drop_foreign_shared_session
 from backpack_sandbox import SandboxConfig, SandboxServer
 from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
 from hummingbot.core.clock import Clock
@@ -34,15 +35,6 @@ async def sandbox(**config) -> AsyncIterator[SandboxServer]:
         await server.stop()
 
 
-def _drop_foreign_shared_session() -> None:
-    """Forget Hummingbot's per-process aiohttp session when an earlier test's (closed) event loop owns it: a
-    connector here would otherwise fail every request with "Event loop is closed"."""
-    factory = ConnectionsFactory()
-    client = factory._shared_client
-    if client is not None and getattr(client, "_loop", None) is not asyncio.get_running_loop():
-        factory._shared_client = None
-
-
 @contextlib.asynccontextmanager
 async def running_connector(server: SandboxServer, api_key: str, secret: str, trading_pairs: List[str],
                             monkeypatch, base_url: Optional[str] = None,
@@ -50,7 +42,7 @@ async def running_connector(server: SandboxServer, api_key: str, secret: str, tr
     """Our connector on the ``sandbox`` domain (``base_url``, default the server's), ticked by a real-time clock,
     started and ready; ``settings`` are config-map settings (``backpack_proxy_url=...``)."""
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, base_url or server.rest_url)
-    _drop_foreign_shared_session()
+    drop_foreign_shared_session()
     connector = BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret,
                                  trading_pairs=trading_pairs, domain=CONSTANTS.SANDBOX_DOMAIN, **settings)
     clock = Clock(ClockMode.REALTIME, tick_size=0.5)

@@ -5,7 +5,7 @@ one reconciliation period; lazy order books, ``add_trading_pair``/``remove_tradi
 check, and restart reconciliation of orders loaded from the database (with history in step and lagging, U3)."""
 import contextlib
 from decimal import Decimal
-from test.e2e.loopback import _drop_foreign_shared_session, sandbox, wait_until
+from test.e2e.loopback import sandbox, wait_until
 from typing import Any, Dict, List
 
 import pytest
@@ -14,6 +14,7 @@ import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 from backpack_harness import hbapi
 from backpack_harness.headless import new_key_pair
 from backpack_harness.ledger import reconcile
+from backpack_harness.session import drop_foreign_shared_session
 from hummingbot.connector.exchange.backpack.backpack_errors import BackpackCredentialsRejectedError
 from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
 from hummingbot.core.data_type.common import OrderType
@@ -56,7 +57,7 @@ def _take(server, taker, side: str, price: str, quantity: str) -> None:
 @contextlib.asynccontextmanager
 async def _hbapi_connector(server, keys, monkeypatch, store: hbapi.OrderStore):
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, server.rest_url)
-    _drop_foreign_shared_session()
+    drop_foreign_shared_session()
     connector = hbapi.create_trading_connector(CONSTANTS.SANDBOX_CONNECTOR_NAME, {
         "backpack_sandbox_api_key": keys.api_key, "backpack_sandbox_api_secret": keys.secret})
     try:
@@ -157,7 +158,7 @@ async def test_status_poller_stands_down_when_the_status_polling_loop_runs(monke
 async def test_credentials_check_of_an_unknown_key_fails_clearly(monkeypatch):
     async with sandbox(flow=False) as server:
         monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, server.rest_url)
-        _drop_foreign_shared_session()
+        drop_foreign_shared_session()
         api_key, secret = new_key_pair()
         connector = hbapi.create_trading_connector(CONSTANTS.SANDBOX_CONNECTOR_NAME, {
             "backpack_sandbox_api_key": api_key, "backpack_sandbox_api_secret": secret})

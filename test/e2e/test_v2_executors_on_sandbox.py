@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from backpack_harness.settle import scorecard_disagreements
+
 REPO = Path(__file__).resolve().parents[2]
 KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
 PAPER_TRADE_NOT_TRACKABLE = (
@@ -50,9 +52,18 @@ def test_executor_trades_through_our_connector_and_matches_the_ledger(runs, kind
     assert run["ledger_match"] is True, run["ledger"]
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_executor_run_reports_a_maker_scorecard_the_sandbox_agrees_with(runs, kind):
+    run = runs[kind]
+    market = run["maker_scorecard"]["markets"]["SOL-USDC"]
+    assert market["fills"] == run["fills"]
+    assert scorecard_disagreements(run) == []
+
+
 def test_order_executor_quotes_two_levels_each_side_then_closes_at_market(runs):
     run = runs["order"]
     assert run["orders_created"] >= 4  # bid and ask on two levels
+    assert run["maker_scorecard"]["markets"]["SOL-USDC"]["two_sided_share"] > 0  # quoted both sides
     assert run["close_types"].get("EARLY_STOP", 0) >= 1  # quotes withdrawn (refresh or end of quoting)
     close = run["market_close"]
     if Decimal(run["quote_net_base"]) != 0:  # the quotes left a position: a MARKET order closes all of it

@@ -11,9 +11,11 @@ Contract with the tracker (what reaches the C++ ``OrderBook`` is always exact):
 - A gap (or a malformed depth frame, which shows as one) resyncs the pair: ``metrics.gaps``, ``metrics.resyncs``.
   Every reconnect resyncs every built book; every ``FULL_ORDER_BOOK_RESET_DELTA_SECONDS`` every pair is resynced.
 
-Hot path: TEXT frames arrive undecoded (``BackpackTextWSConnection``) and are decoded once with ``ujson``; one dict
-lookup on ``stream`` finds the pair's handler; diffs are built with float rows (``diff_message_fast``) and put on
-the tracker's sink. Malformed, unknown and error frames (§6.4) are counted (``metrics.on_dropped``) and skipped.
+Hot path: TEXT frames arrive undecoded (``BackpackTextWSConnection``). A depth frame is decoded straight into typed
+rows (``decode_depth_frame``, where ``msgspec`` is installed) and routed by ``stream`` to the pair's handler; any
+other frame, or one the typed decoder rejects, is decoded once with ``ujson`` and routed the same way (diffs with
+float rows, ``diff_message_fast``). Diffs go on the tracker's sink. Malformed, unknown and error frames (§6.4) are
+counted (``metrics.on_dropped``) and skipped.
 
 Connection lifecycle (reconnect with backoff, watchdog, metrics, injectable time): a ``BackpackStreamSession`` owned
 by the data source; each session's socket comes from ``_connected_websocket_assistant``.
@@ -29,17 +31,24 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 import ujson
 from aiohttp import WSMsgType
 
-from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
 from hummingbot.connector.exchange.backpack.backpack_depth_sync import APPLY, GAP, DepthSync, Join
 from hummingbot.connector.exchange.backpack.backpack_order_book import (
     as_int,
+    decode_depth_frame,
     diff_message_fast,
     snapshot_message,
     trade_message,
+    typed_diff_message,
 )
 from hummingbot.connector.exchange.backpack.backpack_rest_market_data import BackpackRestMarketData
-from hummingbot.connector.exchange.backpack.backpack_stream_session import BackpackStreamSession, FrameHandler
+from hummingbot.connector.exchange.backpack.backpack_stream_session import (
+    SESSION_LAST_RECV_TIME,
+    SESSION_SUPERVISOR,
+    SESSION_WS,
+    BackpackStreamSession,
+    FrameHandler,
+)
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
@@ -56,6 +65,7 @@ _TRADE = CONSTANTS.TRADE_STREAM
 _TEXT = WSMsgType.TEXT
 #: ujson (a Hummingbot dependency) decodes a depth frame in about 3/4 of ``json.loads``'s time (``make bench``).
 _loads = ujson.loads
+_DEPTH_MARK = f"{_DEPTH}."
 
 
 class BackpackTextWSConnection(WSConnection):
@@ -123,6 +133,9 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._domain = domain
         self._pairs: Dict[str, _PairStream] = {}
         self._routes: Dict[str, Callable[[Dict[str, Any]], None]] = {}
+        self._depth_routes: Dict[str, Callable[[Any], None]] = {}  # stream → handler of a typed ``DepthData``
+        #: ``decode_depth_frame`` or None (every frame through ``ujson``).
+        self._decode_depth: Optional[Callable[[Any], Any]] = decode_depth_frame
         self._connections = 0
         self._diff_output: asyncio.Queue = self._message_queue[self._diff_messages_queue_key]
         self._trade_output: asyncio.Queue = self._message_queue[self._trade_messages_queue_key]
@@ -144,23 +157,9 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._stream.configure_time(**time_settings)
         self.metrics = self._stream.metrics
 
-    @property
-    def supervisor(self) -> StreamSupervisor:
-        return self._stream.supervisor
-
-    @property
-    def last_recv_time(self) -> float:
-        """Wall time (s) of the last frame received (pings included), also across a reconnect; 0 if none yet."""
-        return self._stream.last_recv_time
-
-    @property
-    def _ws_assistant(self) -> Optional[WSAssistant]:
-        """The open socket (``None`` between connections), owned by the session."""
-        return self._stream.ws
-
-    @_ws_assistant.setter
-    def _ws_assistant(self, ws: Optional[WSAssistant]) -> None:
-        self._stream.ws = ws
+    supervisor = SESSION_SUPERVISOR
+    last_recv_time = SESSION_LAST_RECV_TIME
+    _ws_assistant = SESSION_WS
 
     async def _connect_public(self) -> WSAssistant:
         """``_connected_websocket_assistant`` reporting the outcome to ``rest_market_data``."""
@@ -268,6 +267,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._cancel_resync(state)
         for name in self._stream_names(state):
             self._routes.pop(name, None)
+            self._depth_routes.pop(name, None)
         ws = self._ws_assistant
         if ws is None:
             return True
@@ -345,6 +345,14 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     def _on_frame(self, message: Any) -> None:
         """Decode (a text frame) and route one frame; never raises. Takes the frame's text or a decoded frame."""
         if type(message) is str:
+            decode_depth = self._decode_depth
+            if decode_depth is not None and _DEPTH_MARK in message:
+                try:
+                    frame = decode_depth(message)
+                    self._depth_routes[frame.stream](frame.data)
+                    return
+                except Exception:  # not a depth frame of a tracked pair, or malformed: the ujson path classifies it
+                    pass
             try:
                 message = _loads(message)
             except Exception:  # not JSON (ValueError), or nested beyond the decoder's depth limit
@@ -388,6 +396,20 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         elif action == GAP:
             self._on_gap(state, first, last)
         self.metrics.on_message(_DEPTH)  # only frames that parsed; a malformed one counts as dropped instead
+
+    def _on_typed_depth(self, trading_pair: str, on_diff: Callable[[int, int, Any], int], state: _PairStream,
+                        data: Any) -> None:
+        """``_on_depth`` for a ``DepthData``; raises (``ValueError``) before any effect on a frame it cannot use."""
+        message = typed_diff_message(data, trading_pair)
+        content = message[1]
+        first = content["first_update_id"]
+        last = content["update_id"]
+        action = on_diff(first, last, message)
+        if action == APPLY:
+            self._diff_output.put_nowait(message)
+        elif action == GAP:
+            self._on_gap(state, first, last)
+        self.metrics.on_message(_DEPTH)
 
     def _on_trade(self, state: _PairStream, data: Dict[str, Any]) -> None:
         message = trade_message(data, state.trading_pair)
@@ -463,6 +485,8 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                 self._pairs[trading_pair] = state
                 self._routes[f"{_DEPTH}.{symbol}"] = functools.partial(self._on_depth, trading_pair,
                                                                        state.sync.on_diff, state)
+                self._depth_routes[f"{_DEPTH}.{symbol}"] = functools.partial(
+                    self._on_typed_depth, trading_pair, state.sync.on_diff, state)
                 self._routes[f"{_TRADE}.{symbol}"] = functools.partial(self._on_trade, state)
         return state
 

@@ -22,10 +22,15 @@ by the data source; each session's socket comes from ``_connected_websocket_assi
 import asyncio
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from hummingbot.connector.backpack_common.stream_supervisor import StreamSupervisor
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
-from hummingbot.connector.exchange.backpack.backpack_stream_session import BackpackStreamSession, FrameHandler
+from hummingbot.connector.exchange.backpack.backpack_stream_session import (
+    SESSION_LAST_RECV_TIME,
+    SESSION_SUPERVISOR,
+    SESSION_WS,
+    BackpackStreamSession,
+    FrameHandler,
+)
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from hummingbot.core.web_assistant.connections.data_types import WSJSONRequest
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
@@ -89,23 +94,9 @@ class BackpackAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._stream.configure_time(**time_settings)
         self.metrics = self._stream.metrics
 
-    @property
-    def supervisor(self) -> StreamSupervisor:
-        return self._stream.supervisor
-
-    @property
-    def last_recv_time(self) -> float:
-        """Wall time (s) of the last frame received (pings included), also across a reconnect; 0 if none yet."""
-        return self._stream.last_recv_time
-
-    @property
-    def _ws_assistant(self) -> Optional[WSAssistant]:
-        """The open socket (``None`` between connections), owned by the session; ``stop()`` disconnects it."""
-        return self._stream.ws
-
-    @_ws_assistant.setter
-    def _ws_assistant(self, ws: Optional[WSAssistant]) -> None:
-        self._stream.ws = ws
+    supervisor = SESSION_SUPERVISOR
+    last_recv_time = SESSION_LAST_RECV_TIME
+    _ws_assistant = SESSION_WS
 
     async def _connected_websocket_assistant(self) -> WSAssistant:
         """Factory assistant connected to the domain's stream URL."""

@@ -1,19 +1,27 @@
 """``BackpackClientOrderTracker``: ``ClientOrderTracker`` with O(1) lookups by client id.
 
-A lost order that a later lookup shows FILLED or CANCELED leaves the lost list. An order whose missed fills are
-being fetched (``keep_fillable``) stays fillable until ``release_fillable``, however long ago it completed: fill
-history may answer later than Hummingbot keeps completed orders (30 s) when it counts in the 30/min bucket (U2).
+A lost order that a later lookup shows FILLED or CANCELED leaves the lost list. ``observer`` (the connector's
+maker scorecard) sees every applied order update and every new fill. An order whose missed fills are being fetched
+(``keep_fillable``) stays fillable until ``release_fillable``, however long ago it completed: fill history may answer
+later than Hummingbot keeps completed orders (30 s) when it counts in the 30/min bucket (U2).
 """
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Protocol
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
-from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 
 _FINAL_STATES = (OrderState.FILLED, OrderState.CANCELED, OrderState.FAILED)
 
 
+class OrderObserver(Protocol):
+    def on_order(self, order: InFlightOrder) -> None: ...
+
+    def on_fill(self, order: InFlightOrder, trade_update: TradeUpdate) -> None: ...
+
+
 class BackpackClientOrderTracker(ClientOrderTracker):
+    observer: Optional[OrderObserver] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,7 +83,20 @@ class BackpackClientOrderTracker(ClientOrderTracker):
             trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=OrderState.FILLED))
         return True
 
+    def process_trade_update(self, trade_update: TradeUpdate):
+        client_order_id = trade_update.client_order_id
+        order = (self._in_flight_orders.get(client_order_id) or self._cached_orders.get(client_order_id)
+                 or self._lost_orders.get(client_order_id))
+        new = order is not None and trade_update.trade_id not in order.order_fills
+        super().process_trade_update(trade_update)
+        if new and self.observer is not None and trade_update.trade_id in order.order_fills:
+            self.observer.on_fill(order, trade_update)
+
     async def _process_order_update(self, order_update: OrderUpdate):
         await super()._process_order_update(order_update)
         if order_update.new_state in (OrderState.FILLED, OrderState.CANCELED):
             self._lost_orders.pop(order_update.client_order_id, None)
+        if self.observer is not None:
+            order = self.fetch_order(order_update.client_order_id, order_update.exchange_order_id)
+            if order is not None:
+                self.observer.on_order(order)

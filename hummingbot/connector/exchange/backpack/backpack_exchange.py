@@ -6,7 +6,7 @@ status queries use the order id once known (other bots on the account may share 
 import asyncio
 import dataclasses
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, cast
+from typing import Any, Dict, List, Mapping, Optional, Tuple, cast
 
 from hummingbot.connector.constants import s_decimal_NaN
 from hummingbot.connector.exchange.backpack import (
@@ -20,13 +20,12 @@ from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source 
 from hummingbot.connector.exchange.backpack.backpack_api_user_stream_data_source import BackpackAPIUserStreamDataSource
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
 from hummingbot.connector.exchange.backpack.backpack_balances import BalanceStreamState
+from hummingbot.connector.exchange.backpack.backpack_batch_orders import BackpackBatchOrders, NewOrder
 from hummingbot.connector.exchange.backpack.backpack_cancels import BackpackCancelFlow
 from hummingbot.connector.exchange.backpack.backpack_client_order_ids import ClientOrderIdGenerator
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackAPIError,
-    BackpackOrderHistoryLagError,
-    BackpackOrderNotFoundError,
     BackpackPostOnlyRejectedError,
     BackpackRateLimitError,
     is_unknown_outcome,
@@ -34,22 +33,25 @@ from hummingbot.connector.exchange.backpack.backpack_errors import (
 from hummingbot.connector.exchange.backpack.backpack_fees import BackpackFeeSchedule
 from hummingbot.connector.exchange.backpack.backpack_fills import BackpackFillsTracker
 from hummingbot.connector.exchange.backpack.backpack_health import BackpackHealth, assess_health, build_metrics_snapshot
-from hummingbot.connector.exchange.backpack.backpack_history_lag import HistoryLagGrace
 from hummingbot.connector.exchange.backpack.backpack_lost_orders import LostOrdersPacer
+from hummingbot.connector.exchange.backpack.backpack_maker_scorecard import (
+    DEFAULT_BAND_BPS,
+    BackpackMakerScorecard,
+    book_mid,
+)
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
-from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     build_order_payload,
     created_at_s,
-    order_reference,
     order_update_from_order,
     order_update_from_ws,
     trade_update_from_ws,
 )
+from hummingbot.connector.exchange.backpack.backpack_order_status import BackpackOrderStatus, is_order_not_found
 from hummingbot.connector.exchange.backpack.backpack_rest_client import BackpackRestClient
 from hummingbot.connector.exchange.backpack.backpack_status_poller import BackpackStatusPoller
 from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
-from hummingbot.connector.exchange.backpack.backpack_types import BatchOrderResult, Order, OrderUpdateEvent
+from hummingbot.connector.exchange.backpack.backpack_types import Order, OrderUpdateEvent
 from hummingbot.connector.exchange.backpack.backpack_unknown_outcome import UnknownOutcomeReconciler
 from hummingbot.connector.exchange_py_base import ExchangePyBase
 from hummingbot.connector.trading_rule import TradingRule
@@ -58,7 +60,6 @@ from hummingbot.core.data_type.cancellation_result import CancellationResult
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
-from hummingbot.core.data_type.market_order import MarketOrder
 from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
 from hummingbot.core.data_type.trade_fee import TradeFeeBase
@@ -68,7 +69,6 @@ from hummingbot.core.utils.async_utils import safe_ensure_future, safe_gather
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 
-_NewOrder = Union[LimitOrder, MarketOrder]
 _ORDER_EVENTS = frozenset({"orderAccepted", "orderCancelled", "orderExpired", "orderFill", "orderModified",
                            "triggerPlaced", "triggerFailed"})
 
@@ -86,10 +86,6 @@ class BackpackExchange(ExchangePyBase):
     #: Lost private events are not replayed (§8.4): REST reconciles even while the stream is live.
     LONG_POLL_INTERVAL = 30.0
     TRADING_FEES_INTERVAL = CONSTANTS.TRADING_FEES_REFRESH_INTERVAL_S
-    #: Max orders per batch (UNCONFIRMED §5.6: 20 or 50; the lower is used).
-    BATCH_ORDER_MAX_SIZE = 20
-    #: History rows scanned to find an order by clientId only (§5.11).
-    ORDER_HISTORY_SCAN_LIMIT = 1000
 
     web_utils = web_utils
     _throttler: AsyncThrottler
@@ -106,14 +102,16 @@ class BackpackExchange(ExchangePyBase):
                  backpack_self_trade_prevention: str = CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION,
                  backpack_proxy_url: str = "",
                  backpack_rest_market_data: bool = False,
-                 backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST):
+                 backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST,
+                 maker_band_bps: Decimal = DEFAULT_BAND_BPS):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
         ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
         ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
-        ``BackpackRestMarketData``).
+        ``BackpackRestMarketData``). ``maker_band_bps``: the maker scorecard's two-sided band around the mid (bps).
 
-        :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL.
+        :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL; a band that
+            is not positive.
         """
         if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
             raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
@@ -155,6 +153,12 @@ class BackpackExchange(ExchangePyBase):
             symbol_for=self._symbol_for, tracker=tracker, fee_schema=self.trade_fee_schema,
             server_time_s=self._time_synchronizer.time, on_missed_fills_fetched=self._count_missed_fills_fetch,
             logger=self.logger)
+        self._order_status = BackpackOrderStatus(
+            private_get=lambda path, params: self._api_get(path_url=path, params=params, is_auth_required=True),
+            symbol_for=self._symbol_for, pair_of=self._pair_of, tracker=tracker,
+            trade_updates_for_order=self._fills.all_trade_updates_for_order,
+            note_executed_quantity=self._fills.note_executed_quantity, observation_time_s=self._observation_time_s,
+            logger=self.logger)
         self._unknown_outcomes = UnknownOutcomeReconciler(
             request_order_status=self._request_order_status, apply_update=self._process_order_update_keeping_progress,
             tracker=tracker, on_unknown_outcome=self._count_unknown_outcome, logger=self.logger)
@@ -166,8 +170,20 @@ class BackpackExchange(ExchangePyBase):
             note_executed_quantity=self._fills.note_executed_quantity,
             placement_reconciling=self._unknown_outcomes.is_pending,
             current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
-        self._history_lag = HistoryLagGrace()
+        self._batch_orders = BackpackBatchOrders(
+            new_client_order_id=self._new_client_order_id, trading_rule=lambda pair: self._trading_rules.get(pair),
+            quantize_amount=self.quantize_order_amount, quantize_price=self.quantize_order_price,
+            start_tracking=self.start_tracking_order, fetch_tracked_order=tracker.fetch_tracked_order,
+            fail_order=self._update_order_after_failure, order_payload=self._order_payload,
+            private_post=lambda path, body: self._api_post(path_url=path, data=body, is_auth_required=True,
+                                                           headers=dict(CONSTANTS.BROKER_HEADERS)),
+            start_unknown_outcome=self._unknown_outcomes.start, apply_order_answer=self._apply_order_answer,
+            logger=self.logger)
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
+        self._maker_scorecard = BackpackMakerScorecard(
+            mid_price=lambda pair: book_mid(self.order_book_tracker.order_books.get(pair)), clock=self._time,
+            band_bps=maker_band_bps)
+        tracker.observer = self._maker_scorecard
         # Whether and when Backpack sends balance events is UNCONFIRMED (§8.4, U1): Hummingbot always deducts the
         # orders placed since the last REST poll itself; events are applied relative to that (`_apply_balance_event`).
         self.real_time_balance_update = False
@@ -331,17 +347,10 @@ class BackpackExchange(ExchangePyBase):
             return None
         return mapping.get(symbol, symbol)
 
-    async def _api_request(self,
-                           path_url,
-                           overwrite_url: Optional[str] = None,
-                           method: RESTMethod = RESTMethod.GET,
-                           params: Optional[Dict[str, Any]] = None,
-                           data: Optional[Any] = None,
-                           is_auth_required: bool = False,
-                           return_err: bool = False,
-                           limit_id: Optional[str] = None,
-                           headers: Optional[Dict[str, Any]] = None,
-                           **kwargs) -> Any:
+    async def _api_request(self, path_url, overwrite_url: Optional[str] = None, method: RESTMethod = RESTMethod.GET,
+                           params: Optional[Dict[str, Any]] = None, data: Optional[Any] = None,
+                           is_auth_required: bool = False, return_err: bool = False, limit_id: Optional[str] = None,
+                           headers: Optional[Dict[str, Any]] = None, **kwargs) -> Any:
         """JSON answer (``None`` for an empty 2xx body); errors as ``BackpackRestClient.call``."""
         _, payload = await self._rest.call(path_url, method=method, params=params, data=data,
                                            is_auth_required=is_auth_required, limit_id=limit_id, headers=headers,
@@ -377,7 +386,7 @@ class BackpackExchange(ExchangePyBase):
 
     def _is_order_not_found_during_status_update_error(self, status_update_exception: Exception) -> bool:
         """Neither open nor in the order history (§5.9, §5.11)."""
-        return isinstance(status_update_exception, BackpackOrderNotFoundError)
+        return is_order_not_found(status_update_exception)
 
     def _is_order_not_found_during_cancelation_error(self, cancelation_exception: Exception) -> bool:
         """The order is no longer open (§5.7)."""
@@ -455,14 +464,8 @@ class BackpackExchange(ExchangePyBase):
                 self.logger().warning(f"Could not read the Backpack account settings ({e}); lent funds count in "
                                       "total balances only until they are read.")
 
-    def _get_fee(self,
-                 base_currency: str,
-                 quote_currency: str,
-                 order_type: OrderType,
-                 order_side: TradeType,
-                 amount: Decimal,
-                 price: Decimal = s_decimal_NaN,
-                 is_maker: Optional[bool] = None) -> TradeFeeBase:
+    def _get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
+                 amount: Decimal, price: Decimal = s_decimal_NaN, is_maker: Optional[bool] = None) -> TradeFeeBase:
         return TradeFeeBase.new_spot_fee(fee_schema=self.trade_fee_schema(), trade_type=order_side,
                                          percent=self._fees.percent(order_type, is_maker))
 
@@ -636,96 +639,14 @@ class BackpackExchange(ExchangePyBase):
         super()._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount, trade_type=trade_type,
                                   order_type=order_type, price=price, exception=exception, **kwargs)
 
-    def batch_order_create(self, orders_to_create: List[_NewOrder]) -> List[_NewOrder]:
-        """``POST /api/v1/orders`` (§5.6) in chunks of ``BATCH_ORDER_MAX_SIZE``, sent in the background.
+    def batch_order_create(self, orders_to_create: List[NewOrder]) -> List[NewOrder]:
+        """``POST /api/v1/orders`` (§5.6) in chunks of ``BackpackBatchOrders.MAX_SIZE``, sent in the background.
 
         :returns: the ``LimitOrder``/``MarketOrder`` objects with their client order ids, tracked at once.
         """
-        with_ids = [order.copy_with_id(client_order_id=self._new_client_order_id()) for order in orders_to_create]
+        with_ids = self._batch_orders.submit(orders_to_create)
         self._stamp_if_never_ticked()
-        safe_ensure_future(self._execute_batch_order_create(with_ids))
         return with_ids
-
-    async def _execute_batch_order_create(self, orders: List[_NewOrder]) -> None:
-        ready: List[Tuple[InFlightOrder, Dict[str, Any]]] = []
-        for order in orders:
-            tracked = self._track_batch_order(order)
-            if tracked is None:
-                continue
-            try:
-                body = await self._order_payload(tracked.client_order_id, tracked.trading_pair, tracked.amount,
-                                                 tracked.trade_type, tracked.order_type, tracked.price)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                self._update_order_after_failure(tracked.client_order_id, tracked.trading_pair, exception=e)
-                continue
-            ready.append((tracked, body))
-        size = max(1, int(self.BATCH_ORDER_MAX_SIZE))
-        for start in range(0, len(ready), size):
-            await self._send_batch_chunk(ready[start:start + size])
-
-    def _track_batch_order(self, order: _NewOrder) -> Optional[InFlightOrder]:
-        order_type = order.order_type()
-        trade_type = TradeType.BUY if order.is_buy else TradeType.SELL
-        trading_pair = order.trading_pair
-        client_order_id = order.client_order_id
-        price = order.price if order_type is not OrderType.MARKET else None
-        rule = self._trading_rules.get(trading_pair)
-        amount = Decimal(str(order.quantity))
-        if rule is not None:
-            amount = self.quantize_order_amount(trading_pair, amount)
-            if price is not None:
-                price = self.quantize_order_price(trading_pair, Decimal(str(price)))
-        self.start_tracking_order(order_id=client_order_id, exchange_order_id=None, trading_pair=trading_pair,
-                                  trade_type=trade_type, price=price, amount=amount, order_type=order_type)
-        if rule is None:
-            self._update_order_after_failure(client_order_id, trading_pair,
-                                             exception=ValueError(f"No trading rule for {trading_pair}"))
-            return None
-        if amount < rule.min_order_size:
-            self._update_order_after_failure(client_order_id, trading_pair, exception=ValueError(
-                f"Order amount {order.quantity} is lower than minimum order size {rule.min_order_size} for the pair "
-                f"{trading_pair}. The order will not be created."))
-            return None
-        return self._order_tracker.fetch_tracked_order(client_order_id)
-
-    async def _send_batch_chunk(self, chunk: List[Tuple[InFlightOrder, Dict[str, Any]]]) -> None:
-        try:
-            answer = await self._api_post(path_url=CONSTANTS.ORDERS_PATH_URL, data=[body for _, body in chunk],
-                                          is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS))
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            for order, _ in chunk:
-                if is_unknown_outcome(e):
-                    self._unknown_outcomes.start(order, e)
-                else:
-                    self.logger().network(f"Batch order request failed for {order.client_order_id}: {e}")
-                    self._update_order_after_failure(order.client_order_id, order.trading_pair, exception=e)
-            return
-        elements = answer if isinstance(answer, list) else []
-        for index, (order, _) in enumerate(chunk):
-            element = elements[index] if index < len(elements) else None
-            try:
-                self._apply_batch_element(order, element)
-            except Exception as e:
-                self.logger().error(f"Unexpected batch answer for order {order.client_order_id}: {element!r} ({e!r});"
-                                    " its state will be resolved by status polling.")
-
-    def _apply_batch_element(self, order: InFlightOrder, element: Optional[BatchOrderResult]) -> None:
-        if element is None:
-            self._unknown_outcomes.start(order, ValueError("no element for this order in the batch answer"))
-            return
-        if element.get("operation") == "Err":
-            error = BackpackAPIError(400, str(element.get("code") or ""), str(element.get("message") or ""),
-                                     "POST", CONSTANTS.ORDERS_PATH_URL)
-            if error.is_post_only_rejection:
-                error = BackpackPostOnlyRejectedError(400, error.code, error.message, "POST", CONSTANTS.ORDERS_PATH_URL)
-            self.logger().warning(f"Batch order {order.client_order_id} rejected: {error.code} {error.message}")
-            self._update_order_after_failure(order.client_order_id, order.trading_pair, exception=error)
-            return
-        self._apply_order_answer(order, element)
 
     def _count_unknown_outcome(self) -> None:
         self._rest.counters.unknown_outcome_orders += 1
@@ -752,98 +673,11 @@ class BackpackExchange(ExchangePyBase):
                 for order, result in zip(orders_to_cancel, results)]
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
-        """Open order by clientId (§5.9), else the order history (§5.11).
-
-        :raises BackpackOrderHistoryLagError: an acknowledged, not lost order neither knows, within
-            ``HistoryLagGrace.GRACE_S`` of the first such answer (U3).
-        :raises BackpackOrderNotFoundError: neither knows the order (after the grace, for an acknowledged one).
-        :raises ValueError: a 200 answer that is no order object.
-        :raises BackpackAPIError: other API errors.
-        """
-        symbol = await self._symbol_for(tracked_order.trading_pair)
-        answer: Optional[Order]
-        try:
-            answer = await self._api_get(path_url=CONSTANTS.ORDER_PATH_URL,
-                                         params={"symbol": symbol, **order_reference(
-                                             tracked_order.client_order_id, tracked_order.exchange_order_id)},
-                                         is_auth_required=True)
-        except BackpackAPIError as e:
-            if not e.is_order_not_found:
-                raise
-            answer = None
-        else:
-            if not isinstance(answer, dict):
-                raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDER_PATH_URL}: {str(answer)[:100]!r}")
-            if not tracked_order.exchange_order_id and not is_same_order(
-                    tracked_order, self._pair_of(answer.get("symbol")), answer.get("side"), answer.get("id")):
-                answer = None  # found by clientId, but another bot's order
-        if answer is None:
-            answer = await self._find_order_in_history(symbol, tracked_order)
-            if answer is None:
-                if (tracked_order.exchange_order_id and tracked_order.client_order_id not in self._tracker.lost_orders
-                        and self._history_lag.missing(tracked_order.client_order_id)):
-                    raise BackpackOrderHistoryLagError(
-                        f"Order {tracked_order.client_order_id} left the open orders and is not in the {symbol} order "
-                        "history yet; checking again at the next poll.")
-                raise BackpackOrderNotFoundError(
-                    f"Order {tracked_order.client_order_id} is neither open nor in the {symbol} order history "
-                    "on Backpack.")
-        self._history_lag.found(tracked_order.client_order_id)
-        update = order_update_from_order(answer, tracked_order.client_order_id, tracked_order.trading_pair,
-                                         self._observation_time_s())
-        if update.new_state in (OrderState.FILLED, OrderState.CANCELED):
-            await self._apply_fills_of_final_order(tracked_order, answer)
-        self._fills.note_executed_quantity(tracked_order, answer.get("executedQuantity"))
-        return update
-
-    async def _apply_fills_of_final_order(self, order: InFlightOrder, answer: Order) -> None:
-        """Fills of a filled or cancelled order not seen yet (§5.12), applied before its final state is returned:
-        a caller that drops the order right after (hummingbot-api's restart reconciliation) still gets them. On
-        failure (or fill history lagging, U3) the missed-fill fetch retries."""
-        try:
-            executed = Decimal(str(answer.get("executedQuantity")))
-        except (ArithmeticError, ValueError, TypeError):
-            return
-        if not executed > order.executed_amount_base:
-            return
-        if not order.exchange_order_id and answer.get("id") is not None:
-            order.update_exchange_order_id(str(answer["id"]))  # identity checked by the lookup
-        try:
-            for trade_update in await self._fills.all_trade_updates_for_order(order):
-                self._order_tracker.process_trade_update(trade_update)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            self.logger().debug(f"Fills of order {order.client_order_id} not fetched ({e!r}); retrying.")
-
-    async def _find_order_in_history(self, symbol: str, order: InFlightOrder) -> Optional[Order]:
-        exchange_order_id = order.exchange_order_id
-        if exchange_order_id:
-            params = {"symbol": symbol, "orderId": exchange_order_id, "limit": 10}
-        else:
-            params = {"symbol": symbol, "limit": self.ORDER_HISTORY_SCAN_LIMIT, "sortDirection": "Desc"}
-        rows = await self._api_get(path_url=CONSTANTS.ORDER_HISTORY_PATH_URL, params=params, is_auth_required=True)
-        client_order_id = order.client_order_id
-        for row in rows if isinstance(rows, list) else []:
-            if not isinstance(row, dict):
-                continue
-            if exchange_order_id and str(row.get("id")) == exchange_order_id:
-                return cast(Order, row)
-            if (not exchange_order_id and str(row.get("clientId")) == client_order_id
-                    and is_same_order(order, self._pair_of(row.get("symbol")), row.get("side"), None)):
-                return cast(Order, row)
-        return None
+        """Open order, else the order history; errors as ``BackpackOrderStatus.request``."""
+        return await self._order_status.request(tracked_order)
 
     async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
-        """Only "neither open nor in the history" counts as not found; other errors are retried next poll."""
-        if self._is_order_not_found_during_status_update_error(error):
-            await self._order_tracker.process_order_not_found(order.client_order_id)
-            return
-        if isinstance(error, BackpackOrderHistoryLagError):
-            self.logger().debug(str(error))
-            return
-        self.logger().warning(f"Error fetching status update for the active order {order.client_order_id}: {error}. "
-                              "The order stays tracked; retrying at the next poll.")
+        await self._order_status.handle_update_error(order, error)
 
     async def _update_orders_fills(self, orders: List[InFlightOrder]):
         await self._fills.update_orders_fills(orders)
@@ -909,9 +743,14 @@ class BackpackExchange(ExchangePyBase):
         self._process_order_update_keeping_progress(order, update)
         self._fills.note_executed_quantity(order, data.get("z"))
 
+    def tick(self, timestamp: float):
+        super().tick(timestamp)
+        self._maker_scorecard.observe()
+
     def metrics_snapshot(self) -> Dict[str, Any]:
-        """Stream, REST and user-event counters, ``rate_limit_backoff_s`` and ``balance_stream``
-        (``{"refused": bool, "refusals": connections refused}``, U1)."""
+        """Stream, REST and user-event counters, ``rate_limit_backoff_s``, ``balance_stream``
+        (``{"refused": bool, "refusals": connections refused}``, U1), ``market_data``, ``private_stream_polling``
+        and ``maker`` (the maker scorecard, ``backpack_maker_scorecard``)."""
         snapshot = build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
                                           self._stream_metrics(self._user_stream_tracker.data_source),
                                           self._rest.counters, self._user_event_counters,
@@ -921,6 +760,7 @@ class BackpackExchange(ExchangePyBase):
         market_data = getattr(self._orderbook_ds, "rest_market_data", None)
         snapshot["market_data"] = market_data.snapshot() if market_data is not None else None
         snapshot["private_stream_polling"] = self._private_stream_polling()
+        snapshot["maker"] = self._maker_scorecard.snapshot()
         return snapshot
 
     def health(self) -> BackpackHealth:

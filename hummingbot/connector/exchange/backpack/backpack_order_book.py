@@ -2,8 +2,13 @@
 
 Payload times are µs, message timestamps seconds. Row prices are floats, so ``"86700"`` and ``"86700.0"`` are one
 level (§4.6).
+
+Depth frames as text (``decode_depth_frame``): where ``msgspec`` is installed (an optional, light C-extension wheel;
+Hummingbot's environment does not ship it) the frame is decoded straight into typed numbers and ``DepthLevel`` rows;
+without it ``decode_depth_frame`` is ``None`` and callers decode with ``ujson`` and build rows with ``diff_message``.
+Both give the same book: a frame the typed decoder rejects is left to the ``ujson`` path, which classifies it.
 """
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Union
 
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -126,6 +131,73 @@ def diff_message_fast(data: Mapping[str, Any], trading_pair: str, first_update_i
         }, ts * _US))
     except OverflowError:
         raise _beyond_float_range() from None
+
+
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - exercised by the tests with the decoder switched off
+    msgspec = None  # type: ignore[assignment]
+
+if msgspec is not None:
+    class DepthLevel(msgspec.Struct, array_like=True, gc=False):
+        """One ``[price, quantity]`` level of a depth frame decoded as numbers (§8.2); the C++ book reads it like an
+        ``OrderBookRow`` (``price``, ``amount``, ``update_id``; unpacks as ``price, amount, update_id``).
+        ``update_id`` is never decoded (a level with a third element is rejected): ``typed_diff_message`` sets it to
+        the frame's ``u``."""
+        price: float
+        amount: float
+        update_id: msgspec.UnsetType = msgspec.UNSET
+
+        def __iter__(self):
+            return iter((self.price, self.amount, self.update_id))
+
+    class DepthData(msgspec.Struct, gc=False):
+        """``data`` of a ``depth.<symbol>`` frame (§8.2): ids ``U``/``u`` and times (µs) as decoded (strings are
+        read by ``as_int`` in ``typed_diff_message``, as in ``diff_message``)."""
+        U: Union[int, str]
+        u: Union[int, str]
+        b: List[DepthLevel]
+        a: List[DepthLevel]
+        T: Union[int, str, None] = None
+        E: Union[int, str, None] = None
+
+    class DepthFrame(msgspec.Struct, gc=False):
+        stream: str
+        data: DepthData
+
+    #: ``decode_depth_frame(text) -> DepthFrame``; raises ``msgspec.DecodeError`` (``ValidationError``) on text that is
+    #: not JSON or not a depth frame's shape (numbers as JSON numbers or numeric strings).
+    decode_depth_frame: Optional[Callable[[Any], Any]] = msgspec.json.Decoder(DepthFrame, strict=False).decode
+else:  # pragma: no cover
+    decode_depth_frame = None
+
+
+def typed_diff_message(data: Any, trading_pair: str) -> BackpackOrderBookMessage:
+    """``DepthData`` (from ``decode_depth_frame``) → DIFF whose rows are the frame's ``DepthLevel`` objects, stamped
+    with ``u``. :raises (TypeError, ValueError): no ``T``/``E`` time, or an id or time ``as_int`` rejects; nothing is
+    changed then."""
+    ts = data.T or data.E
+    if type(ts) is not int:
+        if ts is None:
+            raise ValueError("depth frame without T or E")
+        ts = as_int(ts)
+    first_update_id = data.U
+    update_id = data.u
+    if type(first_update_id) is not int or type(update_id) is not int:
+        first_update_id, update_id = as_int(first_update_id), as_int(update_id)
+    bids = data.b
+    asks = data.a
+    for level in bids:
+        level.update_id = update_id
+    for level in asks:
+        level.update_id = update_id
+    return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
+        "trading_pair": trading_pair,
+        "update_id": update_id,
+        "first_update_id": first_update_id,
+        "bids": bids,
+        "asks": asks,
+    }, ts * _US))
 
 
 def trade_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBookMessage:

@@ -143,3 +143,24 @@ class BackpackStreamSession:
         if suppressed is not None:
             more = f" ({suppressed} similar since the last report)" if suppressed else ""
             self._logger.warning(f"{text}{more}. Frame: {self._describe_frame(message)}")
+
+
+def session_attribute(name: str, doc: str, settable: bool = False) -> Any:
+    """A data-source property that reads (and, if ``settable``, writes) attribute ``name`` of its ``_stream``
+    session, so both data sources expose the session's state without a copy of the delegation each."""
+    def get(owner: Any) -> Any:
+        return getattr(owner._stream, name)
+
+    def put(owner: Any, value: Any) -> None:
+        setattr(owner._stream, name, value)
+
+    return property(get, put if settable else None, doc=doc)
+
+
+# The session state both data sources expose (the same property objects on each class).
+SESSION_SUPERVISOR = session_attribute("supervisor", "The session's ``StreamSupervisor``.")
+SESSION_LAST_RECV_TIME = session_attribute(
+    "last_recv_time", "Wall time (s) of the last frame received (pings included), also across a reconnect; 0 if none.")
+SESSION_WS = session_attribute(
+    "ws", "The open socket (``None`` between connections), owned by the session; ``stop()`` disconnects it.",
+    settable=True)

@@ -13,6 +13,8 @@ back to REST market data; 0 = never).
 Fees: Backpack's published fee table is an image; the fallback below (maker 8 bps, taker 10 bps) is used only
 until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connector refreshes it periodically).
 """
+import binascii
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +52,20 @@ def is_exchange_information_valid(market: Market) -> bool:
                     for value in (market.get("symbol"), market.get("baseSymbol"), market.get("quoteSymbol"))))
 
 
+def _is_encrypted(raw: str) -> bool:
+    """True for a secure field as Hummingbot stores it in ``conf/connectors/<connector>.yml``: the hex of an
+    Ethereum v3 keyfile JSON (its ``config_crypt``). Hummingbot validates the file's values before it decrypts them,
+    then assigns the decrypted values with validation, so the key checks run on the plain values then."""
+    try:
+        keyfile = json.loads(binascii.unhexlify(raw))
+    except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError included
+        return False
+    return isinstance(keyfile, dict) and "crypto" in keyfile
+
+
 def _check_api_key(value: SecretStr) -> SecretStr:
+    if _is_encrypted(value.get_secret_value()):
+        return value
     try:
         decode_api_key(value.get_secret_value())
     except BackpackKeyError as e:
@@ -59,6 +74,8 @@ def _check_api_key(value: SecretStr) -> SecretStr:
 
 
 def _check_secret(value: SecretStr) -> SecretStr:
+    if _is_encrypted(value.get_secret_value()):
+        return value
     try:
         decode_secret(value.get_secret_value())
     except BackpackKeyError as e:

@@ -638,3 +638,78 @@ async def test_the_session_surface_follows_configure_time_and_the_open_socket():
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert ws.disconnected and ds._ws_assistant is None and ds.last_recv_time == 1234.5
+
+
+# ------------------------------------------------------------------------------ typed depth decoding (msgspec)
+def _emitted_rows(messages):
+    """Emitted messages as comparable values (row floats by ``==``, NaN as a marker)."""
+    def rows(levels):
+        return [tuple("nan" if v != v else v for v in (float(r.price), float(r.amount))) + (r.update_id,)
+                for r in levels]
+    return [(m.type, m.first_update_id, m.update_id, m.timestamp, rows(m.bids), rows(m.asks)) for m in messages]
+
+
+async def _typed_and_plain_sources(seed: int):
+    """Two sources on one snapshot: the default one (typed depth decoder) and one decoding every frame with ujson."""
+    sources = []
+    for typed in (True, False):
+        ds, factory, _ = make_source()
+        if not typed:
+            ds._decode_depth = None
+        factory.rest_responder = FakeExchangeBook(seed=seed).snapshot()
+        book = await ds.get_new_order_book(PAIR)
+        sources.append((ds, book))
+    return sources
+
+
+@pytest.mark.asyncio
+async def test_text_depth_frames_take_the_typed_path_and_build_the_same_book():
+    (typed, typed_book), (plain, plain_book) = await _typed_and_plain_sources(seed=3)
+    assert typed._decode_depth is not None
+    ex = FakeExchangeBook(seed=3)
+    texts = [json.dumps(ex.step()) for _ in range(300)]
+    del texts[100]                                           # a gap: both resync the same way
+    for ds, book in ((typed, typed_book), (plain, plain_book)):
+        for text in texts:
+            ds._on_frame(text)
+    emitted = [await drain(typed._diff_output), await drain(plain._diff_output)]
+    assert len(emitted[0]) == 100 and _emitted_rows(emitted[0]) == _emitted_rows(emitted[1])
+    assert {type(r).__name__ for m in emitted[0] for r in m.bids + m.asks} == {"DepthLevel"}
+    assert {type(r).__name__ for m in emitted[1] for r in m.bids + m.asks} == {"OrderBookRow"}
+    for (messages, book) in zip(emitted, (typed_book, plain_book)):
+        for m in messages:
+            book.apply_diffs(m.bids, m.asks, m.update_id)
+    assert book_levels(typed_book) == book_levels(plain_book)
+    assert typed.metrics.messages == plain.metrics.messages == {"depth": 299}
+    assert typed.metrics.gaps == plain.metrics.gaps == 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(plan=st.lists(st.tuples(public_frames, st.integers(0, 9), st.integers(0, 10 ** 6)), min_size=1, max_size=8))
+def test_typed_and_ujson_paths_classify_and_emit_every_text_frame_alike(plan):
+    """Text frames (hostile, truncated, garbage, interleaved with real ones) give the same counts, gaps and emitted
+    messages whether depth frames go through the typed decoder first or straight to ujson."""
+    async def run():
+        (typed, _), (plain, _) = await _typed_and_plain_sources(seed=5)
+        ex = FakeExchangeBook(seed=5)
+        texts = []
+        for frame, how, cut in plan:
+            text = json.dumps(_resolve(frame, ex.update_id + 1))
+            if how == 0 and len(text) > 1:
+                text = text[:1 + cut % (len(text) - 1)]
+            texts.append(text)
+            if how == 2:
+                texts.append(json.dumps(ex.step()))
+        for ds in (typed, plain):
+            for text in texts:
+                ds._on_frame(text)
+        assert typed.metrics.messages == plain.metrics.messages
+        assert typed.metrics.dropped_by_reason == plain.metrics.dropped_by_reason
+        assert typed.metrics.gaps == plain.metrics.gaps
+        assert _emitted_rows(await drain(typed._diff_output)) == _emitted_rows(await drain(plain._diff_output))
+        assert [m.trade_id for m in await drain(typed._trade_output)] == [
+            m.trade_id for m in await drain(plain._trade_output)]
+        for ds in (typed, plain):
+            for state in ds._pairs.values():
+                ds._cancel_resync(state)
+    asyncio.run(run())

@@ -1,8 +1,9 @@
 """``BackpackExchange``: Hummingbot's conformance suite (``AbstractExchangeConnectorTests.ExchangeConnectorTests``,
 payloads shaped like Backpack's API, ``docs/backpack-api.md`` §4–§8), then what the exchange class itself owns:
-construction, placement and batch creation, order status, the private stream listener and the network check;
-placement times (§5.13 ``createdAt``, never NaN), the ``autoLendRedeem`` flag (U5) and broker attribution
-(``X-Broker-Id`` on order actions) (aioresponses only)."""
+construction, placement, the private stream listener and the network check; placement times (§5.13
+``createdAt``, never NaN), the ``autoLendRedeem`` flag (U5) and broker attribution (``X-Broker-Id`` on order actions)
+(aioresponses only). Batch creation and order status: ``test_backpack_batch_orders.py``,
+``test_backpack_order_status.py``."""
 import asyncio
 import json
 import math
@@ -13,17 +14,13 @@ from unittest.mock import AsyncMock
 
 from aioresponses import aioresponses
 from aioresponses.core import CallbackResult, RequestCall
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings
 from yarl import URL
 
 from hummingbot.connector.backpack_common.signing import BackpackKeyError
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
-from hummingbot.connector.exchange.backpack.backpack_errors import (
-    BackpackCredentialsMissingError,
-    BackpackOrderNotFoundError,
-)
+from hummingbot.connector.exchange.backpack.backpack_errors import BackpackCredentialsMissingError
 from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
-from hummingbot.connector.exchange.backpack.backpack_order_parsing import order_update_from_order
 from hummingbot.connector.test_support.exchange_connector_test import AbstractExchangeConnectorTests
 from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.core.data_type.common import OrderType, TradeType
@@ -34,7 +31,7 @@ from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.network_iterator import NetworkStatus
 
 from .exchange_test_support import OWN_FILL_EVENT, ExchangeTestCase, official_vectors, url, wait_for
-from .hostile_payloads import json_values, mutated, wire_text
+from .hostile_payloads import mutated
 
 # Throwaway key pair of docs/backpack-api.md §2.6 (seed = 32 bytes of 0x01).
 API_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="
@@ -219,7 +216,8 @@ class BackpackExchangeConformanceTests(AbstractExchangeConnectorTests.ExchangeCo
     def create_exchange_instance(self):
         exchange = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET,
                                     trading_pairs=[self.trading_pair])
-        exchange._history_lag.GRACE_S = 0.0  # Hummingbot's tests: history in step with the open set (U3 reading)
+        # Hummingbot's tests: history in step with the open set (U3 reading)
+        exchange._order_status.history_lag.GRACE_S = 0.0
         return exchange
 
     # -------------------------------------------------------------------------------------- validators
@@ -481,75 +479,6 @@ class PlacementTests(ExchangeTestCase):
         self.assertEqual(0, len(self.ev(MarketEvent.OrderCancelled)))
 
 
-class BatchCreateTests(ExchangeTestCase):
-    async def test_ok_and_err_elements(self):
-        orders = [LimitOrder("", self.pair, True, "SOL", "USDC", Decimal("141"), Decimal("12")),
-                  LimitOrder("", self.pair, False, "SOL", "USDC", Decimal("150"), Decimal("11"))]
-        with aioresponses() as mock_api:
-            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps([
-                {"operation": "Ok", "id": "111051090663277569", "status": "New", "symbol": "SOL_USDC"},
-                {"operation": "Err", "code": "INSUFFICIENT_FUNDS", "message": "Insufficient funds"}]))
-            created = self.exchange.batch_order_create(orders)
-            await wait_for(lambda: len(self.ev(MarketEvent.OrderFailure)) == 1
-                           and len(self.ev(MarketEvent.BuyOrderCreated)) == 1)
-            failures = self.ev(MarketEvent.OrderFailure)
-            body = json.loads(list(mock_api.requests.values())[0][0].kwargs["data"])
-        self.assertEqual(2, len(created))
-        self.assertTrue(all(o.client_order_id.isdigit() for o in created))
-        self.assertEqual([int(o.client_order_id) for o in created], [element["clientId"] for element in body])
-        self.assertEqual(["Bid", "Ask"], [element["side"] for element in body])
-        first = self.exchange.in_flight_orders[created[0].client_order_id]
-        self.assertEqual("111051090663277569", first.exchange_order_id)
-        self.assertEqual(created[1].client_order_id, failures[0].order_id)
-        self.assertIn("INSUFFICIENT_FUNDS", failures[0].error_message)
-
-    async def test_chunks_of_batch_size(self):
-        self.exchange.BATCH_ORDER_MAX_SIZE = 2
-        orders = [LimitOrder("", self.pair, True, "SOL", "USDC", Decimal("141"), Decimal("1")) for _ in range(3)]
-        with aioresponses() as mock_api:
-            ok = [{"operation": "Ok", "id": str(i), "status": "New"} for i in (1, 2, 3)]
-            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps(ok[:2]))
-            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps(ok[2:]))
-            self.exchange.batch_order_create(orders)
-            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCreated)) == 3)
-            sizes = [len(json.loads(call.kwargs["data"])) for calls in mock_api.requests.values() for call in calls]
-        self.assertEqual([2, 1], sizes)
-
-
-class StatusTests(ExchangeTestCase):
-    async def test_closed_order_found_in_history_as_filled_and_cancelled(self):
-        for status, state in (("Filled", OrderState.FILLED), ("Cancelled", OrderState.CANCELED),
-                              ("Expired", OrderState.CANCELED)):
-            order = self.track(client_order_id="42", exchange_order_id="4239996998")
-            with aioresponses() as mock_api:
-                mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404,
-                             body=error_body("RESOURCE_NOT_FOUND", "Not Found"))
-                mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body=json.dumps([
-                    {"id": "4239996998", "clientId": 42, "status": status, "createdAt": "2025-07-27T18:05:40.897"}]))
-                update = await self.exchange._request_order_status(order)
-            self.assertEqual(state, update.new_state, status)
-            self.exchange.stop_tracking_order("42")
-
-    async def test_order_unknown_everywhere_is_not_found(self):
-        self.exchange._history_lag.GRACE_S = 0.0
-        order = self.track(client_order_id="42", exchange_order_id="1")
-        with aioresponses() as mock_api:
-            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=400,
-                         body=error_body("INVALID_CLIENT_REQUEST", "Order not found"))
-            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
-            with self.assertRaises(BackpackOrderNotFoundError) as ctx:
-                await self.exchange._request_order_status(order)
-        self.assertTrue(self.exchange._is_order_not_found_during_status_update_error(ctx.exception))
-
-    async def test_other_errors_are_not_not_found(self):
-        order = self.track(client_order_id="42", exchange_order_id="1")
-        with aioresponses() as mock_api:
-            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=500, body="")
-            with self.assertRaises(IOError) as ctx:
-                await self.exchange._request_order_status(order)
-        self.assertFalse(self.exchange._is_order_not_found_during_status_update_error(ctx.exception))
-
-
 class OrderEventTests(ExchangeTestCase):
     async def test_sdk_vectors_without_client_id_match_by_order_id(self):
         expected = {"triggerPlaced": OrderState.OPEN, "orderAccepted": OrderState.OPEN,
@@ -720,102 +649,6 @@ class PlacementErrorTests(ExchangeTestCase):
         self.assertEqual(2, len(posts))
         failure = [e for e in self.ev(MarketEvent.OrderFailure) if e.order_id == order_id][0]
         self.assertIn("clock", failure.error_message)
-
-
-class StatusErrorTests(ExchangeTestCase):
-    ANSWERS = {401: error_body("UNAUTHORIZED", "Unauthorized"), 451: "",
-               429: error_body("TOO_MANY_REQUESTS", "Too many requests"),
-               503: error_body("SERVICE_UNAVAILABLE", "Unknown error, please check your request or try again later.")}
-
-    def test_an_unreadable_status_answer_never_loses_the_order(self):
-        """A 200 status answer: readable → the order takes its state; unreadable → the order stays tracked and
-        nothing counts toward "not found" (no OrderFailure)."""
-        self.exchange._order_tracker.TRADE_FILLS_WAIT_TIMEOUT = 0.01
-
-        @settings(max_examples=40, deadline=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-        @given(text=st.one_of(st.sampled_from([json.dumps({"id": "4239996998", "status": s}) for s in
-                                               ("New", "PartiallyFilled", "Filled", "Cancelled", "TriggerFailed")]),
-                              wire_text(st.one_of(mutated({"id": "4239996998", "clientId": 42, "status": "New",
-                                                           "symbol": "SOL_USDC"}), json_values))))
-        def check(text):
-            self.run_async_with_timeout(self._one_status_answer(text), timeout=30)
-        check()
-
-    async def _one_status_answer(self, text: str):
-        tracker = self.exchange._order_tracker
-        for client_order_id in list(self.exchange.in_flight_orders):
-            self.exchange.stop_tracking_order(client_order_id)
-        tracker._cached_orders.clear()
-        tracker._lost_orders.clear()
-        tracker._order_not_found_records.clear()
-        self.exchange._throttler._task_logs.clear()  # many examples: keep the 30/min history limit out of the way
-        failures_before = len(self.ev(MarketEvent.OrderFailure))
-        order = self.track("42", "4239996998")
-        try:
-            readable = order_update_from_order(json.loads(text), "42", self.pair, 0)
-        except Exception:
-            readable = None
-        with aioresponses() as mock_api:
-            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]", repeat=True)
-            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), body=text, repeat=True)
-            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]", repeat=True)
-            for _ in range(tracker.lost_order_count_limit + 2):
-                await self.exchange._update_order_status()
-            if readable is not None:
-                await wait_for(lambda: tracker.fetch_order("42") is not None
-                               and tracker.fetch_order("42").current_state is readable.new_state)
-            self.exchange._fills.cancel_pending()
-        self.assertEqual(0, tracker._order_not_found_records.get("42", 0))
-        if readable is None:
-            self.assertIn("42", self.exchange.in_flight_orders)
-            self.assertIs(OrderState.PENDING_CREATE, order.current_state)
-            self.assertEqual(failures_before, len(self.ev(MarketEvent.OrderFailure)))
-        else:
-            expected_failures = failures_before + (readable.new_state is OrderState.FAILED)
-            await wait_for(lambda: len(self.ev(MarketEvent.OrderFailure)) == expected_failures)
-
-    async def test_status_answer_that_is_no_order_is_not_order_not_found(self):
-        """Regression: a 200 status answer that was not an order object (``[]``, ``null``...) fell through to the
-        history lookup and, not found there, counted toward declaring the (open) order lost."""
-        order = self.track("42", "4239996998")
-        with aioresponses() as mock_api:
-            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), body="[]")
-            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
-            with self.assertRaises(ValueError) as ctx:
-                await self.exchange._request_order_status(order)
-        self.assertFalse(self.exchange._is_order_not_found_during_status_update_error(ctx.exception))
-        self.assertIn(f"unexpected answer of GET {CONSTANTS.ORDER_PATH_URL}", str(ctx.exception))
-
-    async def test_status_errors_are_not_order_not_found(self):
-        """Regression: any failed status query (a 401 during a key rotation, 429s, a 503 maintenance) counted as "order
-        not found"; after four polls every open order was declared FAILED (lost) although it was still open on the
-        exchange. Only "neither open nor in the history" counts now; other errors are logged and retried."""
-        self.exchange._history_lag.GRACE_S = 0.0
-        order = self.track("42", "4239996998")
-        order.current_state = OrderState.OPEN
-        for status in (401, 451, 429, 503):
-            with aioresponses() as mock_api:
-                mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]", repeat=True)
-                mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=status, body=self.ANSWERS[status],
-                             repeat=True)
-                for _ in range(self.exchange._order_tracker.lost_order_count_limit + 2):
-                    self.exchange._rest.backoff_until = 0.0
-                    self.exchange._rest.backoff_s = 0.0
-                    await self.exchange._update_order_status()
-            self.assertIn("42", self.exchange.in_flight_orders, status)
-            self.assertIs(OrderState.OPEN, order.current_state)
-            self.assertEqual(0, self.exchange._order_tracker._order_not_found_records.get("42", 0))
-            self.assertTrue(self.logged("WARNING", "Error fetching status update for the active order 42"))
-        self.assertEqual(0, len(self.ev(MarketEvent.OrderFailure)))
-        # a genuine "not found anywhere" still counts
-        with aioresponses() as mock_api:
-            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]")
-            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), status=404,
-                         body=error_body("RESOURCE_NOT_FOUND", "Not Found"))
-            mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
-            await self.exchange._update_order_status()
-        self.assertEqual(1, self.exchange._order_tracker._order_not_found_records["42"])
 
 
 class ConnectivityTests(ExchangeTestCase):

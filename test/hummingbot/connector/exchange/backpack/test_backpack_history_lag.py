@@ -56,7 +56,7 @@ class HistoryLagThroughExchangeTests(ExchangeTestCase):
             self._status_answers(mock_api, [self.order_json(order, "Cancelled")])
             await self.exchange._update_order_status()
         await wait_for(lambda: len(self.ev(MarketEvent.OrderCancelled)) == 1)
-        self.assertEqual({}, self.exchange._history_lag.first_missing)
+        self.assertEqual({}, self.exchange._order_status.history_lag.first_missing)
 
     async def test_after_the_grace_it_is_not_found(self):
         order = self.track("42", "4239996998")
@@ -65,7 +65,7 @@ class HistoryLagThroughExchangeTests(ExchangeTestCase):
             with self.assertRaises(BackpackOrderHistoryLagError) as ctx:
                 await self.exchange._request_order_status(order)
             self.assertFalse(self.exchange._is_order_not_found_during_status_update_error(ctx.exception))
-            self.exchange._history_lag.first_missing["42"] -= HistoryLagGrace.GRACE_S
+            self.exchange._order_status.history_lag.first_missing["42"] -= HistoryLagGrace.GRACE_S
             self._status_answers(mock_api, [])
             with self.assertRaises(BackpackOrderNotFoundError):
                 await self.exchange._request_order_status(order)

@@ -1,11 +1,14 @@
 """``backpack_order_book``: snapshot / diff / trade messages from official SDK vectors, documented frames and
 mutated (hostile) payloads; level keys and message ordering in the C++ book."""
 import bisect
+import json
 import math
 from test.hummingbot.connector.exchange.backpack.hostile_payloads import mutated
 from test.shared_fixtures import official_vectors
 
+import msgspec
 import pytest
+import ujson
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hummingbot.connector.exchange.backpack import backpack_order_book as bob
@@ -202,3 +205,77 @@ def test_book_parsers_raise_documented_errors_for_non_objects_and_huge_times():
         bob.diff_message(dict(DEPTH, T=10 ** 400), "SOL-USDC")
     with pytest.raises(PARSE_ERRORS):
         bob.snapshot_message(dict(snapshot_vectors()[0], timestamp=10 ** 400), "SOL-USDC")
+
+
+# ----------------------------------------------------------------------------------- typed depth decoding (msgspec)
+def typed_diff(text: str, trading_pair: str = "SOL-USDC"):
+    frame = bob.decode_depth_frame(text)
+    return frame.stream, bob.typed_diff_message(frame.data, trading_pair)
+
+
+def exact_rows(rows):
+    """Rows as comparable values: floats compared with ``==`` (so ``-0.0 == 0.0``), NaN as a marker."""
+    return [tuple("nan" if v != v else v for v in (float(r.price), float(r.amount))) + (r.update_id,) for r in rows]
+
+
+def test_typed_depth_frame_gives_diff_message_rows_as_numbers():
+    text = json.dumps({"stream": "depth.SOL_USDC", "data": DEPTH})
+    stream, message = typed_diff(text)
+    reference = bob.diff_message(DEPTH, "SOL-USDC")
+    assert stream == "depth.SOL_USDC"
+    assert (message.type, message.trading_pair, message.first_update_id, message.update_id, message.timestamp) == (
+        reference.type, reference.trading_pair, reference.first_update_id, reference.update_id, reference.timestamp)
+    assert exact_rows(message.bids) == exact_rows(reference.bids) and exact_rows(message.asks) == exact_rows(
+        reference.asks)
+    assert [tuple(r) for r in message.bids] == [tuple(r) for r in reference.bids]   # unpacks like OrderBookRow
+    books = []
+    for m in (message, reference):
+        book = OrderBook()
+        book.apply_snapshot([], [], 1)
+        book.apply_diffs(m.bids, m.asks, m.update_id)
+        books.append((list(book.bid_entries()), list(book.ask_entries())))
+    assert books[0] == books[1] and books[0][0][0].update_id == 94978273
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"U": "94978271", "u": "94978273"}, (94978271, 94978273, 1694687965.940999)),
+    ({"T": None}, (94978271, 94978273, 1694687965.941)),
+    ({"T": 0}, (94978271, 94978273, 1694687965.941)),
+    ({"T": "1694687965940999", "U": 94978271.0}, (94978271, 94978273, 1694687965.940999)),
+    ({"a": [[18.7, 0]], "b": []}, (94978271, 94978273, 1694687965.940999)),
+])
+def test_typed_depth_frame_ids_as_strings_numbers_and_event_time_fallback(change, expected):
+    data = {k: v for k, v in dict(DEPTH, **change).items() if v is not None}
+    _, message = typed_diff(json.dumps({"stream": "depth.SOL_USDC", "data": data}))
+    assert (message.first_update_id, message.update_id) == expected[:2]
+    assert message.timestamp == pytest.approx(expected[2])
+
+
+def test_typed_depth_rejects_what_the_ujson_path_must_classify():
+    with pytest.raises(ValueError):          # no time at all: nothing is stamped
+        frame = bob.decode_depth_frame(json.dumps({"stream": "depth.SOL_USDC", "data": dict(
+            {k: v for k, v in DEPTH.items() if k not in ("T", "E")})}))
+        bob.typed_diff_message(frame.data, "SOL-USDC")
+    for data in (dict(DEPTH, b=[["18.67", "0.832", "1"]]), dict(DEPTH, b=[["18.67"]]), dict(DEPTH, U=True),
+                 dict(DEPTH, a=[[True, "1"]]), {k: v for k, v in DEPTH.items() if k != "b"}):
+        with pytest.raises(msgspec.DecodeError):
+            bob.decode_depth_frame(json.dumps({"stream": "depth.SOL_USDC", "data": data}))
+    with pytest.raises(msgspec.DecodeError):
+        bob.decode_depth_frame(json.dumps({"stream": "trade.SOL_USDC", "data": TRADE}))
+
+
+@FAST
+@given(data=mutated(DEPTH))
+def test_typed_depth_accepts_only_what_the_ujson_path_accepts_with_the_same_rows(data):
+    """The data source tries the typed decoder first and leaves whatever it rejects to ``ujson`` +
+    ``diff_message``: so whatever it accepts must parse there too, to the same ids, time and exact rows."""
+    text = json.dumps({"stream": "depth.SOL_USDC", "data": data})
+    try:
+        _, message = typed_diff(text)
+    except Exception:
+        return
+    reference = bob.diff_message(ujson.loads(text)["data"], "SOL-USDC")
+    assert (message.first_update_id, message.update_id, message.timestamp) == (
+        reference.first_update_id, reference.update_id, reference.timestamp)
+    assert exact_rows(message.bids) == exact_rows(reference.bids)
+    assert exact_rows(message.asks) == exact_rows(reference.asks)

@@ -263,3 +263,28 @@ async def test_a_refused_upgrade_is_a_connection_error_naming_the_cause(status, 
         await session.connected_websocket_assistant()
     assert isinstance(raised.value, ConnectionError) and raised.value.status == status
     assert str(raised.value).startswith("Mini stream refused: ") and cause in str(raised.value)
+
+
+def test_session_attributes_read_and_write_the_owners_session():
+    from hummingbot.connector.exchange.backpack.backpack_stream_session import session_attribute
+
+    class Owner:
+        read_only = session_attribute("label", "the session's label")
+        socket = session_attribute("ws", "the session's socket", settable=True)
+
+        def __init__(self, stream):
+            self._stream = stream
+
+    class Stream:
+        label = "public"
+        ws = None
+
+    stream = Stream()
+    owner = Owner(stream)
+    owner.socket = "socket"
+    assert (owner.read_only, owner.socket, stream.ws) == ("public", "socket", "socket")
+    stream.label = "private"
+    assert owner.read_only == "private"
+    with pytest.raises(AttributeError):
+        owner.read_only = "other"
+    assert Owner.socket.__doc__ == "the session's socket"

@@ -132,6 +132,39 @@ def test_hummingbot_hands_the_settings_to_the_connector(connector_name, prefix, 
 
 @pytest.mark.parametrize("config_class, prefix", [
     (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+def test_keys_saved_encrypted_by_hummingbot_load_back(tmp_path, config_class, prefix):
+    """Hummingbot validates ``conf/connectors/<connector>.yml`` with the secure fields still encrypted, then assigns
+    the decrypted values: a headless bot (or a restarted client) starting from its stored keys reads them back, and
+    a bad key stored encrypted is still refused once decrypted."""
+    from hummingbot.client.config.config_crypt import ETHKeyFileSecretManger
+    from hummingbot.client.config.config_helpers import (
+        ClientConfigAdapter,
+        load_connector_config_map_from_file,
+        save_to_yml,
+    )
+    from hummingbot.client.config.security import Security
+
+    path = tmp_path / f"{prefix}.yml"
+    previous, Security.secrets_manager = Security.secrets_manager, ETHKeyFileSecretManger("password")
+    try:
+        save_to_yml(path, ClientConfigAdapter(config_class(**{f"{prefix}_api_key": API_KEY,
+                                                              f"{prefix}_api_secret": API_SECRET})))
+        assert API_SECRET not in path.read_text()
+        loaded = load_connector_config_map_from_file(path)
+        assert getattr(loaded, f"{prefix}_api_key").get_secret_value() == API_KEY
+        assert getattr(loaded, f"{prefix}_api_secret").get_secret_value() == API_SECRET
+
+        bad = config_class.model_construct(**{f"{prefix}_api_key": API_KEY,
+                                              f"{prefix}_api_secret": "c2VjcmV0LXRvby1zaG9ydA=="})
+        save_to_yml(path, ClientConfigAdapter(bad))
+        with pytest.raises(ValueError, match="API secret"):
+            load_connector_config_map_from_file(path)
+    finally:
+        Security.secrets_manager = previous
+
+
+@pytest.mark.parametrize("config_class, prefix", [
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
 def test_network_settings_are_non_secret_and_checked_without_echoing_proxy_credentials(config_class, prefix):
     for name in ("proxy_url", "rest_market_data", "ws_failures_before_rest"):
         extra = config_class.model_fields[f"{prefix}_{name}"].json_schema_extra

@@ -1,0 +1,16 @@
+# Hummingbot bot image with this project's Backpack connector (build from the repository root):
+#   docker build -f deploy/bot.Dockerfile -t hummingbot-backpack:latest .
+# The official image runs Hummingbot from its source tree /home/hummingbot (first on sys.path, shadowing
+# site-packages), so `pip install` there would be ignored: the overlay replaces the tree's connector folders, then
+# proves with Hummingbot's own connector settings that `backpack` loads from them (the build fails otherwise).
+# Release vX.Y.Z of Hummingbot is tagged version-X.Y.Z on Docker Hub; 2.17.0 is the release of wheel 20260922.
+ARG HUMMINGBOT_IMAGE=hummingbot/hummingbot
+ARG HUMMINGBOT_TAG=version-2.17.0
+FROM ${HUMMINGBOT_IMAGE}:${HUMMINGBOT_TAG}
+
+COPY hummingbot/connector/exchange/backpack /tmp/backpack-connector/hummingbot/connector/exchange/backpack
+COPY hummingbot/connector/backpack_common /tmp/backpack-connector/hummingbot/connector/backpack_common
+COPY deploy/overlay.py /tmp/backpack-connector/overlay.py
+RUN python /tmp/backpack-connector/overlay.py install --tree /home/hummingbot --from /tmp/backpack-connector \
+ && python /tmp/backpack-connector/overlay.py verify --tree /home/hummingbot --from /tmp/backpack-connector \
+ && rm -rf /tmp/backpack-connector
