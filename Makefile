@@ -6,7 +6,8 @@
 #   make client  Hummingbot's interactive client with this connector (HOME_DIR=... for another Hummingbot home)
 #   make bench   our connector vs the shipped Backpack connector and the physical floor (bench-report.json/.md)
 #   make soak    memory over a 35-minute demo (soak-report.json)
-#   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1; chaos-report.json)
+#   make chaos   trading under seeded faults, reconciled with the sandbox ledger (DURATION=300 SEED=1
+#                PROFILE=default|pessimistic; chaos-report.json)
 #   make crash-restart  a pure-MM bot SIGKILLed and restarted from its SQLite state (KILLS=5; crash-restart-report.json)
 #   make deploy-check  three bot containers (podman, hummingbot-api's container spec) on one sandbox (deploy-report.json)
 SHELL := /bin/bash
@@ -15,6 +16,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 SEED ?= 1
+PROFILE ?= default
 
 .PHONY: install lint test demo overlay clean-venv templates client bench chaos crash-restart deploy-check
 
@@ -57,8 +59,9 @@ soak: install
 	$(PY) -m backpack_bench.soak --duration $(or $(DURATION),1800) $(SOAK_ARGS)
 
 # Faults on a seeded schedule while Hummingbot's pure MM and an order driver trade; exit 1 on any discrepancy.
+# PROFILE=pessimistic: every undocumented reading at its worst and 20 pairs (backpack_chaos/profiles.py).
 chaos: install
-	$(PY) -m backpack_chaos --duration $(or $(DURATION),300) --seed $(SEED)
+	$(PY) -m backpack_chaos --duration $(or $(DURATION),300) --seed $(SEED) --profile $(PROFILE)
 
 # Kill with SIGKILL while orders rest, trade against them while down, restart; exit 1 on any discrepancy.
 crash-restart: install

@@ -3,14 +3,15 @@ seeded schedule, then a reconciliation of the connector's view with the exchange
 
 Load: Hummingbot's own ``pure_market_making`` (our template, sandbox pace) quoting SOL-USDC, plus the
 :class:`~backpack_chaos.driver.OrderDriver` placing, cancelling and batch-placing ETH-USDC orders every second —
-one ``backpack_sandbox`` connector for both, as one bot would run them.
+one ``backpack_sandbox`` connector for both, as one bot would run them. The profile (``profiles.py``) sets the
+sandbox's readings of the open questions and adds pairs, each with its own slower order driver.
 Faults: :func:`~backpack_chaos.schedule.build_schedule` (every kind at least once), applied through the
 sandbox's ``POST /_sandbox/faults``.
 End: the driver stops, then the shared settle (``backpack_harness.settle``): the strategy stops, every fault is
 cleared, the connector cancels its open orders (``cancel_all``, as Hummingbot's ``stop`` does) and gets
 ``SETTLE_TIMEOUT_S`` to settle on its own (no forced balance refresh); fills and balances are reconciled with the
-sandbox's ledger, orders by ``orders_check.py``, and ``chaos-report.json`` is written. Any discrepancy makes
-:func:`chaos_failed` return a reason.
+sandbox's ledger, orders by ``orders_check.py``, and ``chaos-report.json`` is written. Any discrepancy (and,
+under the pessimistic profile, a rate-limit 429 on a history route) makes :func:`chaos_failed` return a reason.
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ import asyncio
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from backpack_chaos.driver import OrderDriver
 from backpack_chaos.orders_check import check_orders, connector_outcomes
+from backpack_chaos.profiles import DRIVER_PAIR, HISTORY_ROUTE_PREFIX, PMM_PAIR, ChaosProfile, profile
 from backpack_chaos.schedule import CHAOS_FAULTS, FaultEvent, build_schedule
 from backpack_harness.headless import wait_for
 from backpack_harness.session import SandboxTradingSession
@@ -31,10 +33,6 @@ from backpack_harness.settle import Settlement, summary_lines as settle_summary_
 from backpack_harness.strategies import start_pure_market_making
 from hummingbot.core.event.events import MarketEvent
 
-PMM_PAIR, DRIVER_PAIR = "SOL-USDC", "ETH-USDC"
-SYMBOLS = ["SOL_USDC", "ETH_USDC"]
-BALANCES = {"SOL": "100", "ETH": "20", "USDC": "100000"}
-SANDBOX_ARGS = ["--markets", ",".join(SYMBOLS), "--flow-pace", "2"]
 #: Time the connector gets, once faults are cleared and its orders cancelled, to reach its final view by itself
 #: (its own status polling, stream reconnects and resyncs); the run waits on conditions, this is the ceiling.
 SETTLE_TIMEOUT_S = 180.0
@@ -50,7 +48,9 @@ class ChaosOptions:
     log_path: Path = Path("chaos.log")
     progress_interval_s: float = 10.0
     driver_interval_s: float = 1.0
-    balances: Dict[str, str] = field(default_factory=lambda: dict(BALANCES))
+    profile: str = "default"
+    #: Available balances at start; None: the profile's.
+    balances: Optional[Dict[str, str]] = None
 
 
 class FaultInjector:
@@ -74,20 +74,23 @@ class FaultInjector:
 
 async def run_chaos(options: ChaosOptions, out: Callable[[str], None] = print) -> Dict[str, Any]:
     """Run the chaos load and return the report (also written to ``options.report_path``)."""
-    schedule = build_schedule(options.seed, options.duration_s, SYMBOLS)
-    session = SandboxTradingSession(trading_pairs=[PMM_PAIR, DRIVER_PAIR], log_path=options.log_path,
-                                    balances=options.balances, seed=options.seed, sandbox_args=list(SANDBOX_ARGS))
+    chosen = profile(options.profile)
+    schedule = build_schedule(options.seed, options.duration_s, chosen.symbols)
+    session = SandboxTradingSession(trading_pairs=chosen.trading_pairs, log_path=options.log_path,
+                                    balances=options.balances or chosen.all_balances(), seed=options.seed,
+                                    sandbox_args=chosen.all_sandbox_args())
     async with session:
         connector, sandbox = session.connector, session.sandbox
-        out(f"sandbox exchange up at {sandbox.rest_url}; {len(schedule)} faults scheduled over "
-            f"{options.duration_s:g} s (seed {options.seed})")
+        out(f"sandbox exchange up at {sandbox.rest_url}; profile {chosen.name}, {len(chosen.trading_pairs)} pairs; "
+            f"{len(schedule)} faults scheduled over {options.duration_s:g} s (seed {options.seed})")
         await start_pure_market_making(session, PMM_PAIR)
         if not await wait_for(lambda: connector.ready, 60.0):
             raise RuntimeError(f"the connector was not ready within 60 s: {connector.status_dict}")
         driver = OrderDriver(connector, DRIVER_PAIR, random.Random(options.seed), interval_s=options.driver_interval_s)
+        drivers = [driver, *extra_drivers(connector, chosen, options.seed)]
         injector = FaultInjector(sandbox, schedule)
         started = time.monotonic()
-        tasks = [asyncio.ensure_future(driver.run()), asyncio.ensure_future(injector.run(started))]
+        tasks = [*(asyncio.ensure_future(d.run()) for d in drivers), asyncio.ensure_future(injector.run(started))]
 
         def progress(elapsed: float) -> str:
             metrics = connector.metrics_snapshot()
@@ -112,17 +115,48 @@ async def run_chaos(options: ChaosOptions, out: Callable[[str], None] = print) -
 
         settlement = await session.settle(SETTLE_TIMEOUT_S, refresh_balances=False, after_stop=clear_faults)
         out(f"settled in {settlement.settle_s:.1f} s")
-        report = chaos_report(settlement, connector, injector, driver, sandbox_faults)
+        report = chaos_report(settlement, connector, injector, driver, sandbox_faults,
+                              sandbox_stats=await sandbox.control("GET", "/_sandbox/stats"), chaos_profile=chosen,
+                              extra_drivers=drivers[1:])
+        account = await sandbox.account()
+        report["auto_lend"] = {"on": account.get("autoLend", False), "redeemed": account.get("redeemed", {}),
+                               "lent_at_end": {asset: b["lent"] for asset, b in account["balances"].items()
+                                               if "lent" in b}}
     report.update({"duration_s": round(elapsed, 1), "seed": options.seed,
                    "schedule": [{"at_s": e.at_s, "chaos_kind": e.kind, "fault": e.body} for e in schedule]})
     write_report(report, options.report_path)
     return report
 
 
+def extra_drivers(connector: Any, chosen: ChaosProfile, seed: int) -> List[OrderDriver]:
+    """One order driver per extra pair of the profile, each with its own seeded RNG."""
+    settings: Dict[str, Any] = dict(chosen.extra.driver)
+    return [OrderDriver(connector, pair, random.Random(seed * 1000 + n), **settings)
+            for n, pair in enumerate(chosen.extra.trading_pairs, start=1)]
+
+
+def http_429s(sandbox_stats: Dict[str, Any]) -> Dict[str, Any]:
+    """429s the sandbox answered (``GET /_sandbox/stats``): ``by_route`` (every 429, injected ones included),
+    ``rate_limited_by_route`` (the rate limits' only) and the same two for the history routes (§5.11, §5.12)."""
+    every = sandbox_stats.get("http429ByRoute", {})
+    limited = sandbox_stats.get("http429RateLimitedByRoute", {})
+
+    def history(counts: Dict[str, int]) -> int:
+        return sum(n for route, n in counts.items() if route.split(" ", 1)[-1].startswith(HISTORY_ROUTE_PREFIX))
+
+    return {"by_route": every, "rate_limited_by_route": limited,
+            "history": history(every), "history_rate_limited": history(limited),
+            "history_requests": history(sandbox_stats.get("requestsByRoute", {}))}
+
+
 def chaos_report(settlement: Settlement, connector: Any, injector: FaultInjector, driver: Optional[OrderDriver],
-                 sandbox_faults: Dict[str, Any]) -> Dict[str, Any]:
+                 sandbox_faults: Dict[str, Any], sandbox_stats: Optional[Dict[str, Any]] = None,
+                 chaos_profile: Optional[ChaosProfile] = None,
+                 extra_drivers: Sequence[OrderDriver] = ()) -> Dict[str, Any]:
     """The shared report fields plus the chaos ones: faults, stream and REST metrics, the order checks and the
-    discrepancies by kind (with details). ``driver``: the order driver of the load, if it had one."""
+    discrepancies by kind (with details). ``driver``: the order driver of the load, if it had one;
+    ``extra_drivers``: those of the profile's extra pairs (counts summed); ``sandbox_stats``: the sandbox's
+    ``GET /_sandbox/stats`` after the settle, for the 429s by route."""
     ledger, exchange_orders = settlement.ledger, settlement.exchange_orders
     orders = check_orders(connector_outcomes(settlement.recorder), connector.in_flight_orders.values(),
                           exchange_orders)
@@ -138,7 +172,10 @@ def chaos_report(settlement: Settlement, connector: Any, injector: FaultInjector
         "orphan_orders": orders.orphan_orders, "unresolved_orders": orders.unresolved_orders,
         "balance_mismatches": ledger.balance_mismatches,
     }
+    extra_counts: Counter = sum((Counter(d.counts) for d in extra_drivers), Counter())
     return {
+        "profile": chaos_profile.name if chaos_profile is not None else None,
+        "trading_pairs": chaos_profile.trading_pairs if chaos_profile is not None else [],
         "faults_injected": dict(sorted(injector.applied.items())),
         "fault_injection_errors": injector.errors,
         "sandbox_fault_counts": sandbox_faults.get("counts", {}),
@@ -149,6 +186,11 @@ def chaos_report(settlement: Settlement, connector: Any, injector: FaultInjector
         "rest": metrics["rest"],
         **settlement.report(),
         "driver": dict(driver.counts) if driver is not None else {},
+        "extra_pair_drivers": dict(extra_counts),
+        "http_429": http_429s(sandbox_stats or {}),
+        "speed_bump": (sandbox_stats or {}).get("speedBump", {}),
+        "fills_by_pair": dict(sorted(Counter(e.trading_pair for e in settlement.fill_events).items())),
+        "history_429_fails": bool(chaos_profile and chaos_profile.history_429_fails),
         "conservation_mismatches": ledger.conservation_mismatches,
         "discrepancies": {name: len(details[name]) for name in DISCREPANCIES},
         "discrepancy_details": details,
@@ -168,6 +210,9 @@ def chaos_failed(report: Dict[str, Any]) -> Optional[str]:
         return "fault kinds never injected: " + ", ".join(missing)
     if report["fills"] == 0:
         return "nothing traded"
+    history_429 = report.get("http_429", {}).get("history_rate_limited", 0)
+    if report.get("history_429_fails") and history_429:
+        return f"{history_429} history requests over the 30/min limit answered 429"
     return None
 
 
@@ -175,8 +220,20 @@ def summary_lines(report: Dict[str, Any]) -> List[str]:
     """The shared summary rows plus faults, reconnects, discrepancies and the PASS/FAIL result."""
     faults = ", ".join(f"{k} {v}" for k, v in report["faults_injected"].items())
     found = report["discrepancies"]
-    return settle_summary_lines(f"Backpack chaos run — {report['duration_s']} s, seed {report['seed']}", report, [
+    http_429 = report.get("http_429", {})
+    routes = ", ".join(f"{route} {n}" for route, n in http_429.get("by_route", {}).items()) or "none"
+    title = f"Backpack chaos run — {report['duration_s']} s, seed {report['seed']}"
+    if report.get("profile"):
+        title += f", profile {report['profile']} ({len(report.get('trading_pairs', []))} pairs)"
+    return settle_summary_lines(title, report, [
+        ("settle time", f"{report['settle_s']} s"),
         ("faults injected", f"{sum(report['faults_injected'].values())}: {faults}"),
+        ("429s by route", routes),
+        ("history 429s", f"{http_429.get('history', 0)} (over the rate limit: "
+                         f"{http_429.get('history_rate_limited', 0)}; the rest injected) of "
+                         f"{http_429.get('history_requests', 0)} history requests"),
+        *([("auto-lend", f"redeemed {report['auto_lend']['redeemed']}, lent at end "
+                         f"{report['auto_lend']['lent_at_end']}")] if report.get("auto_lend", {}).get("on") else []),
         ("reconnects", f"public {report['reconnects']['public']}, private {report['reconnects']['private']}; "
                        f"resyncs {report['resyncs']} (depth gaps {report['depth_gaps']})"),
         ("discrepancies", ", ".join(f"{k} {v}" for k, v in found.items())),

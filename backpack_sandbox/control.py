@@ -4,8 +4,8 @@
   (kinds/params: faults.py). ``DELETE /_sandbox/faults[?kind=K]`` clears; ``GET /_sandbox/faults`` lists.
 - ``GET /_sandbox/stats`` → ``{"requests", "requestsByStatus", "http429", "wsConnections", "wsConnectionsTotal",
   "wsFramesSent", "wsFramesDropped", "wsRefused", "wsPublicFramesByKind": {"depth": n, ...}, "requestsByRoute":
-  {"METHOD /path": n}, "http429ByRoute", "requestsByKey": {apiKey: {"METHOD /path": n}}, "faults": {kind:
-  {"injected", "hits"}}, "activeFaults": [...],
+  {"METHOD /path": n}, "http429ByRoute", "http429RateLimitedByRoute" (429s of the rate limits only),
+  "requestsByKey": {apiKey: {"METHOD /path": n}}, "faults": {kind: {"injected", "hits"}}, "activeFaults": [...],
   "orders", "fills", "accounts", "speedBump": {"ms", "held", "passed"}}``.
 - ``POST /_sandbox/accounts`` body ``{"balances": {"SOL": "100"}, "secret"?: b64 seed, "feeMakerBps"?,
   "feeTakerBps"?, "lent"?: {"USDC": "50"}, "autoLend"?: bool}`` → ``{"apiKey", "secret", "accountId"}``.

@@ -115,12 +115,10 @@ async def _guarded(request: web.Request, handler, server) -> web.StreamResponse:
         key = "key:" + (request.headers.get("X-API-Key") or request.remote or "?")
     else:
         key = "ip:" + (request.remote or "?")
-    if not server.limiter.allow(key):
-        return json_response(TOO_MANY, status=429)
-    if path in HISTORICAL_PATHS and not server.hist_limiter.allow(key):
-        return json_response(TOO_MANY, status=429)
-    if (server.switches.history_rate_limited and path.startswith(ACCOUNT_HISTORY_PREFIX)
-            and not server.hist_limiter.allow(key)):
+    historical = path in HISTORICAL_PATHS or (server.switches.history_rate_limited
+                                              and path.startswith(ACCOUNT_HISTORY_PREFIX))
+    if not server.limiter.allow(key) or (historical and not server.hist_limiter.allow(key)):
+        server.stats.rate_limited_by_route[f"{request.method} {path}"] += 1
         return json_response(TOO_MANY, status=429)
     try:
         resp = await handler(request)

@@ -14,6 +14,9 @@ class Stats:
     """REST request counts (total, by status, by route, by API key and route), 429s sent, WS connection and frame
     counts.
 
+    ``rate_limited_by_route``: the 429s the rate limits answered (§7; not the injected ``http_429`` fault), by
+    ``"METHOD /path"``.
+
     ``arrivals``: the latest ``ARRIVALS_KEPT`` REST requests as ``(arrival time, "METHOD /path", status)``; the
     time is ``time.monotonic()`` when the request reached the sandbox, the entry is added once it is answered.
     """
@@ -28,6 +31,7 @@ class Stats:
     ws_refused: int = 0  # upgrades answered by the ws_refuse switch
     by_route: Counter = field(default_factory=Counter)
     by_route_status: Counter = field(default_factory=Counter)
+    rate_limited_by_route: Counter = field(default_factory=Counter)
     #: Stream kind (``depth``, ``trade``, ...) → public frames handed to subscribers (one per subscribed socket).
     ws_public_frames: Counter = field(default_factory=Counter)
     #: ``(X-API-Key, route)`` → requests carrying that key (private routes, and public ones a client signs).
@@ -48,6 +52,7 @@ class Stats:
             "requestsByRoute": dict(sorted(self.by_route.items())),
             "http429ByRoute": {route: n for (route, status), n in sorted(self.by_route_status.items())
                                if status == 429},
+            "http429RateLimitedByRoute": dict(sorted(self.rate_limited_by_route.items())),
             "requestsByKey": self.requests_by_key(),
         }
 

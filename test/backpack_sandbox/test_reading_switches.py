@@ -93,6 +93,19 @@ async def test_history_rate_limited_puts_account_history_in_the_30_per_minute_bu
 
 
 @pytest.mark.asyncio
+async def test_stats_tell_rate_limit_429s_from_injected_ones(make_sandbox, session):
+    server = await make_sandbox(historical_rate_limit=1, history_rate_limited=True)
+    keys = server.add_account({"USDC": "100"})
+    client = SignedClient(session, server.rest_url, keys.api_key, keys.secret)
+    server.faults.http_429(count=1)
+    statuses = [(await client.call("GET", "/wapi/v1/history/fills"))[0] for _ in range(3)]
+    assert statuses == [429, 200, 429]  # the fault, then one allowed, then the 1/min bucket
+    stats = server.stats_json()
+    assert stats["http429ByRoute"] == {"GET /wapi/v1/history/fills": 2}
+    assert stats["http429RateLimitedByRoute"] == {"GET /wapi/v1/history/fills": 1}
+
+
+@pytest.mark.asyncio
 async def test_history_lag_ms_delays_orders_and_fills_in_history(make_sandbox, session):
     server = await make_sandbox(history_lag_ms=60000)
     a = server.add_account({"SOL": "10", "USDC": "10000"})

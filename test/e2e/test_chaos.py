@@ -20,17 +20,22 @@ pytestmark = pytest.mark.e2e
 SEED = bytes(range(100, 132))  # the run's account secret: known to this test, random to everyone else
 
 
-@pytest.fixture(scope="module")
-def chaos_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("chaos")
+def run_chaos_command(tmp: Path, *options: str):
+    """``python -m backpack_chaos --duration 60 --seed 3 <options>`` in ``tmp`` with the known secret →
+    ``(completed process, report or None, log text, secret)``."""
     report_path, log_path = tmp / "chaos-report.json", tmp / "chaos.log"
     secret = base64.b64encode(SEED).decode()
     env = dict(os.environ, BACKPACK_SANDBOX_SECRET=secret)
     result = subprocess.run(
         [sys.executable, "-m", "backpack_chaos", "--duration", "60", "--seed", "3", "--report", str(report_path),
-         "--log", str(log_path)], cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+         "--log", str(log_path), *options], cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     report = json.loads(report_path.read_text()) if report_path.exists() else None
     return result, report, log_path.read_text() if log_path.exists() else "", secret
+
+
+@pytest.fixture(scope="module")
+def chaos_run(tmp_path_factory):
+    return run_chaos_command(tmp_path_factory.mktemp("chaos"))
 
 
 def test_chaos_run_injects_every_fault_and_reconciles_to_the_ledger(chaos_run):

@@ -1,9 +1,11 @@
 """``BackpackClientOrderTracker``: ``ClientOrderTracker`` with O(1) lookups by client id.
 
 A lost order that a later lookup shows FILLED or CANCELED leaves the lost list. ``observer`` (the connector's
-maker scorecard) sees every applied order update and every new fill.
+maker scorecard) sees every applied order update and every new fill. An order whose missed fills are being fetched
+(``keep_fillable``) stays fillable until ``release_fillable``, however long ago it completed: fill history may answer
+later than Hummingbot keeps completed orders (30 s) when it counts in the 30/min bucket (U2).
 """
-from typing import Any, Optional, Protocol
+from typing import Any, Dict, Optional, Protocol
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
@@ -20,6 +22,27 @@ class OrderObserver(Protocol):
 
 class BackpackClientOrderTracker(ClientOrderTracker):
     observer: Optional[OrderObserver] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept_fillable: Dict[str, InFlightOrder] = {}
+
+    def keep_fillable(self, order: InFlightOrder) -> None:
+        """Keep ``order`` among the fillable orders until :meth:`release_fillable`."""
+        self._kept_fillable[order.client_order_id] = order
+
+    def release_fillable(self, client_order_id: str) -> None:
+        self._kept_fillable.pop(client_order_id, None)
+
+    @property
+    def all_fillable_orders(self) -> Dict[str, InFlightOrder]:
+        """Active, cached and lost orders, and those kept fillable."""
+        return {**self._kept_fillable, **super().all_fillable_orders}
+
+    @property
+    def all_fillable_orders_by_exchange_order_id(self) -> Dict[str, InFlightOrder]:
+        kept = {order.exchange_order_id: order for order in self._kept_fillable.values() if order.exchange_order_id}
+        return {**kept, **super().all_fillable_orders_by_exchange_order_id}
 
     def fetch_order(self, client_order_id: Optional[str] = None,
                     exchange_order_id: Optional[str] = None) -> Optional[InFlightOrder]:

@@ -1,6 +1,7 @@
 """``BackpackFillsTracker``: account-wide fills polling (§5.12, §11.6) and recovery of fills the connector missed."""
 import asyncio
 import logging
+import time
 from decimal import Decimal
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Tuple, cast
 
@@ -19,9 +20,17 @@ class FillsOrderTracker(Protocol):
 
     def complete_if_fully_filled(self, client_order_id: str, timestamp: float) -> bool: ...
 
+    def keep_fillable(self, order: InFlightOrder) -> None: ...
+
+    def release_fillable(self, client_order_id: str) -> None: ...
+
 
 class BackpackFillsTracker:
     """Polls fills and fetches missed ones; the order tracker de-duplicates by trade id.
+
+    Missed fills of every order awaiting them come from one shared account-wide request at a time (§5.12), not one
+    request per order: fill history may count in the 30/min bucket (U2), where per-order requests queue behind each
+    other for longer than Hummingbot keeps a completed order fillable.
 
     :param private_get: async ``(path, params) → JSON`` of a signed GET.
     :param server_time_s: server time in seconds.
@@ -36,6 +45,8 @@ class BackpackFillsTracker:
     MISSED_FILLS_DELAY_S = 1.0
     #: Fetches (delay doubling each time) while fewer fills than executed are seen: fill history may lag (U3).
     MISSED_FILLS_ATTEMPTS = 5
+    #: A missed-fills fetch starts this long (ms) before the oldest awaiting order's creation, for clock skew.
+    MISSED_FILLS_MARGIN_MS = 60 * 1000
 
     def __init__(self,
                  private_get: Callable[[str, Dict[str, Any]], Awaitable[Any]],
@@ -55,6 +66,10 @@ class BackpackFillsTracker:
         #: ``from`` (ms) of the next account-wide poll, before the overlap.
         self.cursor_ms = 0
         self.missed_fill_fetches: Dict[str, asyncio.Task] = {}
+        #: Orders whose missed fills are being fetched, by client order id; the shared fetch serving them.
+        self._awaiting: Dict[str, InFlightOrder] = {}
+        self._shared_fetch: Optional[asyncio.Future] = None
+        self._shared_started = 0.0  # time.monotonic() when the shared fetch started
 
     async def update_orders_fills(self, orders: List[InFlightOrder]) -> None:
         """One account-wide fills request a cycle (no ``symbol``, §5.12), whatever the number of pairs (each may
@@ -138,23 +153,25 @@ class BackpackFillsTracker:
             return
         self._logger().info(f"Order {order.client_order_id}: Backpack reports {quantity} executed, the connector has "
                             f"seen {order.executed_amount_base}; fetching its fills.")
+        self._awaiting[order.client_order_id] = order
+        self._tracker.keep_fillable(order)  # its fills may come back after Hummingbot stopped keeping it
         self.missed_fill_fetches[order.client_order_id] = safe_ensure_future(self._fetch_missed(order, quantity))
 
     async def _fetch_missed(self, order: InFlightOrder, quantity: Decimal) -> None:
         try:
             delay = self.MISSED_FILLS_DELAY_S
             for _ in range(self.MISSED_FILLS_ATTEMPTS):
+                waiting_since = time.monotonic()
                 await asyncio.sleep(delay)
                 delay *= 2
                 if order.executed_amount_base >= quantity:
                     return
-                trade_updates = await self.all_trade_updates_for_order(order)
+                trade_updates = (await self._fetch_awaiting(waiting_since)).get(order.client_order_id, [])
                 self._logger().debug(f"Order {order.client_order_id}: {len(trade_updates)} fills fetched.")
                 for trade_update in trade_updates:
                     self._tracker.process_trade_update(trade_update)
                 if trade_updates:
                     self._tracker.complete_if_fully_filled(order.client_order_id, trade_updates[-1].fill_timestamp)
-                self._on_missed_fills_fetched()
                 if sum(update.fill_base_amount for update in trade_updates) >= quantity:
                     return
         except asyncio.CancelledError:
@@ -164,7 +181,46 @@ class BackpackFillsTracker:
                                    "the next fills poll retries.")
         finally:
             self.missed_fill_fetches.pop(order.client_order_id, None)
+            self._awaiting.pop(order.client_order_id, None)
+            self._tracker.release_fillable(order.client_order_id)
+
+    async def _fetch_awaiting(self, since: float) -> Dict[str, List[TradeUpdate]]:
+        """Trade updates of the awaiting orders by client order id, from the latest shared fetch if it started at
+        or after ``since`` (``time.monotonic()``), in flight or done; else from a new one, started once the older
+        one in flight (if any) ends: one request in flight at a time.
+
+        :raises Exception: what the shared fetch raised.
+        """
+        while True:
+            shared = self._shared_fetch
+            if shared is not None and self._shared_started >= since:
+                return await asyncio.shield(shared)
+            if shared is not None and not shared.done():
+                await asyncio.wait([shared])
+                continue
+            self._shared_started = time.monotonic()
+            self._shared_fetch = asyncio.ensure_future(self._fetch_for_awaiting())
+
+    async def _fetch_for_awaiting(self) -> Dict[str, List[TradeUpdate]]:
+        orders = [order for order in self._awaiting.values() if order.exchange_order_id]
+        if not orders:
+            return {}
+        now_s = self._server_time_s()
+        oldest_s = min(order.creation_timestamp if 0 < order.creation_timestamp <= now_s else now_s
+                       for order in orders)
+        fills, _ = await self.fetch(None, {"from": max(0, int(oldest_s * 1e3) - self.MISSED_FILLS_MARGIN_MS)})
+        self._on_missed_fills_fetched()
+        by_exchange_id = {order.exchange_order_id: order for order in orders}
+        updates: Dict[str, List[TradeUpdate]] = {}
+        for fill in fills:
+            order = by_exchange_id.get(str(fill.get("orderId")))
+            update = self._trade_update(fill, order) if order is not None else None
+            if order is not None and update is not None:
+                updates.setdefault(order.client_order_id, []).append(update)
+        return updates
 
     def cancel_pending(self) -> None:
         for task in list(self.missed_fill_fetches.values()):
             task.cancel()
+        if self._shared_fetch is not None:
+            self._shared_fetch.cancel()

@@ -1,5 +1,6 @@
 """``backpack_balances`` pure functions and ``BalanceStreamState`` alone, then REST balances and WS balance events
-through the exchange (aioresponses, including generated hostile bodies)."""
+through the exchange (aioresponses, including generated hostile bodies); lent funds under both readings of the
+account's ``autoLend`` (U5, §5.4)."""
 import asyncio
 import json
 import logging
@@ -31,6 +32,13 @@ POSITIONS = [{"symbol": "USDC", "netQuantity": "100", "netExposureQuantity": "10
              {"symbol": "SOL", "netQuantity": "-2", "netExposureQuantity": "-2"}]
 
 
+#: Auto-lend account (U5): 900 USDC and 3 ETH lent.
+LEND_CAPITAL = {"USDC": {"available": "100", "locked": "50", "staked": "0"},
+                "SOL": {"available": "2", "locked": "0", "staked": "0"}}
+LEND_POSITIONS = [{"id": "1", "symbol": "USDC", "netQuantity": "900"}, {"id": "2", "symbol": "ETH", "netQuantity": "3"}]
+LEND_ACCOUNT = {"spotMakerFee": "2", "spotTakerFee": "5"}
+
+
 class PureFunctionTests(unittest.TestCase):
     def test_balances_from_capital_add_lent_funds_to_total_only(self):
         with self.assertLogs(LOG, "WARNING") as logs:
@@ -57,6 +65,26 @@ class PureFunctionTests(unittest.TestCase):
                 balances.balance_from_event(bad, {})
         with self.assertRaises(KeyError):
             balances.balance_from_event({"a": "SOL"}, {})
+
+
+class AutoLendPureFunctionTests(unittest.TestCase):
+    logger = logging.getLogger("test_backpack_balances")
+
+    def test_capital_under_both_readings(self):
+        lent = {"USDC": Decimal("900"), "ETH": Decimal("3")}
+        available, total = balances.balances_from_capital(LEND_CAPITAL, lent, self.logger)
+        self.assertEqual({"USDC": Decimal("100"), "SOL": Decimal("2"), "ETH": Decimal("0")}, available)
+        self.assertEqual({"USDC": Decimal("1050"), "SOL": Decimal("2"), "ETH": Decimal("3")}, total)
+        available, total_on = balances.balances_from_capital(LEND_CAPITAL, lent, self.logger, lent_available=True)
+        self.assertEqual({"USDC": Decimal("1000"), "SOL": Decimal("2"), "ETH": Decimal("3")}, available)
+        self.assertEqual(total, total_on)
+
+    def test_balance_event_under_both_readings(self):
+        event = {"e": "balanceUpdate", "a": "USDC", "A": "100", "L": "50"}
+        lent = {"USDC": Decimal("900")}
+        self.assertEqual(("USDC", Decimal("100"), Decimal("1050")), balances.balance_from_event(event, lent))
+        self.assertEqual(("USDC", Decimal("1000"), Decimal("1050")),
+                         balances.balance_from_event(event, lent, lent_available=True))
 
 
 class BalanceStreamStateTests(unittest.TestCase):
@@ -287,3 +315,61 @@ class BalanceEventTests(ExchangeTestCase):
             exchange._process_user_stream_message(self.fill_event(order, 2, "0.5", "150", "Filled"))
             await asyncio.sleep(0)
             self.assertEqual(0, len(mock_api.requests))  # balance events cover fills: no extra REST request
+
+
+class AutoLendBalancesThroughExchangeTests(ExchangeTestCase):
+    """Auto-lend (U5): lent funds (§5.3) count as available only when the account's ``autoLend`` (§5.4) is on."""
+
+    async def _update_balances(self, auto_lend):
+        account = dict(LEND_ACCOUNT, **({} if auto_lend is None else {"autoLend": auto_lend}))
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.ACCOUNT_PATH_URL), body=json.dumps(account))
+            mock_api.get(url(CONSTANTS.BALANCE_PATH_URL), body=json.dumps(LEND_CAPITAL))
+            mock_api.get(url(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body=json.dumps(LEND_POSITIONS))
+            await self.exchange._update_balances()
+            return [(method, str(u.path)) for (method, u) in mock_api.requests]
+
+    async def test_auto_lend_on_counts_lent_funds_as_available(self):
+        requests = await self._update_balances(True)
+        self.assertIn(("GET", CONSTANTS.ACCOUNT_PATH_URL), requests)
+        self.assertTrue(self.exchange._fees.auto_lend)
+        self.assertEqual(Decimal("1000"), self.exchange.get_available_balance("USDC"))
+        self.assertEqual(Decimal("1050"), self.exchange.get_balance("USDC"))
+        self.assertEqual(Decimal("3"), self.exchange.get_available_balance("ETH"))
+
+    async def test_auto_lend_off_or_absent_keeps_lent_funds_out_of_available(self):
+        for auto_lend in (False, None):
+            with self.subTest(auto_lend=auto_lend):
+                self.exchange._fees.auto_lend = None
+                await self._update_balances(auto_lend)
+                self.assertIs(False, self.exchange._fees.auto_lend)
+                self.assertEqual(Decimal("100"), self.exchange.get_available_balance("USDC"))
+                self.assertEqual(Decimal("1050"), self.exchange.get_balance("USDC"))
+                self.assertEqual(Decimal("0"), self.exchange.get_available_balance("ETH"))
+
+    async def test_known_setting_is_not_read_again_by_each_balance_poll(self):
+        self.exchange._fees.auto_lend = True
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.BALANCE_PATH_URL), body=json.dumps(LEND_CAPITAL))
+            mock_api.get(url(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body=json.dumps(LEND_POSITIONS))
+            await self.exchange._update_balances()
+            paths = [str(u.path) for (_, u) in mock_api.requests]
+        self.assertNotIn(CONSTANTS.ACCOUNT_PATH_URL, paths)
+        self.assertEqual(Decimal("1000"), self.exchange.get_available_balance("USDC"))
+
+    async def test_unreadable_settings_keep_the_conservative_reading(self):
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.ACCOUNT_PATH_URL), status=500, body="{}")
+            mock_api.get(url(CONSTANTS.BALANCE_PATH_URL), body=json.dumps(LEND_CAPITAL))
+            mock_api.get(url(CONSTANTS.BORROW_LEND_POSITIONS_PATH_URL), body=json.dumps(LEND_POSITIONS))
+            await self.exchange._update_balances()
+        self.assertIsNone(self.exchange._fees.auto_lend)
+        self.assertEqual(Decimal("100"), self.exchange.get_available_balance("USDC"))
+        self.assertTrue(self.logged("WARNING", "Could not read the Backpack account settings"))
+
+    async def test_balance_event_under_auto_lend(self):
+        await self._update_balances(True)
+        self.exchange._balance_state.requested_at_s = 0
+        self.exchange._apply_balance_event({"e": "balanceUpdate", "a": "USDC", "A": "40", "L": "110"})
+        self.assertEqual(Decimal("940"), self.exchange.get_available_balance("USDC"))
+        self.assertEqual(Decimal("1050"), self.exchange.get_balance("USDC"))

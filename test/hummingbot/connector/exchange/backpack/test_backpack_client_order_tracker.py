@@ -1,5 +1,6 @@
 """``BackpackClientOrderTracker``: ``fetch_order`` answers exactly like the base ``ClientOrderTracker``;
-``find_order`` matches WS/REST ids; through the exchange, a lost order found closed leaves the lost list."""
+``find_order`` matches WS/REST ids; through the exchange, a lost order found closed leaves the lost list and an order
+kept fillable takes fills after it left the cache."""
 import json
 from decimal import Decimal
 
@@ -85,3 +86,26 @@ class LostOrderRegressionTests(ExchangeTestCase):
                          body=json.dumps([self.order_json(order, "Cancelled", exchange_order_id="7")]))
             await self.exchange._cancel_lost_orders()
             await wait_for(lambda: "42" not in tracker.lost_orders)
+
+
+class KeptFillableRegressionTests(ExchangeTestCase):
+    async def test_a_fill_fetched_after_the_completed_order_left_the_cache_still_counts(self):
+        """Regression (``make chaos PROFILE=pessimistic``): an order completed "with incomplete information" while
+        its missed fills were being fetched; with history in the 30/min bucket they came back after Hummingbot's
+        30 s cache had dropped the order, and the tracker ignored them (14 fills missing in a 600 s run)."""
+        from hummingbot.connector.exchange.backpack.backpack_order_parsing import trade_update_from_fill
+        from hummingbot.core.event.events import MarketEvent
+        order = self.track(client_order_id="42", exchange_order_id="7", amount="1", price="150")
+        tracker = self.exchange._order_tracker
+        tracker.keep_fillable(order)
+        tracker._in_flight_orders.pop("42")  # completed and gone from the cache
+        self.assertIs(order, tracker.all_fillable_orders["42"])
+        self.assertIs(order, tracker.all_fillable_orders_by_exchange_order_id["7"])
+        tracker.process_trade_update(trade_update_from_fill(
+            {"tradeId": 5, "orderId": "7", "price": "150", "quantity": "1", "fee": "0", "feeSymbol": "USDC",
+             "isMaker": True, "timestamp": "2025-07-27T18:05:42.000"},
+            "42", "7", self.pair, TradeType.BUY, self.exchange.trade_fee_schema()))
+        self.assertEqual(["5"], [str(e.exchange_trade_id) for e in self.ev(MarketEvent.OrderFilled)])
+        tracker.release_fillable("42")
+        self.assertNotIn("42", tracker.all_fillable_orders)
+        self.assertNotIn("7", tracker.all_fillable_orders_by_exchange_order_id)

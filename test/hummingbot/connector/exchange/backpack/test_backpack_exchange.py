@@ -1,9 +1,12 @@
 """``BackpackExchange``: Hummingbot's conformance suite (``AbstractExchangeConnectorTests.ExchangeConnectorTests``,
 payloads shaped like Backpack's API, ``docs/backpack-api.md`` §4–§8), then what the exchange class itself owns:
-construction, placement, the private stream listener and the network check (aioresponses only). Batch creation and
-order status: ``test_backpack_batch_orders.py``, ``test_backpack_order_status.py``."""
+construction, placement, the private stream listener and the network check; placement times (§5.13
+``createdAt``, never NaN), the ``autoLendRedeem`` flag (U5) and broker attribution (``X-Broker-Id`` on order actions)
+(aioresponses only). Batch creation and order status: ``test_backpack_batch_orders.py``,
+``test_backpack_order_status.py``."""
 import asyncio
 import json
+import math
 import re
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -12,6 +15,7 @@ from unittest.mock import AsyncMock
 from aioresponses import aioresponses
 from aioresponses.core import CallbackResult, RequestCall
 from hypothesis import given, settings
+from yarl import URL
 
 from hummingbot.connector.backpack_common.signing import BackpackKeyError
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
@@ -21,6 +25,7 @@ from hummingbot.connector.test_support.exchange_connector_test import AbstractEx
 from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
+from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.network_iterator import NetworkStatus
@@ -670,3 +675,139 @@ class ConnectivityTests(ExchangeTestCase):
         self.assertFalse(self.exchange._poll_notifier.is_set())
         self.exchange._on_private_stream_subscribed()
         self.assertTrue(self.exchange._poll_notifier.is_set())
+
+
+#: A recorded-shape placement answer (§5.5) whose createdAt came as a string of milliseconds.
+ANSWER = {"id": "114575842681290753", "clientId": 123456, "symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit",
+          "price": "150", "quantity": "1", "executedQuantity": "0", "executedQuoteQuantity": "0", "postOnly": False,
+          "selfTradePrevention": "RejectTaker", "status": "New", "timeInForce": "GTC",
+          "createdAt": "1735689600123"}
+
+
+class PlacementTimeTests(ExchangeTestCase):
+    async def test_place_order_returns_created_at_in_seconds(self):
+        with aioresponses() as mock_api:
+            mock_api.post(url_regex(CONSTANTS.ORDER_PATH_URL), body=json.dumps(ANSWER))
+            exchange_id, timestamp = await self.exchange._place_order(
+                "123456", self.pair, Decimal("1"), TradeType.BUY, OrderType.LIMIT, Decimal("150"))
+        self.assertEqual(("114575842681290753", 1735689600.123), (exchange_id, timestamp))
+
+    async def test_never_nan_before_the_clock_ticks(self):
+        exchange = self.exchange
+        exchange._set_current_timestamp(float("nan"))  # as built, before the clock's first tick
+        self.assertTrue(math.isnan(exchange.current_timestamp))
+        without_time = dict(ANSWER, id="2")
+        del without_time["createdAt"]
+        with aioresponses() as mock_api:
+            mock_api.post(url_regex(CONSTANTS.ORDER_PATH_URL), body=json.dumps(without_time))
+            _, timestamp = await exchange._place_order(
+                "123457", self.pair, Decimal("1"), TradeType.BUY, OrderType.LIMIT, Decimal("150"))
+        self.assertFalse(math.isnan(timestamp))
+        self.assertGreater(timestamp, 1_700_000_000)
+        order = self.track(client_order_id="123456", exchange_order_id=None)
+        exchange._apply_order_answer(order, ANSWER)
+        await wait_for(lambda: order.current_state is OrderState.OPEN)
+        self.assertEqual(1735689600.123, order.last_update_timestamp)
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), body=json.dumps(dict(ANSWER, status="Filled")))
+            update = await exchange._request_order_status(order)
+        self.assertFalse(math.isnan(update.update_timestamp))
+
+
+class AutoLendRedeemFlagTests(ExchangeTestCase):
+    """Orders carry ``autoLendRedeem: true`` (§5.5) exactly when the account's ``autoLend`` is on (U5)."""
+
+    async def _placed_bodies(self, auto_lend: bool):
+        self.exchange._fees.auto_lend = auto_lend
+        with aioresponses() as mock_api:
+            sent = asyncio.Event()
+            mock_api.post(url(CONSTANTS.ORDER_PATH_URL), callback=lambda *a, **k: sent.set(),
+                          body=json.dumps({"id": "77", "status": "New"}))
+            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL),
+                          body=json.dumps([{"operation": "Ok", "id": "78", "status": "New"}]))
+            self.exchange.buy(self.pair, Decimal("1"), OrderType.LIMIT, Decimal("150"))
+            await asyncio.wait_for(sent.wait(), 10)
+            self.exchange.batch_order_create(
+                [LimitOrder("", self.pair, True, "SOL", "USDC", Decimal("141"), Decimal("1"))])
+            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCreated)) == 2)
+            single = json.loads(mock_api.requests[("POST", _url(CONSTANTS.ORDER_PATH_URL))][0].kwargs["data"])
+            batch = json.loads(mock_api.requests[("POST", _url(CONSTANTS.ORDERS_PATH_URL))][0].kwargs["data"])
+        return single, batch[0]
+
+    async def test_orders_carry_auto_lend_redeem_only_when_auto_lend_is_on(self):
+        single, element = await self._placed_bodies(True)
+        self.assertIs(True, single["autoLendRedeem"])
+        self.assertIs(True, element["autoLendRedeem"])
+
+    async def test_orders_carry_no_flag_when_auto_lend_is_off(self):
+        single, element = await self._placed_bodies(False)
+        self.assertNotIn("autoLendRedeem", single)
+        self.assertNotIn("autoLendRedeem", element)
+
+
+def _url(path: str) -> URL:
+    return URL(url(path))
+
+
+def sent_requests(mock_api: aioresponses) -> List[Tuple[str, str, Dict[str, Any]]]:
+    """``(method, path, headers)`` of every request aioresponses saw."""
+    return [(method, str(request_url.path), call.kwargs.get("headers") or {})
+            for (method, request_url), calls in mock_api.requests.items() for call in calls]
+
+
+class BrokerHeaderTests(ExchangeTestCase):
+
+    def test_constants(self):
+        self.assertEqual({"X-Broker-Id": "2200"}, CONSTANTS.BROKER_HEADERS)
+
+    async def test_placement_batch_cancel_and_cancel_all_carry_the_header_other_requests_do_not(self):
+        self.exchange._set_current_timestamp(1700000000)
+        with aioresponses() as mock_api:
+            mock_api.post(url(CONSTANTS.ORDER_PATH_URL), body=json.dumps({"id": "77", "status": "New"}))
+            order_id = self.exchange.buy(self.pair, Decimal("1"), OrderType.LIMIT, Decimal("150"))
+            await wait_for(lambda: order_id in self.exchange.in_flight_orders
+                           and self.exchange.in_flight_orders[order_id].exchange_order_id == "77")
+
+            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps(
+                [{"operation": "Ok", "id": "78", "status": "New", "symbol": self.symbol}]))
+            self.exchange.batch_order_create(
+                [LimitOrder("", self.pair, True, "SOL", "USDC", Decimal("141"), Decimal("1"))])
+            await wait_for(lambda: len(self.ev(MarketEvent.BuyOrderCreated)) == 2)
+
+            mock_api.delete(url(CONSTANTS.ORDER_PATH_URL), body=json.dumps({"id": "77", "status": "Cancelled"}))
+            self.assertEqual(order_id, await self.exchange._execute_cancel(self.pair, order_id))
+
+            mock_api.delete(url(CONSTANTS.ORDERS_PATH_URL), body=json.dumps([]))
+            await self.exchange.cancel_all_on_exchange(self.pair)
+
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL),
+                         body=json.dumps(self.order_json(self.track("1", "5"), "New")))
+            await self.exchange._request_order_status(self.exchange.in_flight_orders["1"])
+            mock_api.get(url(CONSTANTS.ACCOUNT_PATH_URL), body=json.dumps({"spotMakerFee": "1", "spotTakerFee": "2"}))
+            await self.exchange._update_trading_fees()
+            mock_api.get(url(CONSTANTS.TICKER_PATH_URL) + "?symbol=SOL_USDC",
+                         body=json.dumps({"symbol": "SOL_USDC", "lastPrice": "150"}))
+            await self.exchange.get_last_traded_prices([self.pair])
+            requests = sent_requests(mock_api)
+        order_actions = {("POST", CONSTANTS.ORDER_PATH_URL), ("POST", CONSTANTS.ORDERS_PATH_URL),
+                         ("DELETE", CONSTANTS.ORDER_PATH_URL), ("DELETE", CONSTANTS.ORDERS_PATH_URL)}
+        self.assertEqual(order_actions, {(m, p) for m, p, _ in requests if (m, p) in order_actions})
+        self.assertEqual(7, len(requests))
+        for method, path, headers in requests:
+            with self.subTest(method=method, path=path):
+                if (method, path) in order_actions:
+                    self.assertEqual("2200", headers.get("X-Broker-Id"))
+                    self.assertIn(CONSTANTS.HEADER_SIGNATURE, headers)
+                else:
+                    self.assertNotIn("X-Broker-Id", headers)
+
+    async def test_placement_still_signed_and_answered_when_the_header_is_sent(self):
+        with aioresponses() as mock_api:
+            sent = asyncio.Event()
+            mock_api.post(url(CONSTANTS.ORDER_PATH_URL), callback=lambda *a, **k: sent.set(),
+                          body=json.dumps({"id": "79", "status": "New"}))
+            self.exchange.sell(self.pair, Decimal("1"), OrderType.LIMIT_MAKER, Decimal("150"))
+            await asyncio.wait_for(sent.wait(), 10)
+            ((_, _, headers),) = sent_requests(mock_api)
+        self.assertEqual(CONSTANTS.BROKER_ID, headers[CONSTANTS.HEADER_BROKER_ID])
+        self.assertEqual("application/json", headers.get("Content-Type"))

@@ -1,4 +1,5 @@
-"""``BackpackFeeSchedule`` alone, then the exchange's fee estimates after ``GET /api/v1/account`` (aioresponses)."""
+"""``BackpackFeeSchedule`` alone, then the exchange's fee estimates and ``autoLend`` reading after
+``GET /api/v1/account`` (aioresponses)."""
 import json
 import unittest
 from decimal import Decimal
@@ -10,6 +11,8 @@ from hummingbot.connector.exchange.backpack.backpack_fees import BackpackFeeSche
 from hummingbot.core.data_type.common import OrderType, TradeType
 
 from .exchange_test_support import ExchangeTestCase, url
+
+AUTO_LEND_ACCOUNT = {"spotMakerFee": "2", "spotTakerFee": "5"}
 
 
 class FeeScheduleTests(unittest.TestCase):
@@ -51,3 +54,12 @@ class FeesThroughExchangeTests(ExchangeTestCase):
         self.assertEqual(Decimal("-0.0002"), maker.percent)
         self.assertEqual(Decimal("0.00095"), taker.percent)
         self.assertEqual(Decimal("-0.0002"), explicit_maker.percent)
+
+    async def test_fee_refresh_turns_the_reading_on_and_off(self):
+        with aioresponses() as mock_api:
+            mock_api.get(url(CONSTANTS.ACCOUNT_PATH_URL), body=json.dumps(dict(AUTO_LEND_ACCOUNT, autoLend=True)))
+            mock_api.get(url(CONSTANTS.ACCOUNT_PATH_URL), body=json.dumps(dict(AUTO_LEND_ACCOUNT, autoLend=False)))
+            await self.exchange._update_trading_fees()
+            self.assertTrue(self.exchange._fees.lent_available)
+            await self.exchange._update_trading_fees()
+            self.assertFalse(self.exchange._fees.lent_available)

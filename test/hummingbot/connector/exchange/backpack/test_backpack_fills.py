@@ -43,6 +43,7 @@ class FakeTracker:
     def __init__(self):
         self.trades: List[TradeUpdate] = []
         self.completed: List[str] = []
+        self.kept: List[str] = []
 
     def process_trade_update(self, trade_update: TradeUpdate) -> None:
         self.trades.append(trade_update)
@@ -50,6 +51,12 @@ class FakeTracker:
     def complete_if_fully_filled(self, client_order_id: str, timestamp: float) -> bool:
         self.completed.append(client_order_id)
         return True
+
+    def keep_fillable(self, order: InFlightOrder) -> None:
+        self.kept.append(order.client_order_id)
+
+    def release_fillable(self, client_order_id: str) -> None:
+        self.kept.remove(client_order_id)
 
 
 class FillsTrackerAloneTests(IsolatedAsyncioWrapperTestCase):
@@ -141,6 +148,35 @@ class FillsTrackerAloneTests(IsolatedAsyncioWrapperTestCase):
         tracked.executed_amount_base = Decimal("0.5")  # the WS fill arrived meanwhile
         await wait_for(lambda: not self.fills.missed_fill_fetches)
         self.assertEqual(([], 0), (self.gets, self.fetched))
+
+    async def test_orders_awaiting_missed_fills_share_one_account_wide_request(self):
+        """Regression (``make chaos PROFILE=pessimistic``): every order missing fills sent its own fill-history
+        request; with history in the 30/min bucket (U2) they queued for minutes, and fills that came back after
+        Hummingbot stopped keeping the completed order were lost. One account-wide request now serves them all."""
+        self.fills.MISSED_FILLS_DELAY_S = 0.01
+        orders = [order(str(n), f"e{n}", created_s=1700000000.0 + n) for n in range(1, 6)]
+        orders.append(order("9", None))  # no exchange id yet: nothing to match its fills with
+        self.pages = [[rest_fill(100 + n, f"e{n}", str(n), qty="1") for n in range(1, 6)]
+                      + [rest_fill(200, "other", "77")]]
+        for tracked in orders:
+            self.fills.note_executed_quantity(tracked, "1")
+        await wait_for(lambda: len(self.tracker.trades) == 5)
+        self.assertEqual(1, len(self.gets))
+        self.assertNotIn("symbol", self.gets[0])
+        self.assertNotIn("orderId", self.gets[0])
+        self.assertEqual(1700000001 * 1000 - self.fills.MISSED_FILLS_MARGIN_MS, self.gets[0]["from"])
+        self.assertEqual({(str(100 + n), str(n)) for n in range(1, 6)},
+                         {(t.trade_id, t.client_order_id) for t in self.tracker.trades})
+        self.assertEqual([str(n) for n in range(1, 6)], sorted(self.tracker.completed))
+        self.assertEqual(1, self.fetched)
+
+    async def test_an_order_stays_fillable_while_its_missed_fills_are_fetched(self):
+        self.fills.MISSED_FILLS_DELAY_S = 0.01
+        self.pages = [[rest_fill(7, qty="1")]]
+        self.fills.note_executed_quantity(order(amount="1"), "1")
+        self.assertEqual(["1"], self.tracker.kept)
+        await wait_for(lambda: not self.fills.missed_fill_fetches)
+        self.assertEqual(([], ["7"]), (self.tracker.kept, [t.trade_id for t in self.tracker.trades]))
 
     async def test_a_failed_fetch_is_a_warning(self):
         self.fills.MISSED_FILLS_DELAY_S = 0.0

@@ -180,6 +180,19 @@ class OrderReferenceTests(unittest.TestCase):
 
 
 # ================================================================================= properties (hostile input)
+class CreatedAtTests(unittest.TestCase):
+    def test_milliseconds_as_int_or_string_and_iso(self):
+        self.assertEqual(1735689600.123, P.created_at_s({"createdAt": 1735689600123}))
+        self.assertEqual(1735689600.123, P.created_at_s({"createdAt": "1735689600123"}))
+        self.assertAlmostEqual(1737441294.691858, P.created_at_s({"createdAt": "2025-01-21T06:34:54.691858"}), places=5)
+
+    def test_unreadable_is_none(self):
+        for value in (None, True, "", "soon", float("nan"), float("inf"), 0, -5, [1], {"a": 1}):
+            self.assertIsNone(P.created_at_s({"createdAt": value}), value)
+        self.assertIsNone(P.created_at_s({}))
+        self.assertIsNone(P.created_at_s(None))
+
+
 def finite_decimal(value) -> bool:
     return isinstance(value, Decimal) and value.is_finite()
 
