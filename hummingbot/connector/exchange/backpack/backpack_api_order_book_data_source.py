@@ -282,31 +282,28 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         return True
 
     # --------------------------------------------------------------------------------------------- REST
+    async def _public_get(self, path: str, trading_pair: str, limit: int) -> Any:
+        """``GET <path>?symbol=<symbol>&limit=<limit>`` on the public REST API, throttled under ``path``."""
+        symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+        rest_assistant = await self._api_factory.get_rest_assistant()
+        return await rest_assistant.execute_request(
+            url=web_utils.public_rest_url(path, domain=self._domain),
+            params={"symbol": symbol, "limit": str(limit)},
+            method=RESTMethod.GET,
+            throttler_limit_id=path,
+        )
+
     async def _order_book_snapshot(self, trading_pair: str) -> OrderBookMessage:
         """``GET /api/v1/depth?symbol=<symbol>&limit=1000`` (§4.6) → SNAPSHOT message. No side effect.
 
         :raises IOError / ValueError / KeyError: network error or malformed answer.
         """
-        symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
-        rest_assistant = await self._api_factory.get_rest_assistant()
-        data = await rest_assistant.execute_request(
-            url=web_utils.public_rest_url(CONSTANTS.DEPTH_PATH_URL, domain=self._domain),
-            params={"symbol": symbol, "limit": str(CONSTANTS.DEPTH_SNAPSHOT_LIMIT)},
-            method=RESTMethod.GET,
-            throttler_limit_id=CONSTANTS.DEPTH_PATH_URL,
-        )
+        data = await self._public_get(CONSTANTS.DEPTH_PATH_URL, trading_pair, CONSTANTS.DEPTH_SNAPSHOT_LIMIT)
         return snapshot_message(data, trading_pair, default_timestamp=self._time())
 
     async def _recent_trades(self, trading_pair: str) -> List[Dict[str, Any]]:
         """``GET /api/v1/trades?symbol=<symbol>&limit=<TRADES_LIMIT>`` (§4.7) rows. :raises ValueError: not a list."""
-        symbol = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
-        rest_assistant = await self._api_factory.get_rest_assistant()
-        data = await rest_assistant.execute_request(
-            url=web_utils.public_rest_url(CONSTANTS.TRADES_PATH_URL, domain=self._domain),
-            params={"symbol": symbol, "limit": str(BackpackRestMarketData.TRADES_LIMIT)},
-            method=RESTMethod.GET,
-            throttler_limit_id=CONSTANTS.TRADES_PATH_URL,
-        )
+        data = await self._public_get(CONSTANTS.TRADES_PATH_URL, trading_pair, BackpackRestMarketData.TRADES_LIMIT)
         if not isinstance(data, list):
             raise ValueError(f"GET /api/v1/trades answered a {type(data).__name__}, not a list")
         return data
