@@ -3,9 +3,9 @@ they run (as ``start --v2`` loads them), with Backpack values (USDC pairs, amoun
 quoting, spreads and profit targets above the fees), ``make templates`` installs them, and the script's markets
 follow the kind."""
 import importlib
-import sys
 from decimal import Decimal
 from pathlib import Path
+from test.backpack_client.installed_scripts import import_installed_script
 
 import pytest
 
@@ -22,13 +22,7 @@ TAKER = DEFAULT_FEES.taker_percent_fee_decimal
 @pytest.fixture
 def module(tmp_path, monkeypatch):
     """The script imported the way Hummingbot imports it: ``scripts.backpack_executors`` from a home's scripts/."""
-    installer.install(home=tmp_path, package_dir=tmp_path / "package")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in [n for n in sys.modules if n == "scripts" or n.startswith("scripts.")]:
-        monkeypatch.delitem(sys.modules, name)
-    module = importlib.import_module(".backpack_executors", package="scripts")
-    assert Path(module.__file__).resolve() == (tmp_path / "scripts" / "backpack_executors.py").resolve()
-    return module
+    return import_installed_script(tmp_path, monkeypatch, "backpack_executors")
 
 
 @pytest.fixture

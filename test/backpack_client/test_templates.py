@@ -1,10 +1,8 @@
 """The three templates load and validate through Hummingbot's own config machinery (what the client's ``import``
 and ``start --v2`` use), carry Backpack-sane values, and ``make templates`` puts them where the client looks."""
-import importlib
 import logging
-import sys
 from decimal import Decimal
-from pathlib import Path
+from test.backpack_client.installed_scripts import import_installed_script
 
 import pytest
 
@@ -70,13 +68,7 @@ async def test_cross_exchange_market_making_template_loads_and_validates():
 @pytest.fixture
 def dca_module(tmp_path, monkeypatch):
     """The DCA script imported the way Hummingbot imports it: ``scripts.backpack_dca`` from a home's scripts/."""
-    installer.install(home=tmp_path, package_dir=tmp_path / "package")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in [n for n in sys.modules if n == "scripts" or n.startswith("scripts.")]:
-        monkeypatch.delitem(sys.modules, name)
-    module = importlib.import_module(".backpack_dca", package="scripts")
-    assert Path(module.__file__).resolve() == (tmp_path / "scripts" / "backpack_dca.py").resolve()
-    return module
+    return import_installed_script(tmp_path, monkeypatch, "backpack_dca")
 
 
 def test_dca_template_validates_with_the_scripts_config_class(dca_module, tmp_path):
