@@ -40,9 +40,10 @@ SUITE = "bookworm"
 RUNTIME_LIBRARIES = ("libssl3", "libsqlite3-0", "libffi8", "zlib1g", "libbz2-1.0", "liblzma5", "libreadline8",
                      "libncursesw6", "libuuid1", "libexpat1", "libnsl2", "libtirpc3", "libstdc++6", "libgomp1",
                      "ca-certificates")
-#: Distributions the image's Python needs besides Hummingbot itself: our wheel's requirements, and pip (the official
-#: image's environment has it; the hummingbot-api stand-in installs our wheel with it).
-OUR_REQUIREMENTS = ("pynacl>=1.5", "bidict>=0.22", "aiohttp<3.14", "ujson>=5", "pip")
+#: Distributions the image's Python needs besides Hummingbot itself: our wheel's requirements (setup.py's
+#: ``install_requires`` without Hummingbot; a test keeps them equal), and pip (the official image's environment has
+#: it; the hummingbot-api stand-in installs our wheel with it).
+OUR_REQUIREMENTS = ("pynacl>=1.5", "bidict>=0.22", "aiohttp<3.14", "ujson>=5", "msgspec>=0.18", "pip")
 PREFIX = Path("/opt/conda/envs/hummingbot")
 HOME = Path("/home/hummingbot")
 #: Mount points of the official image (hummingbot-api binds its volumes there).

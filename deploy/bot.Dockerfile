@@ -3,7 +3,8 @@
 # The official image runs Hummingbot from its source tree /home/hummingbot (first on sys.path, shadowing
 # site-packages), so `pip install` there would be ignored: the overlay replaces the tree's connector folders, then
 # proves with Hummingbot's own connector settings that `backpack` loads from them (the build fails otherwise).
-# Release vX.Y.Z of Hummingbot is tagged version-X.Y.Z on Docker Hub; 2.17.0 is the release of wheel 20260922.
+# Release vX.Y.Z of Hummingbot is tagged version-X.Y.Z on Docker Hub; 2.17.0 for wheel 20260922 is inferred (its
+# VERSION reads dev-2.18.0; no release note pairs them): set HUMMINGBOT_TAG to the tag you run.
 ARG HUMMINGBOT_IMAGE=hummingbot/hummingbot
 ARG HUMMINGBOT_TAG=version-2.17.0
 FROM ${HUMMINGBOT_IMAGE}:${HUMMINGBOT_TAG}

@@ -72,3 +72,12 @@ def test_launcher_runs_hummingbots_headless_engine_from_hummingbot_apis_environm
     assert v1.stdout.split()[-2:] == ["--config", "conf_pmm.yml"]
     refused = _launch(fake_python, SCRIPT_CONFIG="conf_x.yml")
     assert refused.returncode == 2 and "HEADLESS_MODE=true" in refused.stderr
+
+
+def test_the_image_takes_every_requirement_of_our_wheel():
+    import ast
+    setup_py = Path(__file__).resolve().parents[2] / "setup.py"
+    call = next(node for node in ast.walk(ast.parse(setup_py.read_text()))
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "setup")
+    requires = ast.literal_eval(next(k.value for k in call.keywords if k.arg == "install_requires"))
+    assert set(base_image.OUR_REQUIREMENTS) - {"pip"} == {r for r in requires if not r.startswith("hummingbot")}
