@@ -53,10 +53,11 @@ bench: install
 	$(PY) -m backpack_bench $(BENCH_ARGS)
 
 # Memory over time: RSS of the demo every minute for 30 minutes after a 5-minute warm-up, top tracemalloc growth
-# sites (soak-report.json; DURATION=seconds after the warm-up, SOAK_ARGS=--help for the knobs).
+# sites (soak-report.json; DURATION=seconds after the warm-up, SOAK_ARGS=--help for the knobs). glibc's malloc set
+# as in the deploy images (deploy/*.Dockerfile ENV; docs/measuring.md).
 .PHONY: soak
 soak: install
-	$(PY) -m backpack_bench.soak --duration $(or $(DURATION),1800) $(SOAK_ARGS)
+	MALLOC_MMAP_THRESHOLD_=131072 $(PY) -m backpack_bench.soak --duration $(or $(DURATION),1800) $(SOAK_ARGS)
 
 # Faults on a seeded schedule while Hummingbot's pure MM and an order driver trade; exit 1 on any discrepancy.
 # PROFILE=pessimistic: every undocumented reading at its worst and 20 pairs (backpack_chaos/profiles.py).

@@ -8,7 +8,8 @@ span ÷ fitted first value (target ≤ 5 %); ``growth_last_first_pct`` is last �
 sample carries the memory ``tracemalloc`` traces (Python's own allocations), tracing's own tables and glibc's
 ``mallinfo2`` totals (``malloc_in_use``/``malloc_free``/``malloc_mmap``, bytes; ``None`` off glibc): RSS growth that
 neither traced nor in-use memory shows is freed memory the allocators keep. ``rss_after_trim`` is RSS after
-``malloc_trim(0)`` following the last sample.
+``malloc_trim(0)`` following the last sample; ``sqlite_memory`` is what SQLite (Hummingbot's trade database) holds;
+``malloc_env`` the ``MALLOC_*`` settings of the run (``make soak`` sets the deploy images' ``MALLOC_MMAP_THRESHOLD_``).
 
 ``tracemalloc`` (``--frames``, default 1) runs from the start; the top growth sites are the largest differences by
 source line (by call stack with ``--frames`` > 1) between its snapshots just before the first and just after the
@@ -97,6 +98,26 @@ def _libc() -> Optional[ctypes.CDLL]:
 _LIBC = _libc()
 
 
+def _libsqlite3() -> Optional[ctypes.CDLL]:
+    name = ctypes.util.find_library("sqlite3")
+    try:
+        lib = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    if lib is not None:
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return lib
+
+
+#: The SQLite library Python's ``sqlite3`` (and so Hummingbot's trade database) runs on, when it is a shared one.
+_SQLITE = _libsqlite3()
+
+
+def sqlite_memory() -> Optional[int]:
+    """Bytes SQLite holds (``sqlite3_memory_used``: page caches, statements) in this process; None when unknown."""
+    return int(_SQLITE.sqlite3_memory_used()) if _SQLITE is not None else None
+
+
 def malloc_info() -> Dict[str, Optional[int]]:
     """glibc's ``mallinfo2`` over every arena, bytes: ``malloc_in_use`` (allocated chunks), ``malloc_free`` (free
     chunks the arenas keep), ``malloc_mmap`` (chunks in their own mappings); all ``None`` off glibc."""
@@ -104,6 +125,12 @@ def malloc_info() -> Dict[str, Optional[int]]:
         return {"malloc_in_use": None, "malloc_free": None, "malloc_mmap": None}
     info = _LIBC.mallinfo2()
     return {"malloc_in_use": info.uordblks, "malloc_free": info.fordblks, "malloc_mmap": info.hblkhd}
+
+
+def malloc_env() -> Dict[str, str]:
+    """glibc malloc settings of this process from the environment (``MALLOC_*``, e.g. ``MALLOC_MMAP_THRESHOLD_``
+    as the deploy images and ``make soak`` set it)."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("MALLOC_")}
 
 
 def malloc_trim() -> bool:
@@ -141,15 +168,16 @@ async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report
                    strategy: bool = True, sandbox_args: Sequence[str] = ()) -> Dict[str, Any]:
     """Run the demo for ``warmup_s`` + ``duration_s`` seconds, sampling after the warm-up; return the report (also
     written to ``report_path``): ``{"samples": [{"t_s", "rss", "sandbox_rss", "traced", "tracing_overhead",
-    "malloc_in_use", "malloc_free", "malloc_mmap"}], "rss_first", "rss_last", "rss_max", "growth_pct",
-    "growth_last_first_pct", "rss_slope_mib_per_min", "traced_slope_mib_per_min", "rss_after_trim", "target_pct",
-    "met", "top_growth": growth_sites(...), "type_growth" (``types``), ...settlement}``.
+    "malloc_in_use", "malloc_free", "malloc_mmap", "sqlite_memory"}], "rss_first", "rss_last", "rss_max", "growth_pct",
+    "growth_last_first_pct", "rss_slope_mib_per_min", "traced_slope_mib_per_min", "rss_after_trim", "malloc_env",
+    "target_pct", "met", "top_growth": growth_sites(...), "type_growth" (``types``), ...settlement}``.
 
-    :param frames: frames ``tracemalloc`` keeps per allocation (when this call starts tracing).
+    :param frames: frames ``tracemalloc`` keeps per allocation (when this call starts tracing); 0: no tracing
+        (``traced``/``traced_growth`` ``None``, no sites).
     :param strategy: start pure market making; False keeps only the connector and its streams.
     :param sandbox_args: sandbox command-line arguments after the demo's (``SANDBOX_ARGS``).
     """
-    started_tracing = not tracemalloc.is_tracing()
+    started_tracing = frames > 0 and not tracemalloc.is_tracing()
     if started_tracing:
         tracemalloc.start(frames)
     samples: List[Dict[str, Any]] = []
@@ -158,7 +186,8 @@ async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report
     rss_after_trim: Optional[int] = None
 
     def checkpoint() -> None:   # snapshots and type counts, outside the RSS samples
-        snapshots.append(tracemalloc.take_snapshot())
+        if tracemalloc.is_tracing():
+            snapshots.append(tracemalloc.take_snapshot())
         if types:
             counts.append(type_counts())
 
@@ -177,20 +206,21 @@ async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report
                 line = f"[{elapsed:6.0f}s] RSS {(_rss(None) or 0) / MIB:.1f} MiB"
                 if time.monotonic() >= next_sample - 0.5:
                     next_sample += interval_s
-                    if not snapshots:   # before the first RSS sample, so every sample carries it alike
+                    if not samples:   # before the first RSS sample, so every sample carries it alike
                         checkpoint()
                     samples.append({"t_s": round(elapsed, 1), "rss": _rss(None), "sandbox_rss": _rss(sandbox_pid),
-                                    "traced": tracemalloc.get_traced_memory()[0],
-                                    "tracing_overhead": tracemalloc.get_tracemalloc_memory(), **malloc_info()})
+                                    "traced": tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else None,
+                                    "tracing_overhead": tracemalloc.get_tracemalloc_memory(), **malloc_info(),
+                                    "sqlite_memory": sqlite_memory()})
                     line += f" (sample {len(samples)})"
                 return line
 
             progress_interval = min(interval_s, warmup_s) if warmup_s > 0 else interval_s
             await session.run_for(warmup_s + duration_s + 0.5, progress, out, progress_interval)
-            if snapshots:
-                checkpoint()   # after the last RSS sample
-            if malloc_trim():
+            if malloc_trim():   # right after the last RSS sample, before the last snapshot
                 rss_after_trim = _rss(None)
+            if samples:
+                checkpoint()   # after the last RSS sample
             settlement = await session.settle()
     finally:
         if started_tracing:
@@ -202,15 +232,16 @@ async def run_soak(duration_s: float, warmup_s: float, interval_s: float, report
     report = {"duration_s": duration_s, "warmup_s": warmup_s, "interval_s": interval_s,
               "trading_pair": TRADING_PAIR, "strategy": "pure_market_making" if strategy else None,
               "sandbox_args": [*SANDBOX_ARGS, *sandbox_args], "tracemalloc_frames": frames,
-              "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"), "samples": samples,
+              "malloc_env": malloc_env(), "samples": samples,
               "rss_first": first, "rss_last": last, "rss_max": max(s["rss"] for s in samples),
               "growth_pct": growth, "growth_last_first_pct": (last / first - 1) * 100,
               "rss_slope_mib_per_min": slope_per_min(samples, "rss"),
               "traced_slope_mib_per_min": slope_per_min(samples, "traced"),
               "malloc_in_use_slope_mib_per_min": slope_per_min(samples, "malloc_in_use"),
               "rss_after_trim": rss_after_trim, "target_pct": GROWTH_TARGET_PCT, "met": growth <= GROWTH_TARGET_PCT,
-              "traced_growth": samples[-1]["traced"] - samples[0]["traced"],
-              "top_growth": growth_sites(snapshots[0], snapshots[-1]), **settlement.report(), "seed": seed}
+              "traced_growth": None if frames <= 0 else samples[-1]["traced"] - samples[0]["traced"],
+              "top_growth": growth_sites(snapshots[0], snapshots[-1]) if snapshots else [],
+              **settlement.report(), "seed": seed}
     if types:
         report["type_growth"] = type_growth(counts[0], counts[-1])
     write_report(report, report_path)
@@ -247,7 +278,8 @@ def summary(report: Dict[str, Any]) -> List[str]:
 def _arguments(parser) -> None:
     parser.add_argument("--warmup", type=float, default=300.0, help="seconds before the first sample (default 300)")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds between samples (default 60)")
-    parser.add_argument("--frames", type=int, default=1, help="frames tracemalloc keeps per allocation (default 1)")
+    parser.add_argument("--frames", type=int, default=1,
+                        help="frames tracemalloc keeps per allocation, 0: no tracing (default 1)")
     parser.add_argument("--types", action="store_true", help="also report object counts by type (gc)")
     parser.add_argument("--no-strategy", dest="strategy", action="store_false",
                         help="start no strategy: the connector and its streams only")

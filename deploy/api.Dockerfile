@@ -7,6 +7,10 @@ ARG HUMMINGBOT_API_IMAGE=hummingbot/hummingbot-api
 ARG HUMMINGBOT_API_TAG=latest
 FROM ${HUMMINGBOT_API_IMAGE}:${HUMMINGBOT_API_TAG}
 
+# glibc malloc: a fixed 128 KiB mmap threshold (no dynamic raise) keeps a long-running bot's heap from growing with
+# freed memory it cannot reuse (make soak; docs/measuring.md).
+ENV MALLOC_MMAP_THRESHOLD_=131072
+
 COPY dist/hummingbot_backpack_connector-*.whl /tmp/backpack-connector/
 COPY hummingbot/connector/exchange/backpack /tmp/backpack-connector/hummingbot/connector/exchange/backpack
 COPY hummingbot/connector/backpack_common /tmp/backpack-connector/hummingbot/connector/backpack_common

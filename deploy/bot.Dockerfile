@@ -9,6 +9,10 @@ ARG HUMMINGBOT_IMAGE=hummingbot/hummingbot
 ARG HUMMINGBOT_TAG=version-2.17.0
 FROM ${HUMMINGBOT_IMAGE}:${HUMMINGBOT_TAG}
 
+# glibc malloc: a fixed 128 KiB mmap threshold (no dynamic raise) keeps a long-running bot's heap from growing with
+# freed memory it cannot reuse (make soak; docs/measuring.md).
+ENV MALLOC_MMAP_THRESHOLD_=131072
+
 COPY hummingbot/connector/exchange/backpack /tmp/backpack-connector/hummingbot/connector/exchange/backpack
 COPY hummingbot/connector/backpack_common /tmp/backpack-connector/hummingbot/connector/backpack_common
 COPY deploy/overlay.py /tmp/backpack-connector/overlay.py
