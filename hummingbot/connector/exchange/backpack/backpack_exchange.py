@@ -49,6 +49,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
 )
 from hummingbot.connector.exchange.backpack.backpack_order_status import BackpackOrderStatus, is_order_not_found
 from hummingbot.connector.exchange.backpack.backpack_rest_client import BackpackRestClient
+from hummingbot.connector.exchange.backpack.backpack_order_batcher import BackpackOrderBatcher
 from hummingbot.connector.exchange.backpack.backpack_status_poller import BackpackStatusPoller
 from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.connector.exchange.backpack.backpack_types import Order, OrderUpdateEvent
@@ -103,12 +104,15 @@ class BackpackExchange(ExchangePyBase):
                  backpack_proxy_url: str = "",
                  backpack_rest_market_data: bool = False,
                  backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST,
+                 backpack_batch_placements: bool = True,
                  maker_band_bps: Decimal = DEFAULT_BAND_BPS):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
         ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
         ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
-        ``BackpackRestMarketData``). ``maker_band_bps``: the maker scorecard's two-sided band around the mid (bps).
+        ``BackpackRestMarketData``). ``backpack_batch_placements``: placements arriving together go out as one batch
+        request (``BackpackOrderBatcher``). ``maker_band_bps``: the maker scorecard's two-sided band around the mid
+        (bps).
 
         :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL; a band that
             is not positive.
@@ -179,6 +183,12 @@ class BackpackExchange(ExchangePyBase):
                                                            headers=dict(CONSTANTS.BROKER_HEADERS)),
             start_unknown_outcome=self._unknown_outcomes.start, apply_order_answer=self._apply_order_answer,
             logger=self.logger)
+        self._order_batcher = BackpackOrderBatcher(
+            post_one=lambda body: self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True,
+                                                 headers=dict(CONSTANTS.BROKER_HEADERS)),
+            post_batch=lambda bodies: self._api_post(path_url=CONSTANTS.ORDERS_PATH_URL, data=bodies,
+                                                     is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS)),
+            enabled=bool(backpack_batch_placements))
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
         self._maker_scorecard = BackpackMakerScorecard(
             mid_price=lambda pair: book_mid(self.order_book_tracker.order_books.get(pair)), clock=self._time,
@@ -566,15 +576,9 @@ class BackpackExchange(ExchangePyBase):
         return payload
 
     async def _post_order(self, body: Dict[str, Any]) -> Order:
-        """``POST /api/v1/order`` (§5.5) with the broker header; raises ``BackpackPostOnlyRejectedError`` for a
-        post-only crossing."""
-        try:
-            return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True,
-                                        headers=dict(CONSTANTS.BROKER_HEADERS))
-        except BackpackAPIError as e:
-            if e.is_post_only_rejection:
-                raise BackpackPostOnlyRejectedError(e.status, e.code, e.message, e.method, e.path) from None
-            raise
+        """``POST /api/v1/order`` (§5.5), or with placements arriving together ``POST /api/v1/orders`` (§5.6); errors
+        as ``BackpackOrderBatcher.place``."""
+        return await self._order_batcher.place(body)
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
