@@ -39,6 +39,7 @@ from hummingbot.connector.exchange.backpack.backpack_maker_scorecard import (
     BackpackMakerScorecard,
     book_mid,
 )
+from hummingbot.connector.exchange.backpack.backpack_order_batcher import BackpackOrderBatcher
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     build_order_payload,
@@ -49,7 +50,6 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
 )
 from hummingbot.connector.exchange.backpack.backpack_order_status import BackpackOrderStatus, is_order_not_found
 from hummingbot.connector.exchange.backpack.backpack_rest_client import BackpackRestClient
-from hummingbot.connector.exchange.backpack.backpack_order_batcher import BackpackOrderBatcher
 from hummingbot.connector.exchange.backpack.backpack_status_poller import BackpackStatusPoller
 from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
 from hummingbot.connector.exchange.backpack.backpack_types import Order, OrderUpdateEvent
@@ -204,7 +204,7 @@ class BackpackExchange(ExchangePyBase):
             fetch_updates=self._status_poll_without_clock,
             status_loop_running=lambda: self._status_polling_task is not None and not self._status_polling_task.done(),
             poll_interval_s=lambda: self._get_poll_interval(self._time()),
-            requests_per_poll=lambda: 3 + 2 * len(self._order_tracker.active_orders),
+            requests_per_poll=lambda: 4 + 2 * self._order_status.last_looked_up,
             polling_budget_per_min=lambda: (CONSTANTS.POLLING_LIMIT_PER_MINUTE
                                             * float(self._rate_limits_share_pct) / 100),
             backoff_remaining_s=self._rest.backoff_remaining_s, logger=self.logger)
@@ -679,6 +679,12 @@ class BackpackExchange(ExchangePyBase):
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         """Open order, else the order history; errors as ``BackpackOrderStatus.request``."""
         return await self._order_status.request(tracked_order)
+
+    async def _update_orders(self):
+        """Every in-flight order's status from one open-orders request (``BackpackOrderStatus.update_orders``)."""
+        await self._order_status.update_orders(list(self.in_flight_orders.values()),
+                                               self._order_tracker.process_order_update,
+                                               self._handle_update_error_for_active_order)
 
     async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
         await self._order_status.handle_update_error(order, error)
