@@ -6,7 +6,7 @@ order alone goes to ``POST /api/v1/order`` (§5.5), several to the batch endpoin
 caller gets the answer or the error the single-order endpoint would have given it.
 """
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_batch_orders import (
@@ -15,7 +15,7 @@ from hummingbot.connector.exchange.backpack.backpack_batch_orders import (
     element_error,
 )
 from hummingbot.connector.exchange.backpack.backpack_errors import BackpackAPIError, BackpackPostOnlyRejectedError
-from hummingbot.connector.exchange.backpack.backpack_types import Order
+from hummingbot.connector.exchange.backpack.backpack_types import BatchOrderResult, Order
 from hummingbot.core.utils.async_utils import safe_ensure_future
 
 _Queued = Tuple[Dict[str, Any], "asyncio.Future[Order]"]
@@ -132,7 +132,7 @@ class BackpackOrderBatcher:
                 _set_exception(future, BackpackBatchElementMissingError(
                     200, "", f"{len(elements)} elements for {len(chunk)} orders", "POST", CONSTANTS.ORDERS_PATH_URL))
             elif isinstance(element, dict) and element.get("operation") == "Err":
-                _set_exception(future, element_error(element))
+                _set_exception(future, element_error(cast(BatchOrderResult, element)))
             else:
                 _set_result(future, element)  # an unreadable element: the exchange's unknown-outcome path
 
