@@ -4,7 +4,7 @@ status poll."""
 import asyncio
 import logging
 from decimal import Decimal
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, cast
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_errors import (
@@ -118,11 +118,11 @@ class BackpackOrderStatus:
 
     async def update_orders(self, orders: Sequence[InFlightOrder], apply: Callable[[OrderUpdate], None],
                             on_error: Callable[[InFlightOrder, Exception], Awaitable[None]]) -> None:
-        """One status poll of ``orders``: one account-wide ``GET /api/v1/orders`` (spot, §5.10); an order found
-        there is updated from its row, any other (closed, or placed after the list was read) is looked up alone
-        (``request``: open order, then history). When the list cannot be read every order is looked up alone, except
-        after a 429 (§7): then the orders wait for the next poll. ``on_error(order, error)`` gets each order's failed
-        lookup (``handle_update_error``)."""
+        """One status poll of ``orders``: one account-wide ``GET /api/v1/orders`` (spot, §5.10); the orders found
+        there are updated from their rows at once, then any other (closed, or placed after the list was read) is
+        looked up alone (``request``: open order, then history). When the list cannot be read every order is looked
+        up alone, except after a 429 (§7): then the orders wait for the next poll. ``on_error(order, error)`` gets
+        each order's failed lookup (``handle_update_error``)."""
         if not orders:
             return
         index: Optional[OpenOrders] = None
@@ -138,16 +138,12 @@ class BackpackOrderStatus:
             return
         except Exception as e:
             self._logger().warning(f"Open orders not read ({e!r}); looking each tracked order up alone.")
-        self.last_looked_up = 0
-        for order in orders:
+        rows = [(order, self.open_row(order, index) if index is not None else None) for order in orders]
+        missing: List[Tuple[InFlightOrder, Optional[Order]]] = [(order, row) for order, row in rows if row is None]
+        self.last_looked_up = len(missing)
+        for order, row in [(order, row) for order, row in rows if row is not None] + missing:  # rows while fresh
             try:
-                row = self.open_row(order, index) if index is not None else None
-                if row is None:
-                    self.last_looked_up += 1
-                    update = await self.request(order)
-                else:
-                    update = await self._update_from(order, row)
-                apply(update)
+                apply(await (self._update_from(order, row) if row is not None else self.request(order)))
             except asyncio.CancelledError:
                 raise
             except Exception as e:

@@ -378,6 +378,22 @@ class OpenOrdersPollAloneTests(OrderStatusAloneTests):
                          {u.client_order_id: u.new_state for u in self.applied})
         self.assertEqual(1, self.status.last_looked_up)
 
+    async def test_rows_of_the_list_are_applied_before_any_lookup_awaits(self):
+        """A lookup takes its own round trips; a row applied after it could be older than a WS event seen meanwhile."""
+        self.answers[CONSTANTS.ORDERS_PATH_URL] = [[order_row("New", id_="8", client_id=43)]]
+        self.answers[CONSTANTS.ORDER_PATH_URL] = [order_row("PartiallyFilled", id_="7")]
+        applied_before_lookup: List[List[str]] = []
+        get = self._get
+
+        async def recording_get(path: str, params: Dict[str, Any]) -> Any:
+            if path == CONSTANTS.ORDER_PATH_URL:
+                applied_before_lookup.append([u.client_order_id for u in self.applied])
+            return await get(path, params)
+        self.status._private_get = recording_get
+        await self.poll(make_order("42", "7"), make_order("43", "8"))
+        self.assertEqual([["43"]], applied_before_lookup)
+        self.assertEqual(["43", "42"], [u.client_order_id for u in self.applied])
+
     async def test_another_bots_order_with_the_same_client_id_is_not_ours(self):
         """Several bots on one key (§5.5): a row with our clientId but another side is not our order."""
         self.answers[CONSTANTS.ORDERS_PATH_URL] = [[order_row("New", id_="9", client_id=43, side="Ask")]]
