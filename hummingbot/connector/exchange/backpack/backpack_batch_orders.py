@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackAPIError,
+    BackpackMalformedAnswerError,
     BackpackPostOnlyRejectedError,
     is_unknown_outcome,
 )
@@ -33,16 +34,12 @@ def element_error(element: BatchOrderResult) -> BackpackAPIError:
     return error
 
 
-class BackpackBatchElementMissingError(BackpackAPIError):
+class BackpackBatchElementMissingError(BackpackMalformedAnswerError):
     """A 2xx batch answer without an element for this order (§5.6): it may have been placed (unknown outcome)."""
 
     def _render(self) -> str:
         return (f"Backpack answered {self.method} {self.path} with HTTP {self.status} but without an element for "
                 f"this order; its outcome is unknown: {self.message[:100]!r}")
-
-    @property
-    def is_unknown_outcome(self) -> bool:
-        return True
 
 
 class BackpackBatchOrders:
