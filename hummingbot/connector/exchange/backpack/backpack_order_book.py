@@ -191,13 +191,19 @@ def typed_diff_message(data: Any, trading_pair: str) -> BackpackOrderBookMessage
         level.update_id = update_id
     for level in asks:
         level.update_id = update_id
+    return rows_diff_message(trading_pair, first_update_id, update_id, ts, bids, asks)
+
+
+def rows_diff_message(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
+                      bids: List[Any], asks: List[Any]) -> BackpackOrderBookMessage:
+    """DIFF of rows already stamped with ``update_id`` (``OrderBookRow`` or ``DepthLevel``); time in µs."""
     return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
         "trading_pair": trading_pair,
         "update_id": update_id,
         "first_update_id": first_update_id,
         "bids": bids,
         "asks": asks,
-    }, ts * _US))
+    }, timestamp_us * _US))
 
 
 def trade_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBookMessage:
