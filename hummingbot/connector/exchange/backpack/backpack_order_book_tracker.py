@@ -72,20 +72,20 @@ class _DirectDiffSink:
         def apply_rows(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
                        bids: List[Any], asks: List[Any]) -> None:
             """Apply one gap-free diff whose rows are stamped with ``update_id`` (time in µs); never raises."""
-            if trading_pair in live and not saved_queues.get(trading_pair):
-                order_book = order_books.get(trading_pair)
-                pair_metrics = per_pair.get(trading_pair)
-                if order_book is not None and pair_metrics is not None and order_book.snapshot_uid <= update_id:
-                    try:
-                        order_book.apply_diffs(bids, asks, update_id)
-                    except Exception:
-                        tracker._log_apply_error(trading_pair)
-                        return
-                    windows[trading_pair].append((first_update_id, update_id, timestamp_us, bids, asks))
-                    metrics.total_diffs_processed += 1
-                    pair_metrics.diffs_processed += 1
-                    pair_metrics.last_diff_timestamp = clock()
+            order_book = order_books.get(trading_pair)
+            if (order_book is not None and trading_pair in live and not saved_queues.get(trading_pair)
+                    and order_book.snapshot_uid <= update_id):
+                try:
+                    order_book.apply_diffs(bids, asks, update_id)
+                except Exception:
+                    tracker._log_apply_error(trading_pair)
                     return
+                windows[trading_pair].append((first_update_id, update_id, timestamp_us, bids, asks))
+                metrics.total_diffs_processed += 1
+                pair_metrics = per_pair.get(trading_pair) or metrics.get_or_create_pair_metrics(trading_pair)
+                pair_metrics.diffs_processed += 1
+                pair_metrics.last_diff_timestamp = clock()
+                return
             apply_now(rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us, bids, asks))
 
         return apply_rows
