@@ -39,6 +39,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_book import (
     decode_depth_frame,
     diff_message_fast,
     snapshot_message,
+    stamp_levels,
     trade_message,
     typed_diff_message,
 )
@@ -429,13 +430,8 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                     or not follows(first, last)):
                 slow(data)
                 return
-            bids = data.b
-            asks = data.a
-            for level in bids:
-                level.update_id = last
-            for level in asks:
-                level.update_id = last
-            apply_rows(trading_pair, first, last, ts, bids, asks)
+            stamp_levels(data, last)
+            apply_rows(trading_pair, first, last, ts, data.b, data.a)
             source.metrics.on_message(_DEPTH)
 
         return on_typed_depth

@@ -49,49 +49,29 @@ class _PastDiffWindows(dict):
 
 class _DirectDiffSink:
     """Always-empty queue whose ``put_nowait`` applies the message at once (as ``_apply_now``); ``apply_rows`` does
-    the same for a diff given as rows."""
+    the same for a diff given as rows: ``apply_rows(trading_pair, first_update_id, update_id, timestamp_us, bids,
+    asks)``."""
 
     __slots__ = ("_tracker", "put_nowait", "apply_rows")
 
     def __init__(self, tracker: "BackpackOrderBookTracker") -> None:
         self._tracker = tracker
-        self.put_nowait: Callable[[OrderBookMessage], None] = self._fast_put(tracker)
-        self.apply_rows: Callable[[str, int, int, int, List[Any], List[Any]], None] = self._fast_rows(tracker)
-
-    @staticmethod
-    def _fast_rows(tracker: "BackpackOrderBookTracker") -> Callable[[str, int, int, int, List[Any], List[Any]], None]:
-        order_books = tracker._order_books
-        live = tracker._tracking_message_queues
-        saved_queues = tracker._saved_message_queues
-        windows = tracker._past_diffs_windows
-        metrics = tracker._metrics
-        per_pair = metrics.per_pair_metrics
+        self.apply_rows: Callable[..., None] = self._fast_rows(tracker)
+        apply_rows = self.apply_rows
         apply_now = tracker._apply_now
-        clock = time.perf_counter
 
-        def apply_rows(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
-                       bids: List[Any], asks: List[Any]) -> None:
-            """Apply one gap-free diff whose rows are stamped with ``update_id`` (time in µs); never raises."""
-            order_book = order_books.get(trading_pair)
-            if (order_book is not None and trading_pair in live and not saved_queues.get(trading_pair)
-                    and order_book.snapshot_uid <= update_id):
-                try:
-                    order_book.apply_diffs(bids, asks, update_id)
-                except Exception:
-                    tracker._log_apply_error(trading_pair)
-                    return
-                windows[trading_pair].append((first_update_id, update_id, timestamp_us, bids, asks))
-                metrics.total_diffs_processed += 1
-                pair_metrics = per_pair.get(trading_pair) or metrics.get_or_create_pair_metrics(trading_pair)
-                pair_metrics.diffs_processed += 1
-                pair_metrics.last_diff_timestamp = clock()
-                return
-            apply_now(rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us, bids, asks))
+        def put_nowait(message: OrderBookMessage) -> None:
+            if message[0] is _DIFF and type(message) is BackpackOrderBookMessage:
+                content = message[1]
+                apply_rows(content["trading_pair"], -1, content["update_id"], 0, content["bids"], content["asks"],
+                           message)
+            else:
+                apply_now(message)
 
-        return apply_rows
+        self.put_nowait: Callable[[OrderBookMessage], None] = put_nowait
 
     @staticmethod
-    def _fast_put(tracker: "BackpackOrderBookTracker") -> Callable[[OrderBookMessage], None]:
+    def _fast_rows(tracker: "BackpackOrderBookTracker") -> Callable[..., None]:
         order_books = tracker._order_books
         live = tracker._tracking_message_queues      # a pair is tracked once its queue exists
         saved_queues = tracker._saved_message_queues
@@ -101,28 +81,29 @@ class _DirectDiffSink:
         apply_now = tracker._apply_now
         clock = time.perf_counter
 
-        def put_nowait(message: OrderBookMessage) -> None:
-            content = message[1]
-            if message[0] is _DIFF and type(message) is BackpackOrderBookMessage:
-                trading_pair = content["trading_pair"]
-                if trading_pair in live and not saved_queues.get(trading_pair):
-                    update_id = content["update_id"]
-                    order_book = order_books.get(trading_pair)
-                    pair_metrics = per_pair.get(trading_pair)
-                    if order_book is not None and pair_metrics is not None and order_book.snapshot_uid <= update_id:
-                        try:
-                            order_book.apply_diffs(content["bids"], content["asks"], update_id)
-                        except Exception:
-                            tracker._log_apply_error(trading_pair)
-                            return
-                        windows[trading_pair].append(message)
-                        metrics.total_diffs_processed += 1
-                        pair_metrics.diffs_processed += 1
-                        pair_metrics.last_diff_timestamp = clock()
-                        return
-            apply_now(message)
+        def apply_rows(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
+                       bids: List[Any], asks: List[Any], message: Optional[OrderBookMessage] = None) -> None:
+            """Apply one gap-free diff whose rows are stamped with ``update_id`` (time in µs), or ``message`` (then
+            ``first_update_id`` and ``timestamp_us`` are not read); never raises."""
+            order_book = order_books.get(trading_pair)
+            if (order_book is not None and trading_pair in live and not saved_queues.get(trading_pair)
+                    and order_book.snapshot_uid <= update_id):
+                try:
+                    order_book.apply_diffs(bids, asks, update_id)
+                except Exception:
+                    tracker._log_apply_error(trading_pair)
+                    return
+                windows[trading_pair].append(
+                    (first_update_id, update_id, timestamp_us, bids, asks) if message is None else message)
+                metrics.total_diffs_processed += 1
+                pair_metrics = per_pair.get(trading_pair) or metrics.get_or_create_pair_metrics(trading_pair)
+                pair_metrics.diffs_processed += 1
+                pair_metrics.last_diff_timestamp = clock()
+                return
+            apply_now(message if message is not None
+                      else rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us, bids, asks))
 
-        return put_nowait
+        return apply_rows
 
     def empty(self) -> bool:
         return True

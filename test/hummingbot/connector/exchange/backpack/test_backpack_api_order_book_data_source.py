@@ -20,6 +20,7 @@ from test.hummingbot.connector.exchange.backpack.stream_fakes import (
     book_levels,
     wait_for,
 )
+from typing import Optional
 
 import pytest
 from aiohttp import WSMessage, WSMsgType, web
@@ -78,6 +79,21 @@ async def started_backpack_tracker(ds, pairs=(PAIR,)):
     return tracker
 
 
+async def source_and_tracker(seed: int, backpack_tracker: bool = False, text: bool = False, typed: bool = True,
+                             resync_delay_s: Optional[float] = None):
+    """(data source, factory, fake exchange of ``seed``, started tracker): the connector's own tracker
+    (``backpack_tracker``) or Hummingbot's; ``text``: frames handed over undecoded; ``typed``: msgspec decoder on."""
+    ds, factory, _ = make_source()
+    factory.text = text
+    if not typed:
+        ds._decode_depth = None
+    if resync_delay_s is not None:
+        ds.RESYNC_RETRY_DELAY_S = resync_delay_s
+    ex = FakeExchangeBook(seed=seed)
+    serve(factory, ex)
+    return ds, factory, ex, await (started_backpack_tracker(ds) if backpack_tracker else started_tracker(ds))
+
+
 async def stop(tracker):
     tracker.stop()
     await asyncio.sleep(0)
@@ -106,17 +122,26 @@ async def test_in_order_diffs_keep_the_tracker_book_equal_to_the_exchange():
 
 
 @pytest.mark.asyncio
-async def test_gap_triggers_exactly_one_resync_and_the_book_matches_afterwards():
-    ds, factory, _ = make_source()
-    ex = FakeExchangeBook(seed=3)
-    serve(factory, ex)
-    tracker = await started_tracker(ds)
+@pytest.mark.parametrize("backpack_tracker", [False, True])
+async def test_gap_triggers_exactly_one_resync_and_the_book_matches_afterwards(backpack_tracker, monkeypatch):
+    """Also with the connector's own tracker and text frames, where diffs next in sequence are applied from their
+    typed rows: no diff message is built (neither builder runs, the past-diffs window holds raw diffs), and the
+    window still reads as the messages Hummingbot expects."""
+    built = []
+    for name in ("typed_diff_message", "diff_message_fast"):
+        original = getattr(data_source_module, name)
+        monkeypatch.setattr(data_source_module, name,
+                            lambda *args, _original=original: built.append(1) or _original(*args))
+    ds, factory, ex, tracker = await source_and_tracker(3, backpack_tracker, text=backpack_tracker)
     try:
         await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
         ws = factory.sockets[0]
         for _ in range(50):
             ws.push(ex.step())
         await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected())
+        window = tracker._past_diffs_windows[PAIR]
+        if backpack_tracker:
+            assert built == [] and {type(item) for item in deque.__iter__(window)} == {tuple}
         ex.step()  # lost frame: the stream skips one update id
         ex.step()
         for _ in range(50):
@@ -128,6 +153,11 @@ async def test_gap_triggers_exactly_one_resync_and_the_book_matches_afterwards()
         assert ds.metrics.gaps == 1
         assert ds.metrics.resyncs == 1
         assert len(factory.rest_calls) == 2
+        messages = list(window)
+        ids = [m.update_id for m in messages]
+        assert ids == sorted(set(ids)) and ids[-20:] == list(range(ex.update_id - 19, ex.update_id + 1))
+        assert all(m.type is OrderBookMessageType.DIFF and m.trading_pair == PAIR for m in messages)
+        assert all(r.update_id == m.update_id for m in messages for r in m.bids + m.asks)
     finally:
         await stop(tracker)
 
@@ -568,14 +598,7 @@ async def _hostile_loop(plan, backpack_tracker: bool = False, text: bool = False
     """Push ``plan`` (hostile frames, truncated or garbage text, real frames) then 10 real frames: every frame is
     counted once and the book heals. ``backpack_tracker``: the connector's ``BackpackOrderBookTracker`` instead of
     Hummingbot's; ``text``: frames handed over undecoded; ``typed``: the msgspec decoder on."""
-    ds, factory, _ = make_source()
-    factory.text = text
-    if not typed:
-        ds._decode_depth = None
-    ds.RESYNC_RETRY_DELAY_S = 0.001
-    ex = FakeExchangeBook(seed=5)
-    serve(factory, ex)
-    tracker = await (started_backpack_tracker(ds) if backpack_tracker else started_tracker(ds))
+    ds, factory, ex, tracker = await source_and_tracker(5, backpack_tracker, text, typed, resync_delay_s=0.001)
     try:
         await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
         ws = factory.sockets[0]
@@ -736,47 +759,6 @@ def test_typed_and_ujson_paths_classify_and_emit_every_text_frame_alike(plan):
 
 
 # ------------------------------------------------------------- typed rows straight into BackpackOrderBookTracker
-@pytest.mark.asyncio
-async def test_typed_diffs_in_sequence_reach_the_backpack_tracker_as_rows_and_a_gap_still_resyncs(monkeypatch):
-    """Text depth frames next in sequence are applied from their typed rows (no diff message is built: neither
-    message builder runs, the past-diffs window holds raw diffs); a lost frame is still a gap, resynced once, and
-    the window reads as the messages Hummingbot expects."""
-    built = []
-    for name in ("typed_diff_message", "diff_message_fast"):
-        original = getattr(data_source_module, name)
-        monkeypatch.setattr(data_source_module, name,
-                            lambda *args, _original=original: built.append(1) or _original(*args))
-    ds, factory, _ = make_source()
-    factory.text = True
-    ex = FakeExchangeBook(seed=3)
-    serve(factory, ex)
-    tracker = await started_backpack_tracker(ds)
-    try:
-        await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
-        ws = factory.sockets[0]
-        for _ in range(100):
-            ws.push(ex.step())
-        await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected())
-        assert built == [] and ds.metrics.messages == {"depth": 100}
-        window = tracker._past_diffs_windows[PAIR]
-        assert {type(item) for item in deque.__iter__(window)} == {tuple}
-        ex.step()                                           # lost frame: the stream skips one update id
-        for _ in range(30):
-            ws.push(ex.step())
-        await wait_for(lambda: ds.metrics.resyncs == 1)
-        for _ in range(20):
-            ws.push(ex.step())
-        await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected())
-        assert ds.metrics.gaps == 1 and ds.metrics.resyncs == 1 and len(factory.rest_calls) == 2
-        messages = list(window)
-        ids = [m.update_id for m in messages]
-        assert ids == sorted(set(ids)) and ids[-20:] == list(range(ex.update_id - 19, ex.update_id + 1))
-        assert all(m.type is OrderBookMessageType.DIFF and m.trading_pair == PAIR for m in messages)
-        assert all(r.update_id == m.update_id for m in messages for r in m.bids + m.asks)
-    finally:
-        await stop(tracker)
-
-
 @LOOP_SETTINGS
 @given(plan=st.lists(st.tuples(public_frames, st.integers(0, 9), st.integers(0, 10 ** 6)), min_size=1, max_size=6),
        typed=st.booleans())
