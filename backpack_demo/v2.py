@@ -5,11 +5,12 @@ KIND is one of ``order``, ``position``, ``grid``, ``twap``, ``xemm``, ``arbitrag
 ``all``: each kind in turn, each in its own process (Hummingbot's application is one per process), ``--duration``
 seconds each. The script and the kind's template (``conf_backpack_executors_<kind>_TEMPLATE.yml``) are installed
 into a throwaway Hummingbot home as ``make templates`` installs them; the config is switched to
-``backpack_sandbox`` (xemm and arbitrage: second venue ``backpack_sandbox_paper_trade``, Hummingbot's paper trade on
-our order books) with sandbox-paced values (:func:`sandbox_values`) and started as the client's ``start --v2``
-does. The run ends after ``--duration`` or when the kind has finished; the executor orchestrator closes what still
-runs and the shared settle reconciles fills and balances with the sandbox ledger; the report carries the
-connector's maker scorecard and the sandbox's view of it. ``--chaos-seed N`` injects the chaos fault schedule of
+``backpack_sandbox`` (xemm and arbitrage: second venue ``backpack_sandbox_2``, a second account on the same sandbox
+with its own keys, so both legs are our connector) with sandbox-paced values (:func:`sandbox_values`) and started
+as the client's ``start --v2`` does. The run ends after ``--duration`` or when the kind has finished; the executor
+orchestrator closes what still runs and the shared settle reconciles fills and balances of each account with the
+sandbox ledger (the second account's under ``second_account``); the report carries the connector's maker scorecard
+and the sandbox's view of it. ``--chaos-seed N`` injects the chaos fault schedule of
 seed N (``backpack_chaos.schedule``) during the run and reports the discrepancies as ``make chaos`` does.
 
 Exit status 1 when nothing was placed, the kind's expected fills are missing (without faults), an order was left
@@ -32,7 +33,7 @@ from backpack_chaos.runner import FaultInjector, chaos_report
 from backpack_chaos.schedule import build_schedule
 from backpack_client.install_templates import EXECUTOR_KINDS, EXECUTOR_TEMPLATES, install
 from backpack_harness.cli import report_command
-from backpack_harness.headless import EventRecorder, use_connector_prices_for_rate_oracle
+from backpack_harness.headless import use_connector_prices_for_rate_oracle
 from backpack_harness.session import SandboxTradingSession
 from backpack_harness.settle import ledger_failure, summary_lines, write_report
 from hummingbot.core.data_type.common import TradeType
@@ -40,23 +41,26 @@ from hummingbot.core.event.events import MarketEvent
 
 SCRIPT = "backpack_executors"
 KINDS = EXECUTOR_KINDS
-HEDGE = f"{CONSTANTS.SANDBOX_CONNECTOR_NAME}_paper_trade"
+HEDGE = CONSTANTS.SANDBOX_2_CONNECTOR_NAME
 PAIR = "SOL-USDC"
-#: Paper-trade balances of the second venue (xemm taker, arbitrage).
-PAPER_BALANCES = {"SOL": 4.0, "USDC": 600.0}
+#: Balances of the second sandbox account (xemm taker, arbitrage's other venue).
+SECOND_ACCOUNT_BALANCES = {"SOL": "10", "USDC": "2000"}
 #: Seconds the run goes on once the kind finished (late events, then a clean stop).
 GRACE_S = 1.0
 #: Settle ceiling (s) under faults: the connector settles on its own (status polling, reconnects).
 CHAOS_SETTLE_S = 120.0
+#: The chaos report's fields a V2 run keeps (per account).
+CHAOS_FIELDS = ("faults_injected", "discrepancies", "discrepancy_details", "conservation_mismatches", "reconnects",
+                "resyncs")
 CHAOS_DISCREPANCIES = ("missing_fills", "duplicate_fills", "unknown_fills", "fill_mismatches", "orphan_orders",
                        "unresolved_orders", "balance_mismatches")
 
 
 def sandbox_values(kind: str, duration_s: float) -> Dict[str, Any]:
     """Config values of a ``duration_s`` run of ``kind`` on the sandbox (on top of the template): short timers, and
-    profitability thresholds the sandbox can reach: its ladder sits 2-30 bps from its mid and the paper-trade venue
-    prices from the same book, so net of fees neither an XEMM quote nor an arbitrage between the two is ever
-    positive (XEMM quotes at -5 bps, arbitrage trades at up to -1 %)."""
+    profitability thresholds the sandbox can reach: its ladder sits 2-30 bps from its mid and both accounts trade
+    the same book, so net of fees neither an XEMM quote nor an arbitrage between the two accounts is ever positive
+    (XEMM quotes at -5 bps, arbitrage trades at up to -1 %)."""
     values: Dict[str, Any] = {
         "executor": kind, "connector_name": CONSTANTS.SANDBOX_CONNECTOR_NAME, "hedge_connector_name": HEDGE,
         "trading_pair": PAIR}
@@ -70,7 +74,7 @@ def sandbox_values(kind: str, duration_s: float) -> Dict[str, Any]:
     elif kind == "twap":
         values.update(twap_duration_s=max(4, int(duration_s * 0.4)) // 2 * 2, twap_interval_s=2)
     elif kind == "xemm":
-        values.update(xemm_min_profitability=-0.001, xemm_target_profitability=-0.0005, xemm_max_profitability=0.0005)
+        values.update(xemm_min_profitability=-0.003, xemm_target_profitability=-0.0018, xemm_max_profitability=-0.0008)
     elif kind == "arbitrage":
         values.update(arbitrage_min_profitability=-0.01)
     return values
@@ -97,19 +101,15 @@ async def run_executor(kind: str, duration_s: float, report_path: Path, log_path
     config_path = prepare_home(home, kind, duration_s)
     config = yaml.safe_load(config_path.read_text())
     two_venues = kind in ("xemm", "arbitrage")
-    paper = [CONSTANTS.SANDBOX_CONNECTOR_NAME] if two_venues else []
-    client_config = ({"paper_trade": {"paper_trade_exchanges": paper, "paper_trade_account_balance": PAPER_BALANCES}}
-                     if two_venues else {})
     schedule = build_schedule(chaos_seed, duration_s, ["SOL_USDC"]) if chaos_seed is not None else []
     session = SandboxTradingSession(trading_pairs=[PAIR], log_path=log_path, seed=seed, scripts_path=home / "scripts",
-                                    paper_trade_exchanges=paper, client_config=client_config)
+                                    second_account_balances=dict(SECOND_ACCOUNT_BALANCES) if two_venues else None)
     async with session:
         core, connector, recorder, sandbox = session.core, session.connector, session.recorder, session.sandbox
-        hedge_recorder = None
-        if two_venues:
-            hedge_recorder = EventRecorder(core.connector_manager.create_connector(HEDGE, [PAIR], True))
+        second = session.second
+        hedge_recorder = second.recorder if second is not None else None
         out(f"sandbox exchange up at {sandbox.rest_url}; {SCRIPT}.py executor {kind}"
-            + (f", second venue {HEDGE}" if two_venues else "")
+            + (f", second venue {HEDGE} (second account)" if two_venues else "")
             + (f"; {len(schedule)} faults scheduled (chaos seed {chaos_seed})" if schedule else ""))
         use_connector_prices_for_rate_oracle(connector)  # last thing before the start (see headless.py)
         if not await core.start_strategy(SCRIPT, str(config_path), config_path.name):
@@ -153,19 +153,24 @@ async def run_executor(kind: str, duration_s: float, report_path: Path, log_path
             sandbox_faults.update(await sandbox.control("GET", "/_sandbox/faults"))
             await sandbox.control("DELETE", "/_sandbox/faults")
 
+        second_fields: Dict[str, Any] = {}
         if schedule:
             settlement = await session.settle(CHAOS_SETTLE_S, refresh_balances=False, after_stop=clear_faults)
             chaos = chaos_report(settlement, connector, injector, None, sandbox_faults)
-            chaos_fields = {key: chaos[key] for key in ("faults_injected", "discrepancies", "discrepancy_details",
-                                                        "conservation_mismatches", "reconnects", "resyncs")}
+            chaos_fields = {key: chaos[key] for key in CHAOS_FIELDS}
+            if second is not None and settlement.second is not None:
+                second_chaos = chaos_report(settlement.second, second.connector, injector, None, sandbox_faults)
+                second_fields = {key: second_chaos[key] for key in CHAOS_FIELDS if key != "faults_injected"}
         else:
             settlement = await session.settle()
             chaos_fields = {}
+        if settlement.second is not None:
+            second_fields = {"connector": HEDGE, **settlement.second.report(), **second_fields}
     report = {
         "duration_s": round(elapsed, 1), "strategy": f"{SCRIPT} ({kind})", "executor": kind, "trading_pair": PAIR,
         "connector": CONSTANTS.SANDBOX_CONNECTOR_NAME, **settlement.report(),
         **executor_fields(kind, config, strategy, executors),
-        "hedge_connector": HEDGE if two_venues else None,
+        "hedge_connector": HEDGE if two_venues else None, "second_account": second_fields or None,
         "hedge_orders": hedge_recorder.count(MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated)
         if hedge_recorder else 0,
         "hedge_fills": hedge_recorder.count(MarketEvent.OrderFilled) if hedge_recorder else 0,
@@ -195,10 +200,21 @@ def executor_fields(kind: str, config: Dict[str, Any], strategy: Any, executors:
         fields["positions"] = {e.config.level_id: e.close_type.name if e.close_type else None for e in executors}
     elif kind == "twap":
         fields["slices"] = config["twap_duration_s"] // config["twap_interval_s"] + 1
+    elif kind == "xemm":
+        # Hummingbot 20260922's XEMMExecutor stops once both legs are done without setting a close type (None,
+        # reported as "NONE"); a hedged executor is one whose maker and taker orders both filled.
+        hedged = [e for e in closed if _filled(e.maker_order) and _filled(getattr(e, "taker_order", None))]
+        fields["hedged_executors"] = len(hedged)
+        fields["hedged_close_types"] = dict(Counter(e.close_type.name if e.close_type else "NONE" for e in hedged))
     elif kind == "arbitrage":
         fields["rounds"] = strategy.rounds
         fields["rounds_completed"] = fields["close_types"].get("COMPLETED", 0)
     return fields
+
+
+def _filled(tracked: Any) -> bool:
+    """A ``TrackedOrder`` whose in-flight order filled completely."""
+    return tracked is not None and tracked.order is not None and tracked.order.is_filled
 
 
 def expectation_failure(report: Dict[str, Any]) -> Optional[str]:
@@ -215,10 +231,10 @@ def expectation_failure(report: Dict[str, Any]) -> Optional[str]:
             return f"positions closed: {report['positions']}"
     elif kind == "twap" and report["fills"] < report["slices"]:
         return f"{report['fills']} fills for {report['slices']} TWAP slices"
-    elif kind == "arbitrage" and (report["fills"] < 1 or report["hedge_fills"] < 1):
-        # Both legs traded; the executor itself only completes when it can track the paper-trade leg, which
-        # Hummingbot's PaperTradeExchange does not let it (no ``_order_tracker``; see the e2e test's xfail).
-        return "the arbitrage did not trade both legs"
+    elif kind == "arbitrage" and (report["rounds_completed"] < 1 or report["hedge_fills"] < 1):
+        return f"no arbitrage round completed on both accounts (close types {report['close_types']})"
+    elif kind == "xemm" and (report["hedge_fills"] < 1 or report["hedged_executors"] < 1):
+        return f"no XEMM maker fill was hedged to completion (close types {report['close_types']})"
     return None
 
 
@@ -231,13 +247,20 @@ def failure(report: Dict[str, Any]) -> Optional[str]:
         return report["error"]
     if report["orders_created"] == 0:
         return "no order was placed"
-    if report["chaos_seed"] is not None:
-        found = {name: n for name, n in report["discrepancies"].items() if n}
-        if found:
-            return "discrepancies: " + ", ".join(f"{name} {n}" for name, n in found.items())
-        if report["conservation_mismatches"]:
-            return f"the connector's fills do not explain the balance change: {report['conservation_mismatches']}"
-    return ledger_failure(report) or (expectation_failure(report) if report["chaos_seed"] is None else None)
+    second = report.get("second_account")
+    for label, account in (("", report), (f"{HEDGE}: ", second)):
+        if account is None:
+            continue
+        if report["chaos_seed"] is not None:
+            found = {name: n for name, n in account["discrepancies"].items() if n}
+            if found:
+                return f"{label}discrepancies: " + ", ".join(f"{name} {n}" for name, n in found.items())
+            if account["conservation_mismatches"]:
+                return (f"{label}the connector's fills do not explain the balance change: "
+                        f"{account['conservation_mismatches']}")
+        if (reason := ledger_failure(account)) is not None:
+            return label + reason
+    return expectation_failure(report) if report["chaos_seed"] is None else None
 
 
 def kind_rows(report: Dict[str, Any]) -> List[tuple]:
@@ -247,9 +270,17 @@ def kind_rows(report: Dict[str, Any]) -> List[tuple]:
         rows.append(("market close", report["market_close"]))
     if report["executor"] == "twap":
         rows.append(("twap slices", report["slices"]))
+    if report["executor"] == "xemm":
+        rows.append(("hedged executors", f"{report['hedged_executors']} (maker and taker filled; close types "
+                                         f"{report['hedged_close_types']})"))
+    if report["executor"] == "arbitrage":
+        rows.append(("arbitrage rounds", f"{report['rounds_completed']} completed of {report['rounds']}"))
     if report["hedge_connector"]:
+        second = report["second_account"]
         rows.append(("second venue", f"{report['hedge_orders']} orders, {report['hedge_fills']} fills on "
-                                     f"{report['hedge_connector']}"))
+                                     f"{report['hedge_connector']} (second account, exchange ledger: "
+                                     f"{second['exchange_fills']}; ledger "
+                                     f"{'MATCH' if second['ledger_match'] else 'MISMATCH'})"))
     if report["chaos_seed"] is not None:
         rows.append(("faults injected", sum(report["faults_injected"].values())))
         rows.append(("discrepancies", ", ".join(f"{k} {v}" for k, v in report["discrepancies"].items())))
@@ -266,6 +297,12 @@ def scorecard_columns(run: Dict[str, Any]) -> str:
             f"{market['uptime_share']:>6.0%}")
 
 
+def ledger_matches(run: Dict[str, Any]) -> bool:
+    """The run's account, and its second account if it had one, match the sandbox ledger."""
+    second = run.get("second_account")
+    return bool(run["ledger_match"]) and (second is None or bool(second["ledger_match"]))
+
+
 def summary(report: Dict[str, Any]) -> List[str]:
     if "runs" in report:
         lines = [f"{'executor':<10} {'orders':>6} {'fills':>6} {'2nd venue':>9}  ledger    open  "
@@ -275,7 +312,7 @@ def summary(report: Dict[str, Any]) -> List[str]:
                 lines.append(f"{kind:<10} {run['error']}")
                 continue
             lines.append(f"{kind:<10} {run['orders_created']:>6} {run['fills']:>6} {run['hedge_fills']:>9}  "
-                         f"{'MATCH' if run['ledger_match'] else 'MISMATCH':<8}  {run['open_orders_at_exit']:>4}  "
+                         f"{'MATCH' if ledger_matches(run) else 'MISMATCH':<8}  {run['open_orders_at_exit']:>4}  "
                          f"{scorecard_columns(run)}  {failure(run) or 'PASS'}")
         return lines
     return summary_lines(f"Backpack sandbox V2 run — {report['strategy']} on {report['connector']} "

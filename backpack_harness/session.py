@@ -2,7 +2,8 @@
 
 :class:`SandboxTradingSession` starts the sandbox child process with the run's key pair, isolates Hummingbot's
 data directory, builds Hummingbot's headless application (its ``TradingCore`` is the engine behind the client) and
-creates the ``backpack_sandbox`` connector with the account's keys; :meth:`~SandboxTradingSession.run_for` lets the
+creates the ``backpack_sandbox`` connector with the account's keys (and, when asked, a second account on the same
+sandbox as ``backpack_sandbox_2``); :meth:`~SandboxTradingSession.run_for` lets the
 strategy trade; :meth:`~SandboxTradingSession.settle` is the shared settle path (``settle.py``).
 """
 import asyncio
@@ -20,6 +21,7 @@ from backpack_harness.headless import (
     account_key_pair,
     configure_logging,
     isolate_hummingbot_data_dir,
+    new_key_pair,
     totals,
 )
 from backpack_harness.sandbox_process import SandboxProcess
@@ -43,6 +45,15 @@ def drop_foreign_shared_session() -> None:
 
 
 @dataclass
+class SecondAccount:
+    """The session's second sandbox account: its own key pair, traded by a ``backpack_sandbox_2`` connector."""
+    api_key: str
+    connector: Any  # BackpackExchange
+    recorder: EventRecorder
+    balances_start: Dict[str, Decimal]
+
+
+@dataclass
 class SandboxTradingSession:
     """Async context manager: sandbox child process + ``TradingCore`` + our ``backpack_sandbox`` connector.
 
@@ -54,6 +65,8 @@ class SandboxTradingSession:
     :param sandbox_url: trade on a sandbox already running there (its account's key pair from
         ``BACKPACK_SANDBOX_SECRET``) instead of starting one; the session leaves it running.
     :param data_dir: Hummingbot's data directory (trade sqlite) kept across sessions, instead of a fresh one.
+    :param second_account_balances: open a second account with these balances on the same sandbox (a fresh key
+        pair) and connect it as ``backpack_sandbox_2`` (:attr:`second`); the settle reconciles both accounts.
     """
     trading_pairs: List[str]
     log_path: Path
@@ -66,11 +79,13 @@ class SandboxTradingSession:
     before_connector: Optional[Callable[[SandboxProcess], Awaitable[Any]]] = None
     sandbox_url: Optional[str] = None
     data_dir: Optional[Path] = None
+    second_account_balances: Optional[Dict[str, str]] = None
     sandbox: Optional[SandboxProcess] = None
     core: Any = None  # hummingbot.core.trading_core.TradingCore
     connector: Any = None
     recorder: Optional[EventRecorder] = None
     balances_start: Dict[str, Decimal] = field(default_factory=dict)
+    second: Optional[SecondAccount] = None
     _previous_sandbox_url: Optional[str] = field(default=None, repr=False)
 
     async def __aenter__(self) -> "SandboxTradingSession":
@@ -108,10 +123,22 @@ class SandboxTradingSession:
                 api_keys={"backpack_sandbox_api_key": api_key, "backpack_sandbox_api_secret": secret})
             self.recorder = EventRecorder(self.connector)
             self.balances_start = totals(await self.sandbox.account())
+            if self.second_account_balances is not None:
+                self.second = await self._open_second_account(self.second_account_balances)
         except BaseException:
             await self.sandbox.stop()
             raise
         return self
+
+    async def _open_second_account(self, balances: Dict[str, str]) -> SecondAccount:
+        assert self.sandbox is not None
+        api_key, secret = new_key_pair()
+        await self.sandbox.add_account(api_key, secret, balances)
+        prefix = CONSTANTS.SANDBOX_2_CONNECTOR_NAME
+        connector = self.core.connector_manager.create_connector(
+            prefix, list(self.trading_pairs), True,
+            api_keys={f"{prefix}_api_key": api_key, f"{prefix}_api_secret": secret})
+        return SecondAccount(api_key, connector, EventRecorder(connector), totals(await self.sandbox.account(api_key)))
 
     async def __aexit__(self, *exc_info) -> None:
         try:

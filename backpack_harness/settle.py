@@ -45,6 +45,8 @@ class Settlement:
     #: The connector's maker scorecard and the sandbox's view of the same window and band.
     maker_scorecard: Dict[str, Any]
     maker_scorecard_exchange: Dict[str, Any]
+    #: The same for the session's second account (``SandboxTradingSession.second``), if it has one.
+    second: Optional["Settlement"] = None
 
     @property
     def fill_events(self) -> List:
@@ -101,7 +103,8 @@ def order_final(order: Any) -> bool:
 async def settle(session: "SandboxTradingSession", timeout_s: float = SETTLE_TIMEOUT_S,
                  refresh_balances: bool = True,
                  after_stop: Optional[Callable[[], Awaitable[Any]]] = None) -> Settlement:
-    """Stop the session's strategy, cancel every open order of its connector, wait and reconcile.
+    """Stop the session's strategy, cancel every open order of its connector (and of its second account's), wait
+    and reconcile each account with the sandbox ledger (the second's in ``Settlement.second``).
 
     :param timeout_s: ceiling of the waits after the cancel (order states, fill events, balances), shared by them;
         each still gets at least ``MIN_WAIT_S``.
@@ -122,22 +125,40 @@ async def settle(session: "SandboxTradingSession", timeout_s: float = SETTLE_TIM
     def remaining() -> float:
         return max(MIN_WAIT_S, timeout_s - (time.monotonic() - started))
 
-    await connector.cancel_all(CANCEL_TIMEOUT_S)
+    accounts = [(connector, recorder, None, session.balances_start)]
+    second = getattr(session, "second", None)
+    if second is not None:
+        accounts.append((second.connector, second.recorder, second.api_key, second.balances_start))
+    await asyncio.gather(*(account[0].cancel_all(CANCEL_TIMEOUT_S) for account in accounts))
+    settlements = [await _reconcile_account(sandbox, *account, timeout_s, refresh_balances, remaining)
+                   for account in accounts]
+    settlements[0].second = settlements[1] if second is not None else None
+    settlements[0].settle_s = time.monotonic() - started
+    return settlements[0]
+
+
+async def _reconcile_account(sandbox: Any, connector: Any, recorder: EventRecorder, api_key: Optional[str],
+                             balances_start: Dict[str, Decimal], timeout_s: float, refresh_balances: bool,
+                             remaining: Callable[[], float]) -> Settlement:
+    """Wait for one account's final order states, fills and balances and reconcile them with the sandbox ledger
+    (``api_key`` None: the session's own account)."""
+    started = time.monotonic()
     await wait_for(lambda: all(order_final(o) for o in connector.in_flight_orders.values()), timeout_s)
-    exchange_fills = await sandbox.fills()
+    exchange_fills = await sandbox.fills(api_key)
     await wait_for(lambda: recorder.count(MarketEvent.OrderFilled) >= len(exchange_fills), remaining())
-    balances_end = totals(await sandbox.account())
+    balances_end = totals(await sandbox.account(api_key))
     if refresh_balances:
         await connector._update_balances()
     await wait_for(lambda: balances_agree(_connector_totals(connector), balances_end), remaining())
     settle_s = time.monotonic() - started
-    exchange_orders = await sandbox.orders()
+    exchange_orders = await sandbox.orders(api_key)
     connector_totals = _connector_totals(connector)
     check = reconcile(recorder.events(MarketEvent.OrderFilled), exchange_fills, connector_totals, balances_end,
-                      session.balances_start)
+                      balances_start)
     maker = connector.metrics_snapshot()["maker"]
-    maker_exchange = await sandbox.scorecard(maker["since"], maker["since"] + maker["window_s"], maker["band_bps"])
-    return Settlement(recorder, exchange_fills, exchange_orders, session.balances_start, balances_end,
+    maker_exchange = await sandbox.scorecard(maker["since"], maker["since"] + maker["window_s"], maker["band_bps"],
+                                             api_key)
+    return Settlement(recorder, exchange_fills, exchange_orders, balances_start, balances_end,
                       connector_totals, check, settle_s, maker, maker_exchange)
 
 

@@ -25,6 +25,10 @@ fractions of the price, 0.001 = 10 bps; times in seconds):
   the other direction) whenever the profitability is above ``arbitrage_min_profitability``, ``arbitrage_rounds``
   times.
 
+Both venues of ``xemm`` and ``arbitrage`` are real connectors, two different ones, never paper trade (the executors
+read the connectors' order trackers); on the sandbox, ``backpack_sandbox`` and ``backpack_sandbox_2`` (a second
+account with its own keys).
+
 :attr:`BackpackExecutors.done` is true once a kind with an end (order, position, twap, arbitrage) has finished;
 ``grid`` and ``xemm`` run until stopped. On stop, Hummingbot's executor orchestrator closes whatever still runs.
 """
@@ -32,7 +36,7 @@ import os
 from decimal import Decimal
 from typing import Dict, List, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from hummingbot.connector.connector_base import ConnectorBase
 from hummingbot.core.data_type.common import MarketDict, OrderType, PriceType, TradeType
@@ -50,6 +54,8 @@ CONTROLLER_ID = "main"
 EXECUTOR_KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
 #: Kinds that trade on ``hedge_connector_name`` too.
 TWO_VENUE_KINDS = ("xemm", "arbitrage")
+#: Hummingbot's paper-trade connectors (``<exchange>_paper_trade``): no order tracker, so no XEMM/arbitrage venue.
+PAPER_TRADE_SUFFIX = "_paper_trade"
 #: Order types a resting quote or grid level may use (LIMIT_MAKER: post-only, never a taker fill).
 RESTING_ORDER_TYPES = ("LIMIT_MAKER", "LIMIT")
 
@@ -69,8 +75,9 @@ class BackpackExecutorsConfig(StrategyV2ConfigBase):
         "prompt": "Connector (backpack, backpack_sandbox, backpack_paper_trade)", "prompt_on_new": True})
     trading_pair: str = Field(default="SOL-USDC", json_schema_extra={
         "prompt": "Trading pair (e.g. SOL-USDC)", "prompt_on_new": True})
-    hedge_connector_name: str = Field(default="backpack_paper_trade", json_schema_extra={
-        "prompt": "Second venue of xemm (taker) and arbitrage", "prompt_on_new": False})
+    hedge_connector_name: str = Field(default="binance", json_schema_extra={
+        "prompt": "Second venue of xemm (taker) and arbitrage (on the sandbox: backpack_sandbox_2)",
+        "prompt_on_new": False})
     order_amount: Decimal = Field(default=Decimal("0.1"), json_schema_extra={
         "prompt": "Base amount per order (order, position, xemm, arbitrage)", "prompt_on_new": True})
     quote_spreads: List[Decimal] = Field(default=[Decimal("0.001"), Decimal("0.002")])
@@ -112,6 +119,19 @@ class BackpackExecutorsConfig(StrategyV2ConfigBase):
         if value not in EXECUTOR_KINDS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTOR_KINDS)}")
         return value
+
+    @model_validator(mode="after")
+    def _check_second_venue(self):
+        if self.executor in TWO_VENUE_KINDS:
+            if self.hedge_connector_name == self.connector_name:
+                raise ValueError(f"{self.executor} needs a hedge_connector_name other than connector_name")
+            paper = [name for name in (self.connector_name, self.hedge_connector_name)
+                     if name.endswith(PAPER_TRADE_SUFFIX)]
+            if paper:
+                raise ValueError(f"{self.executor} cannot trade on the paper-trade connector {paper[0]} (the executor "
+                                 f"reads the connector's order tracker, which paper trade lacks); on the sandbox use "
+                                 f"backpack_sandbox and backpack_sandbox_2")
+        return self
 
     def update_markets(self, markets: MarketDict) -> MarketDict:
         markets = markets.add_or_update(self.connector_name, self.trading_pair)

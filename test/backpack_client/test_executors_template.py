@@ -43,13 +43,41 @@ def test_template_validates_with_backpack_values(module, template):
 
 @pytest.mark.parametrize("kind, markets", [
     ("order", {"backpack": {"SOL-USDC"}}),
-    ("xemm", {"backpack": {"SOL-USDC"}, "backpack_paper_trade": {"SOL-USDC"}}),
-    ("arbitrage", {"backpack": {"SOL-USDC"}, "backpack_paper_trade": {"SOL-USDC"}}),
+    ("xemm", {"backpack": {"SOL-USDC"}, "binance": {"SOL-USDC"}}),
+    ("arbitrage", {"backpack": {"SOL-USDC"}, "binance": {"SOL-USDC"}}),
 ])
 def test_markets_follow_the_executor_kind(module, template, kind, markets):
     config = module.BackpackExecutorsConfig(**{**template, "executor": kind})
     module.BackpackExecutors.init_markets(config)
     assert module.BackpackExecutors.markets == markets
+
+
+@pytest.mark.parametrize("kind", ["xemm", "arbitrage"])
+def test_two_sandbox_accounts_are_the_two_venues_on_the_sandbox(module, template, kind):
+    config = module.BackpackExecutorsConfig(**{**template, "executor": kind, "connector_name": "backpack_sandbox",
+                                               "hedge_connector_name": "backpack_sandbox_2"})
+    module.BackpackExecutors.init_markets(config)
+    assert module.BackpackExecutors.markets == {"backpack_sandbox": {"SOL-USDC"}, "backpack_sandbox_2": {"SOL-USDC"}}
+
+
+@pytest.mark.parametrize("kind", ["xemm", "arbitrage"])
+@pytest.mark.parametrize("venues", [
+    {"hedge_connector_name": "backpack_paper_trade"},
+    {"connector_name": "backpack_sandbox_paper_trade", "hedge_connector_name": "backpack_sandbox_2"},
+])
+def test_a_paper_trade_venue_is_refused_for_two_venue_executors(module, template, kind, venues):
+    """Hummingbot's executors look their orders up in the connector's ``_order_tracker``, which paper trade lacks:
+    such a run would trade and never complete, so the config says so up front."""
+    with pytest.raises(ValueError, match="cannot trade on the paper-trade connector .*backpack_sandbox_2"):
+        module.BackpackExecutorsConfig(**{**template, "executor": kind, **venues})
+    # A one-venue kind does not use hedge_connector_name: any value passes.
+    module.BackpackExecutorsConfig(**{**template, "executor": "order", "hedge_connector_name": "backpack_paper_trade"})
+
+
+@pytest.mark.parametrize("kind", ["xemm", "arbitrage"])
+def test_the_second_venue_must_be_another_connector(module, template, kind):
+    with pytest.raises(ValueError, match="hedge_connector_name other than connector_name"):
+        module.BackpackExecutorsConfig(**{**template, "executor": kind, "hedge_connector_name": "backpack"})
 
 
 def test_unknown_executor_kind_is_refused(module, template):
@@ -63,6 +91,7 @@ def test_sandbox_values_pace_every_kind_for_the_run(module):
     for kind in KINDS:
         values = sandbox_values(kind, 20)
         assert values["executor"] == kind and values["connector_name"] == "backpack_sandbox"
+        assert values["hedge_connector_name"] == "backpack_sandbox_2"  # the second sandbox account
     assert sandbox_values("order", 20)["quote_duration_s"] < 20
     twap = sandbox_values("twap", 20)
     assert twap["twap_duration_s"] % twap["twap_interval_s"] == 0 and twap["twap_duration_s"] < 20
@@ -109,9 +138,11 @@ def test_each_executor_template_validates_with_backpack_values(module, tmp_path,
     elif kind == "xemm":
         assert MAKER < config.xemm_min_profitability < config.xemm_target_profitability < config.xemm_max_profitability
         assert config.hedge_connector_name != config.connector_name
+        assert not config.hedge_connector_name.endswith("_paper_trade")
     elif kind == "arbitrage":
         assert config.arbitrage_min_profitability > 2 * TAKER and config.arbitrage_rounds > 0
         assert config.hedge_connector_name != config.connector_name
+        assert not config.hedge_connector_name.endswith("_paper_trade")
 
 
 def test_the_dca_executor_template_is_the_dca_scripts(module, tmp_path):

@@ -76,3 +76,20 @@ def test_store_sync_writes_states_and_drops_final_orders_and_fills_count_once():
     store._on_fill(fill)
     store._on_fill(fill)
     assert (list(store.fills), store.duplicate_fills) == (["7"], 1)
+
+
+def test_hummingbot_api_builds_the_second_sandbox_account_connector_from_its_own_keys():
+    """``backpack_sandbox_2`` as hummingbot-api builds a connector (settings → init parameters → class): our
+    exchange class on the ``sandbox_2`` domain, signing with that account's key."""
+    from backpack_harness.headless import new_key_pair
+
+    api_key, secret = new_key_pair()
+
+    async def build():  # the connector's constructor wants a running loop, as in hummingbot-api
+        return hbapi.create_trading_connector("backpack_sandbox_2", {
+            "backpack_sandbox_2_api_key": api_key, "backpack_sandbox_2_api_secret": secret})
+
+    connector = asyncio.run(build())
+    assert type(connector).__name__ == "BackpackExchange"
+    assert connector.name == "backpack_sandbox_2" and connector.domain == "sandbox_2"
+    assert connector._auth.api_key == api_key

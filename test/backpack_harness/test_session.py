@@ -102,3 +102,34 @@ def test_a_second_session_in_the_same_process_gets_a_connector_of_its_own(tmp_pa
     second, second_report, _ = asyncio.run(one_session(2))
     assert second is not first
     assert first_report["ledger_match"] is True and second_report["ledger_match"] is True
+
+
+@pytest.mark.e2e
+def test_a_second_account_trades_as_backpack_sandbox_2_and_settles_on_its_own_side_of_the_ledger(tmp_path):
+    """The session opens a second account on its sandbox and connects it as ``backpack_sandbox_2`` (Hummingbot's
+    connector manager, that domain's key fields); a MARKET buy on it is reconciled with that account's ledger."""
+    from backpack_harness.headless import wait_for
+    from hummingbot.core.data_type.common import OrderType
+    from hummingbot.core.event.events import MarketEvent
+
+    async def scenario():
+        async with SandboxTradingSession(trading_pairs=["SOL-USDC"], log_path=tmp_path / "run.log",
+                                         second_account_balances={"SOL": "5", "USDC": "500"}) as session:
+            second = session.second
+            assert second.connector.name == "backpack_sandbox_2" and second.connector.domain == "sandbox_2"
+            assert second.api_key != session.sandbox.api_key
+            assert second.balances_start == {"SOL": Decimal("5"), "USDC": Decimal("500")}
+            await session.core.start_clock()  # starts every connector, as a strategy start does
+            assert await wait_for(lambda: second.connector.ready, 60)
+            book = second.connector.order_books["SOL-USDC"]
+            assert await wait_for(lambda: any(True for _ in book.ask_entries()), 30)  # the sandbox's makers quote
+            second.connector.buy("SOL-USDC", Decimal("0.1"), OrderType.MARKET)
+            assert await wait_for(lambda: second.recorder.count(MarketEvent.OrderFilled) >= 1, 30)
+            return await session.settle(timeout_s=20.0)
+
+    settlement = asyncio.run(scenario())
+    report, second = settlement.report(), settlement.second.report()
+    assert report["fills"] == report["exchange_fills"] == 0 and report["ledger_match"] is True
+    assert second["orders_created"] == 1 and second["fills"] == second["exchange_fills"] >= 1
+    assert second["ledger_match"] is True and second["open_orders_at_exit"] == 0
+    assert Decimal(second["balances_end"]["SOL"]) > Decimal("5")

@@ -75,17 +75,17 @@ class FakeSandbox:
     def __init__(self, calls, fills, orders, end):
         self.calls, self._fills, self._orders, self._end = calls, fills, orders, end
 
-    async def fills(self):
+    async def fills(self, api_key=None):
         self.calls.append("fills")
         return list(self._fills)
 
-    async def account(self):
+    async def account(self, api_key=None):
         return account(self._end)
 
-    async def orders(self):
+    async def orders(self, api_key=None):
         return list(self._orders)
 
-    async def scorecard(self, since_s, until_s, band_bps):
+    async def scorecard(self, since_s, until_s, band_bps, api_key=None):
         self.calls.append(("scorecard", since_s, until_s, band_bps))
         return EXCHANGE_VIEW
 
@@ -239,3 +239,45 @@ def test_scorecard_disagreements_want_equal_volumes_and_time_shares_within_two_p
         "SOL-USDC maker_volume_quote: connector 150.0, sandbox 150.01",
         "SOL-USDC maker_fills: connector 2, sandbox 1",
         "SOL-USDC two_sided_share: connector 0.9000, sandbox 0.8790"]
+
+
+class TwoAccountSandbox(FakeSandbox):
+    """The sandbox's per-account views: the session's account (``api_key`` None) and ``"K2"``."""
+
+    def __init__(self, calls, second_fills, second_end):
+        super().__init__(calls, (LEDGER_FILL,), (), END)
+        self._second = (second_fills, second_end)
+
+    async def fills(self, api_key=None):
+        self.calls.append(("fills", api_key))
+        return list(self._fills if api_key is None else self._second[0])
+
+    async def account(self, api_key=None):
+        return account(self._end if api_key is None else self._second[1])
+
+    async def scorecard(self, since_s, until_s, band_bps, api_key=None):
+        self.calls.append(("scorecard", api_key))
+        return EXCHANGE_VIEW
+
+
+def test_settle_cancels_and_reconciles_the_second_account_on_its_own_side_of_the_ledger():
+    async def scenario():
+        calls = []
+        s = session(calls, END)
+        s.sandbox = TwoAccountSandbox(calls, second_fills=(), second_end=START)
+        second = FakeConnector(calls, dict(START, USDC=D("999")))  # off by 1 USDC: a balance mismatch
+        s.second = SimpleNamespace(connector=second, recorder=EventRecorder(second), api_key="K2",
+                                   balances_start=dict(START))
+        s.connector.trigger_event(MarketEvent.OrderFilled, fill_event())
+        settlement = await settle(s, timeout_s=0.5, refresh_balances=False)
+        return calls, settlement
+
+    calls, settlement = asyncio.run(scenario())
+    assert calls.count(("cancel_all", settle_module.CANCEL_TIMEOUT_S)) == 2
+    assert [c for c in calls if isinstance(c, tuple) and c[0] in ("fills", "scorecard")] == [
+        ("fills", None), ("scorecard", None), ("fills", "K2"), ("scorecard", "K2")]
+    assert settlement.report()["ledger_match"] is True and settlement.report()["fills"] == 1
+    second = settlement.second.report()
+    assert second["fills"] == 0 == second["exchange_fills"] and second["ledger_match"] is False
+    assert second["ledger"]["balance_mismatches"]
+    assert settlement.second.second is None

@@ -1,6 +1,7 @@
 """Every V2 executor through our connector under the chaos fault schedule (``python -m backpack_demo.v2 --executor
 all --chaos-seed 1``, 18 s each, every fault kind injected once): zero discrepancies between the connector and the
-sandbox ledger (fills, orders, balances), nothing left open."""
+sandbox ledger (fills, orders, balances), nothing left open — for xemm and arbitrage on both sandbox accounts
+(``backpack_sandbox`` and ``backpack_sandbox_2``)."""
 import json
 import subprocess
 import sys
@@ -31,3 +32,13 @@ def test_every_executor_under_faults_ends_with_zero_discrepancies(tmp_path):
         assert not any(run["discrepancies"].values()), (kind, run["discrepancy_details"])
         assert not run["conservation_mismatches"], kind
         assert run["open_orders_at_exit"] == 0 and run["ledger_match"] is True, kind
+        second = run["second_account"]
+        if kind in ("xemm", "arbitrage"):
+            assert second["connector"] == "backpack_sandbox_2", kind
+            assert not any(second["discrepancies"].values()), (kind, second["discrepancy_details"])
+            assert not second["conservation_mismatches"], kind
+            assert second["open_orders_at_exit"] == 0 and second["ledger_match"] is True, kind
+            if kind == "arbitrage":  # its rounds start at once: both accounts trade under faults
+                assert second["orders_created"] > 0 and second["fills"] == second["exchange_fills"] > 0
+        else:
+            assert second is None, kind

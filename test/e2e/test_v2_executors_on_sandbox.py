@@ -1,6 +1,8 @@
 """Every Hummingbot V2 executor the wheel ships for CEX trading (order, position, grid, twap, xemm, arbitrage) runs
 through our connector on the sandbox (``python -m backpack_demo.v2 --executor all``, 20 s each, one process per
-executor): each places orders, shows its expected fills, leaves nothing open and matches the sandbox ledger."""
+executor): each places orders, shows its expected fills, leaves nothing open and matches the sandbox ledger; xemm and
+arbitrage trade on two sandbox accounts (``backpack_sandbox`` and ``backpack_sandbox_2``), each matched with its own
+side of the ledger."""
 import json
 import subprocess
 import sys
@@ -13,10 +15,7 @@ from backpack_harness.settle import scorecard_disagreements
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = ("order", "position", "grid", "twap", "xemm", "arbitrage")
-PAPER_TRADE_NOT_TRACKABLE = (
-    "Hummingbot 20260922: XEMMExecutor/ArbitrageExecutor look their orders up with "
-    "connector._order_tracker.fetch_order, which PaperTradeExchange lacks (AttributeError when the paper-trade leg "
-    "is created), so an executor with a paper-trade venue never completes; both legs do trade")
+TWO_ACCOUNT_KINDS = ("xemm", "arbitrage")
 pytestmark = pytest.mark.e2e
 
 
@@ -50,6 +49,15 @@ def test_executor_trades_through_our_connector_and_matches_the_ledger(runs, kind
     assert run["fills"] == run["exchange_fills"]
     assert run["open_orders_at_exit"] == 0
     assert run["ledger_match"] is True, run["ledger"]
+    second = run["second_account"]
+    if kind in TWO_ACCOUNT_KINDS:
+        assert second["connector"] == "backpack_sandbox_2" and second["orders_created"] == run["hedge_orders"] > 0
+        assert second["fills"] == second["exchange_fills"] == run["hedge_fills"]
+        assert second["open_orders_at_exit"] == 0
+        assert second["ledger_match"] is True, second["ledger"]
+        assert not any(second["ledger"].values()), second["ledger"]
+    else:
+        assert second is None
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -90,17 +98,16 @@ def test_twap_executor_fills_every_slice(runs):
     assert run["fills"] >= run["slices"] >= 3
 
 
-def test_arbitrage_executor_trades_both_venues(runs):
+def test_arbitrage_executor_completes_rounds_between_two_sandbox_accounts(runs):
     run = runs["arbitrage"]
+    assert run["rounds_completed"] >= 1 and run["close_types"].get("COMPLETED", 0) == run["rounds_completed"]
     assert run["fills"] >= 1 and run["hedge_fills"] >= 1
 
 
-@pytest.mark.xfail(strict=True, reason=PAPER_TRADE_NOT_TRACKABLE)
-def test_arbitrage_executor_completes_a_round_with_a_paper_trade_venue(runs):
-    assert runs["arbitrage"]["rounds_completed"] >= 1
-
-
-@pytest.mark.xfail(strict=True, reason=PAPER_TRADE_NOT_TRACKABLE)
-def test_xemm_executor_completes_with_a_paper_trade_taker(runs):
+def test_xemm_executor_hedges_maker_fills_on_the_second_sandbox_account(runs):
+    """Hummingbot 20260922's XEMMExecutor ends a hedged round with no close type (``COMPLETED`` is never set), so
+    a completed round is one whose maker and taker orders both filled."""
     run = runs["xemm"]
-    assert run["hedge_fills"] >= 1 and run["close_types"].get("COMPLETED", 0) >= 1
+    assert run["hedge_fills"] >= 1 and run["hedged_executors"] >= 1
+    assert set(run["hedged_close_types"]) <= {"NONE", "COMPLETED"}
+    assert run["maker_scorecard"]["markets"]["SOL-USDC"]["maker_fills"] >= run["hedged_executors"]

@@ -15,12 +15,13 @@ def _module_file(module_path: str) -> Path:
     return Path(importlib.import_module(module_path).__file__).resolve()
 
 
-def test_connector_settings_list_backpack_and_its_sandbox_domain():
+def test_connector_settings_list_backpack_and_its_sandbox_domains():
     settings = AllConnectorSettings.create_connector_settings()
     assert "backpack" in settings
-    assert "backpack_sandbox" in settings
-    assert settings["backpack_sandbox"].parent_name == "backpack"
-    assert settings["backpack_sandbox"].domain_parameter == "sandbox"
+    for name, domain in (("backpack_sandbox", "sandbox"), ("backpack_sandbox_2", "sandbox_2")):
+        assert name in settings
+        assert settings[name].parent_name == "backpack"
+        assert settings[name].domain_parameter == domain
 
 
 def test_discovered_exchange_class_and_utils_are_the_checkouts_files():

@@ -10,7 +10,12 @@ EXCHANGE_NAME = "backpack"
 DEFAULT_DOMAIN = "exchange"
 SANDBOX_DOMAIN = "sandbox"
 SANDBOX_CONNECTOR_NAME = "backpack_sandbox"
-#: Overrides the sandbox REST base URL; the WS URL is derived from it.
+#: A second account on the same sandbox (its own keys), e.g. the taker of an XEMM or the other venue of an arbitrage.
+SANDBOX_2_DOMAIN = "sandbox_2"
+SANDBOX_2_CONNECTOR_NAME = "backpack_sandbox_2"
+#: Domains served by the local sandbox exchange; all share its URL.
+SANDBOX_DOMAINS: Tuple[str, ...] = (SANDBOX_DOMAIN, SANDBOX_2_DOMAIN)
+#: Overrides the sandbox REST base URL (every sandbox domain); the WS URL is derived from it.
 SANDBOX_URL_ENV = "BACKPACK_SANDBOX_URL"
 SANDBOX_DEFAULT_URL = "http://127.0.0.1:8765"
 SANDBOX_WS_PATH = "/ws"

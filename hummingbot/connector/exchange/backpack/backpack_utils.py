@@ -1,5 +1,6 @@
-"""Connector settings Hummingbot discovers: config maps (``KEYS``), default fees, example pair and the
-``backpack_sandbox`` domain (``OTHER_DOMAINS``), plus the market filter used for trading rules.
+"""Connector settings Hummingbot discovers: config maps (``KEYS``), default fees, example pair and the sandbox
+domains (``OTHER_DOMAINS``: ``backpack_sandbox`` and a second account ``backpack_sandbox_2``), plus the market
+filter used for trading rules.
 
 Besides the keys, each config map has two non-secret settings for several bots on one account (not prompted; set
 them in ``conf/connectors/<connector>.yml``): ``*_rate_limit_share_pct`` (percent of the account's request limit,
@@ -16,9 +17,9 @@ until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connec
 import binascii
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, Dict, Type
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, create_model, field_validator
 
 import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 import hummingbot.connector.exchange.backpack.backpack_web_utils as web_utils
@@ -162,33 +163,47 @@ class BackpackConfigMap(BaseConnectorConfigMap):
 
 KEYS = BackpackConfigMap.model_construct()
 
-OTHER_DOMAINS = [CONSTANTS.SANDBOX_CONNECTOR_NAME]
-OTHER_DOMAINS_PARAMETER = {CONSTANTS.SANDBOX_CONNECTOR_NAME: CONSTANTS.SANDBOX_DOMAIN}
-OTHER_DOMAINS_EXAMPLE_PAIR = {CONSTANTS.SANDBOX_CONNECTOR_NAME: EXAMPLE_PAIR}
-OTHER_DOMAINS_DEFAULT_FEES = {CONSTANTS.SANDBOX_CONNECTOR_NAME: DEFAULT_FEES}
+
+def sandbox_config_map(connector_name: str, account: str) -> Type[BaseConnectorConfigMap]:
+    """The config map of a sandbox domain ``connector_name`` (fields ``<connector_name>_api_key``, ``..._api_secret``
+    and the settings above, validated the same way); ``account`` names the account in the key prompts. The sandbox's
+    URL comes from the ``BACKPACK_SANDBOX_URL`` environment variable (default ``http://127.0.0.1:8765``) for every
+    sandbox domain."""
+    fields: Dict[str, Any] = {
+        "connector": (str, connector_name),
+        f"{connector_name}_api_key": (SecretStr, _key_field(f"Enter your Backpack {account} API key")),
+        f"{connector_name}_api_secret": (SecretStr, _key_field(f"Enter your Backpack {account} API secret")),
+        f"{connector_name}_rate_limit_share_pct": (Decimal, _setting_field(Decimal("100"), _SHARE_PROMPT)),
+        f"{connector_name}_self_trade_prevention": (
+            str, _setting_field(CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION, _STP_PROMPT)),
+        f"{connector_name}_proxy_url": (str, _setting_field("", _PROXY_PROMPT)),
+        f"{connector_name}_rest_market_data": (bool, _setting_field(False, _REST_MD_PROMPT)),
+        f"{connector_name}_ws_failures_before_rest": (int, _setting_field(WS_FAILURES_BEFORE_REST,
+                                                                          _WS_FAILURES_PROMPT)),
+        f"{connector_name}_batch_placements": (bool, _setting_field(True, _BATCH_PROMPT)),
+    }
+    checks: Dict[str, Callable[[Any], Any]] = {
+        "api_key": _check_api_key, "api_secret": _check_secret, "rate_limit_share_pct": _check_share_pct,
+        "self_trade_prevention": _check_stp, "proxy_url": _check_proxy_url,
+        "ws_failures_before_rest": _check_ws_failures}
+    validators: Dict[str, Any] = {
+        f"_validate_{name}": field_validator(f"{connector_name}_{name}", mode="after")(check)
+        for name, check in checks.items()}
+    base = type("_ConfigBase", (BaseConnectorConfigMap,), {
+        "model_config": ConfigDict(title=connector_name, hide_input_in_errors=True)})
+    class_name = "".join(part.capitalize() for part in connector_name.split("_")) + "ConfigMap"
+    return create_model(class_name, __base__=base, __module__=__name__, __validators__=validators, **fields)
 
 
-class BackpackSandboxConfigMap(BaseConnectorConfigMap):
-    """Keys for the local sandbox exchange (``python -m backpack_sandbox``). Its URL comes from the
-    ``BACKPACK_SANDBOX_URL`` environment variable (default ``http://127.0.0.1:8765``)."""
-    connector: str = CONSTANTS.SANDBOX_CONNECTOR_NAME
-    backpack_sandbox_api_key: SecretStr = _key_field("Enter your Backpack sandbox API key")
-    backpack_sandbox_api_secret: SecretStr = _key_field("Enter your Backpack sandbox API secret")
-    backpack_sandbox_rate_limit_share_pct: Decimal = _setting_field(Decimal("100"), _SHARE_PROMPT)
-    backpack_sandbox_self_trade_prevention: str = _setting_field(CONSTANTS.DEFAULT_SELF_TRADE_PREVENTION, _STP_PROMPT)
-    backpack_sandbox_proxy_url: str = _setting_field("", _PROXY_PROMPT)
-    backpack_sandbox_rest_market_data: bool = _setting_field(False, _REST_MD_PROMPT)
-    backpack_sandbox_ws_failures_before_rest: int = _setting_field(WS_FAILURES_BEFORE_REST, _WS_FAILURES_PROMPT)
-    backpack_sandbox_batch_placements: bool = _setting_field(True, _BATCH_PROMPT)
-    model_config = ConfigDict(title=CONSTANTS.SANDBOX_CONNECTOR_NAME, hide_input_in_errors=True)
+#: Keys of the local sandbox exchange's account (``python -m backpack_sandbox``).
+BackpackSandboxConfigMap = sandbox_config_map(CONSTANTS.SANDBOX_CONNECTOR_NAME, "sandbox")
+#: Keys of a second sandbox account (its own key pair, same sandbox), e.g. an XEMM taker or an arbitrage's other venue.
+BackpackSandbox2ConfigMap = sandbox_config_map(CONSTANTS.SANDBOX_2_CONNECTOR_NAME, "second sandbox account")
 
-    _validate_key = field_validator("backpack_sandbox_api_key", mode="after")(_check_api_key)
-    _validate_secret = field_validator("backpack_sandbox_api_secret", mode="after")(_check_secret)
-    _validate_share = field_validator("backpack_sandbox_rate_limit_share_pct", mode="after")(_check_share_pct)
-    _validate_stp = field_validator("backpack_sandbox_self_trade_prevention", mode="after")(_check_stp)
-    _validate_proxy = field_validator("backpack_sandbox_proxy_url", mode="after")(_check_proxy_url)
-    _validate_ws_failures = field_validator("backpack_sandbox_ws_failures_before_rest",
-                                            mode="after")(_check_ws_failures)
-
-
-OTHER_DOMAINS_KEYS = {CONSTANTS.SANDBOX_CONNECTOR_NAME: BackpackSandboxConfigMap.model_construct()}
+OTHER_DOMAINS = [CONSTANTS.SANDBOX_CONNECTOR_NAME, CONSTANTS.SANDBOX_2_CONNECTOR_NAME]
+OTHER_DOMAINS_PARAMETER = {CONSTANTS.SANDBOX_CONNECTOR_NAME: CONSTANTS.SANDBOX_DOMAIN,
+                           CONSTANTS.SANDBOX_2_CONNECTOR_NAME: CONSTANTS.SANDBOX_2_DOMAIN}
+OTHER_DOMAINS_EXAMPLE_PAIR = {name: EXAMPLE_PAIR for name in OTHER_DOMAINS}
+OTHER_DOMAINS_DEFAULT_FEES = {name: DEFAULT_FEES for name in OTHER_DOMAINS}
+OTHER_DOMAINS_KEYS = {CONSTANTS.SANDBOX_CONNECTOR_NAME: BackpackSandboxConfigMap.model_construct(),
+                      CONSTANTS.SANDBOX_2_CONNECTOR_NAME: BackpackSandbox2ConfigMap.model_construct()}

@@ -1,8 +1,9 @@
 """URL builders per domain, the throttler, the ``WebAssistantsFactory`` and the server clock.
 
 Domains (``backpack_constants``): ``"exchange"`` → ``https://api.backpack.exchange`` (§1);
-``"sandbox"`` → the local sandbox exchange, base URL from the ``BACKPACK_SANDBOX_URL`` environment variable
-(default ``http://127.0.0.1:8765``), WebSocket at ``<base with ws scheme>/ws``.
+``"sandbox"`` and ``"sandbox_2"`` (a second account) → the local sandbox exchange, base URL from the
+``BACKPACK_SANDBOX_URL`` environment variable (default ``http://127.0.0.1:8765``), WebSocket at
+``<base with ws scheme>/ws``.
 
 Proxies: REST and both WebSockets of a connector go through one HTTP(S) proxy, the config-map setting
 ``backpack_proxy_url`` or else the standard ``HTTPS_PROXY`` (``HTTP_PROXY`` for an ``http://`` base URL) /
@@ -35,18 +36,18 @@ def rest_base_url(domain: str = CONSTANTS.DEFAULT_DOMAIN) -> str:
 
     :raises ValueError: for an unknown domain.
     """
-    if domain == CONSTANTS.SANDBOX_DOMAIN:
+    if domain in CONSTANTS.SANDBOX_DOMAINS:
         return os.environ.get(CONSTANTS.SANDBOX_URL_ENV, CONSTANTS.SANDBOX_DEFAULT_URL).rstrip("/")
     try:
         return CONSTANTS.REST_URLS[domain]
     except KeyError:
         raise ValueError(f"Unknown Backpack domain {domain!r}; expected one of "
-                         f"{sorted([*CONSTANTS.REST_URLS, CONSTANTS.SANDBOX_DOMAIN])}") from None
+                         f"{sorted([*CONSTANTS.REST_URLS, *CONSTANTS.SANDBOX_DOMAINS])}") from None
 
 
 def wss_url(domain: str = CONSTANTS.DEFAULT_DOMAIN) -> str:
     """WebSocket URL for every public and private stream of a domain (§1, §8.1)."""
-    if domain == CONSTANTS.SANDBOX_DOMAIN:
+    if domain in CONSTANTS.SANDBOX_DOMAINS:
         base = rest_base_url(domain)
         scheme, rest = base.split("://", 1)
         return ("wss" if scheme == "https" else "ws") + "://" + rest + CONSTANTS.SANDBOX_WS_PATH

@@ -1,5 +1,5 @@
 """``backpack_utils``: the market filter, default fees, and the config maps Hummingbot discovers (``KEYS`` and
-the ``backpack_sandbox`` domain's ``OTHER_DOMAINS*``)."""
+the sandbox domains' ``OTHER_DOMAINS*``)."""
 from decimal import Decimal
 from test.hummingbot.connector.exchange.backpack.exchange_test_support import API_KEY, API_SECRET
 
@@ -43,6 +43,8 @@ def test_default_fees_and_example_pair():
 @pytest.mark.parametrize("keys, connector, prefix", [
     (utils.KEYS, CONSTANTS.EXCHANGE_NAME, "backpack"),
     (utils.OTHER_DOMAINS_KEYS[CONSTANTS.SANDBOX_CONNECTOR_NAME], CONSTANTS.SANDBOX_CONNECTOR_NAME, "backpack_sandbox"),
+    (utils.OTHER_DOMAINS_KEYS[CONSTANTS.SANDBOX_2_CONNECTOR_NAME], CONSTANTS.SANDBOX_2_CONNECTOR_NAME,
+     "backpack_sandbox_2"),
 ])
 def test_config_maps_have_secure_connect_key_fields(keys, connector, prefix):
     assert keys.connector == connector
@@ -54,7 +56,8 @@ def test_config_maps_have_secure_connect_key_fields(keys, connector, prefix):
 
 
 @pytest.mark.parametrize("config_class, prefix", [
-    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox"),
+    (utils.BackpackSandbox2ConfigMap, "backpack_sandbox_2")])
 def test_config_maps_accept_valid_keys_and_refuse_others_without_echoing_them(config_class, prefix):
     """The message Hummingbot shows (``errors()[...]["msg"]``) names the problem, never the value."""
     config = config_class(**{f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET})
@@ -73,17 +76,43 @@ def test_config_maps_accept_valid_keys_and_refuse_others_without_echoing_them(co
     assert "API key" in key_error.value.errors()[0]["msg"]
 
 
-def test_the_sandbox_domain_is_declared_for_hummingbot():
-    name = CONSTANTS.SANDBOX_CONNECTOR_NAME
-    assert utils.OTHER_DOMAINS == [name]
-    assert utils.OTHER_DOMAINS_PARAMETER == {name: CONSTANTS.SANDBOX_DOMAIN}
-    assert utils.OTHER_DOMAINS_EXAMPLE_PAIR == {name: utils.EXAMPLE_PAIR}
-    assert utils.OTHER_DOMAINS_DEFAULT_FEES == {name: utils.DEFAULT_FEES}
-    assert set(utils.OTHER_DOMAINS_KEYS) == {name}
+def test_the_sandbox_domains_are_declared_for_hummingbot():
+    """``backpack_sandbox`` and a second account ``backpack_sandbox_2``, each with its own domain and keys."""
+    names = [CONSTANTS.SANDBOX_CONNECTOR_NAME, CONSTANTS.SANDBOX_2_CONNECTOR_NAME]
+    assert names == ["backpack_sandbox", "backpack_sandbox_2"]
+    assert utils.OTHER_DOMAINS == names
+    assert utils.OTHER_DOMAINS_PARAMETER == {names[0]: CONSTANTS.SANDBOX_DOMAIN, names[1]: CONSTANTS.SANDBOX_2_DOMAIN}
+    assert set(utils.OTHER_DOMAINS_PARAMETER.values()) == set(CONSTANTS.SANDBOX_DOMAINS)
+    assert utils.OTHER_DOMAINS_EXAMPLE_PAIR == {name: utils.EXAMPLE_PAIR for name in names}
+    assert utils.OTHER_DOMAINS_DEFAULT_FEES == {name: utils.DEFAULT_FEES for name in names}
+    assert set(utils.OTHER_DOMAINS_KEYS) == set(names)
+    assert type(utils.OTHER_DOMAINS_KEYS[names[1]]) is utils.BackpackSandbox2ConfigMap
+
+
+def test_the_second_sandbox_account_connects_with_its_own_keys_as_a_sandbox_connector():
+    """Hummingbot's path (config map → connect keys → init parameters) builds a ``backpack_sandbox_2`` connector
+    on the sandbox domain ``sandbox_2`` with that map's keys, not ``backpack_sandbox``'s."""
+    from hummingbot.client.config.config_helpers import ClientConfigAdapter, api_keys_from_connector_config_map
+    from hummingbot.client.settings import AllConnectorSettings
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+
+    config = utils.BackpackSandbox2ConfigMap(backpack_sandbox_2_api_key=API_KEY,
+                                             backpack_sandbox_2_api_secret=API_SECRET)
+    api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
+    assert set(api_keys) == {f"backpack_sandbox_2_{name}" for name in (
+        "api_key", "api_secret", "rate_limit_share_pct", "self_trade_prevention", "proxy_url", "rest_market_data",
+        "ws_failures_before_rest")}
+    settings = AllConnectorSettings.get_connector_settings()[CONSTANTS.SANDBOX_2_CONNECTOR_NAME]
+    assert settings.parent_name == "backpack" and settings.domain_parameter == CONSTANTS.SANDBOX_2_DOMAIN
+    exchange = BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
+                                                                api_keys=api_keys))
+    assert exchange.name == "backpack_sandbox_2" and exchange.domain == "sandbox_2"
+    assert exchange._auth.api_key == API_KEY
 
 
 @pytest.mark.parametrize("config_class, prefix", [
-    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox"),
+    (utils.BackpackSandbox2ConfigMap, "backpack_sandbox_2")])
 def test_multi_bot_settings_are_non_secret_connect_keys_with_defaults(config_class, prefix):
     for field in (f"{prefix}_rate_limit_share_pct", f"{prefix}_self_trade_prevention"):
         extra = config_class.model_fields[field].json_schema_extra
@@ -105,6 +134,7 @@ def test_multi_bot_settings_are_non_secret_connect_keys_with_defaults(config_cla
     (CONSTANTS.EXCHANGE_NAME, "backpack", None, Decimal("33")),
     (CONSTANTS.SANDBOX_CONNECTOR_NAME, "backpack_sandbox", Decimal("100"), Decimal("33")),
     (CONSTANTS.SANDBOX_CONNECTOR_NAME, "backpack_sandbox", Decimal("20"), Decimal("20")),
+    (CONSTANTS.SANDBOX_2_CONNECTOR_NAME, "backpack_sandbox_2", Decimal("20"), Decimal("20")),
 ])
 def test_hummingbot_hands_the_settings_to_the_connector(connector_name, prefix, hummingbot_share, expected_share):
     """Through Hummingbot's own path (config map → connect keys → init parameters): the main domain never gets
@@ -113,7 +143,8 @@ def test_hummingbot_hands_the_settings_to_the_connector(connector_name, prefix, 
     from hummingbot.client.settings import AllConnectorSettings
     from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
 
-    config_class = utils.BackpackConfigMap if prefix == "backpack" else utils.BackpackSandboxConfigMap
+    config_class = {"backpack": utils.BackpackConfigMap, "backpack_sandbox": utils.BackpackSandboxConfigMap,
+                    "backpack_sandbox_2": utils.BackpackSandbox2ConfigMap}[prefix]
     config = config_class(**{f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET,
                              f"{prefix}_rate_limit_share_pct": "33", f"{prefix}_self_trade_prevention": "RejectMaker"})
     api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
@@ -131,7 +162,8 @@ def test_hummingbot_hands_the_settings_to_the_connector(connector_name, prefix, 
 
 
 @pytest.mark.parametrize("config_class, prefix", [
-    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox"),
+    (utils.BackpackSandbox2ConfigMap, "backpack_sandbox_2")])
 def test_keys_saved_encrypted_by_hummingbot_load_back(tmp_path, config_class, prefix):
     """Hummingbot validates ``conf/connectors/<connector>.yml`` with the secure fields still encrypted, then assigns
     the decrypted values: a headless bot (or a restarted client) starting from its stored keys reads them back, and
@@ -164,7 +196,8 @@ def test_keys_saved_encrypted_by_hummingbot_load_back(tmp_path, config_class, pr
 
 
 @pytest.mark.parametrize("config_class, prefix", [
-    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox"),
+    (utils.BackpackSandbox2ConfigMap, "backpack_sandbox_2")])
 def test_network_settings_are_non_secret_and_checked_without_echoing_proxy_credentials(config_class, prefix):
     for name in ("proxy_url", "rest_market_data", "ws_failures_before_rest"):
         extra = config_class.model_fields[f"{prefix}_{name}"].json_schema_extra

@@ -38,16 +38,18 @@ def test_sandbox_urls_default_to_the_local_sandbox(no_sandbox_env):
     ("https://sandbox.example:443", "https://sandbox.example:443", "wss://sandbox.example:443/ws"),
     ("http://host/prefix/", "http://host/prefix", "ws://host/prefix/ws"),
 ])
-def test_sandbox_urls_follow_the_environment(monkeypatch, env, rest, wss):
+@pytest.mark.parametrize("domain", ["sandbox", "sandbox_2"])
+def test_sandbox_urls_follow_the_environment(monkeypatch, env, rest, wss, domain):
+    """Every sandbox domain (the second account's too) is on the one sandbox the environment names."""
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, env)
-    assert web_utils.rest_base_url(CONSTANTS.SANDBOX_DOMAIN) == rest
-    assert web_utils.wss_url(CONSTANTS.SANDBOX_DOMAIN) == wss
-    assert web_utils.public_rest_url("/api/v1/time", domain=CONSTANTS.SANDBOX_DOMAIN) == rest + "/api/v1/time"
+    assert web_utils.rest_base_url(domain) == rest
+    assert web_utils.wss_url(domain) == wss
+    assert web_utils.public_rest_url("/api/v1/time", domain=domain) == rest + "/api/v1/time"
     assert web_utils.rest_base_url("exchange") == "https://api.backpack.exchange"  # the real domain never moves
 
 
 def test_unknown_domains_are_refused():
-    with pytest.raises(ValueError, match=r"Unknown Backpack domain 'mainnet'.*'exchange', 'sandbox'"):
+    with pytest.raises(ValueError, match=r"Unknown Backpack domain 'mainnet'.*'exchange', 'sandbox', 'sandbox_2'"):
         web_utils.rest_base_url("mainnet")
     with pytest.raises(ValueError, match="Unknown Backpack domain 'mainnet'"):
         web_utils.wss_url("mainnet")
