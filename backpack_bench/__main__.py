@@ -164,7 +164,9 @@ async def _budget(report: Report, args) -> None:
                        met=(ratio is not None and ratio["median"] <= 0.5) if last else None,
                        includes="steady state (after warm-up), every REST route, Hummingbot's pure market making "
                                 "on each pair, fills arriving; by route in bench-report.json "
-                                f"(ours {ours['fills']} fills, shipped {up['fills']})"))
+                                f"(ours {ours['fills']} fills, shipped {up['fills']}; cancels, one request per order "
+                                f"the strategy cancels: ours {ours['cancel_per_min']:.0f}/min, shipped "
+                                f"{up['cancel_per_min']:.0f}/min)"))
         report.add(Row(f"REST history requests/min, {n} pair(s)", "req/min", summary([ours["history_per_min"]]),
                        summary([up["history_per_min"]]), target="≤ 30/min" if last else "",
                        met=ours["history_per_min"] <= 30 if last else None,

@@ -30,6 +30,11 @@ def is_history(route: str) -> bool:
     return "/history/" in route
 
 
+def is_cancel(route: str) -> bool:
+    """Order cancels (§5.7, §5.8): one per order the strategy cancels, whatever the connector."""
+    return route.startswith("DELETE /api/v1/order")
+
+
 class _Count(EventListener):
     def __init__(self) -> None:
         super().__init__()
@@ -79,7 +84,8 @@ def per_minute(before: Dict[str, int], after: Dict[str, int], seconds: float) ->
 
 async def one_run(kind: str, pairs: int, warmup_s: float, measure_s: float, flow_pace: float = 2.0,
                   depth_rate: float = 5.0) -> Dict[str, Any]:
-    """``{"per_min", "history_per_min", "by_route", "fills", "http429", "seconds"}`` of one connector quoting
+    """``{"per_min", "history_per_min", "cancel_per_min", "by_route", "fills", "http429", "seconds"}`` of one
+    connector quoting
     ``pairs`` pairs (``kind``: ``"ours"`` or ``"upstream"``) on a fresh sandbox child."""
     trading_pairs = live.sandbox_pairs(pairs)
     balances = dict(live.BALANCES, **{p.split("-")[0]: TOKEN_BALANCE for p in trading_pairs
@@ -104,6 +110,7 @@ async def one_run(kind: str, pairs: int, warmup_s: float, measure_s: float, flow
     by_route = per_minute(before["requestsByRoute"], after["requestsByRoute"], seconds)
     return {"per_min": sum(by_route.values()),
             "history_per_min": sum(v for route, v in by_route.items() if is_history(route)),
+            "cancel_per_min": sum(v for route, v in by_route.items() if is_cancel(route)),
             "by_route": by_route, "fills": filled, "http429": after["http429"] - before["http429"],
             "seconds": seconds}
 

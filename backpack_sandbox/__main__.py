@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="orders and fills reach /wapi/v1/history/* this many ms after the event (0: at once)")
     s.add_argument("--ws-refuse", choices=SWITCHES["ws_refuse"], default="off",
                    help="answer every WebSocket upgrade with HTTP 403 or 503 (a network blocking WebSockets)")
+    s.add_argument("--batch-rate-weight", choices=SWITCHES["batch_rate_weight"], default="request",
+                   help="a batch placement takes one slot of the request limit, or one per order (U8)")
     s.add_argument("--log-level", default="WARNING")
     r = sub.add_parser("record", help="record public WS frames of a Backpack endpoint to a JSON-lines file")
     r.add_argument("--url", default="wss://ws.backpack.exchange", help="WS URL")
@@ -133,7 +135,7 @@ async def _serve(args: argparse.Namespace) -> int:
         replay_speed=args.replay_speed, taker_speed_bump_ms=args.taker_speed_bump_ms,
         demo_balances=args.balances, demo_api_key=args.api_key, demo_secret=secret, faults=tuple(args.fault),
         ticker_204_without_trades=args.ticker_204_without_trades, history_rate_limited=args.history_rate_limited,
-        history_lag_ms=args.history_lag_ms, ws_refuse=args.ws_refuse,
+        history_lag_ms=args.history_lag_ms, ws_refuse=args.ws_refuse, batch_rate_weight=args.batch_rate_weight,
     )
     server = SandboxServer(cfg)
     stop = asyncio.Event()

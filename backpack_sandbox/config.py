@@ -40,7 +40,8 @@ class SandboxConfig:
     ``history_lag_ms`` (U3, 0 = off): an order reaches ``/wapi/v1/history/orders`` only ``history_lag_ms`` after it
     was placed and again after it left the open set (absent in between), a fill reaches ``/wapi/v1/history/fills``
     ``history_lag_ms`` after it happened. ``ws_refuse`` (``off``, ``403``, ``503``): answer every WebSocket upgrade
-    with that status (a network that blocks WebSockets).
+    with that status (a network that blocks WebSockets). ``batch_rate_weight`` (U8, ``request`` or ``order``): a
+    batch placement takes one slot of ``rate_limit`` or one per order it carries.
     Replay (replay.py): ``replay_file`` replaces the synthetic flow for the captured symbols;
     ``replay_speed`` > 1 plays faster.
     Demo account: created at start when ``demo_balances`` is not None, with ``demo_api_key``/
@@ -93,6 +94,7 @@ class SandboxConfig:
     history_rate_limited: bool = False
     history_lag_ms: int = 0
     ws_refuse: str = "off"
+    batch_rate_weight: str = "request"
 
     def __post_init__(self) -> None:
         if self.post_only_mode not in ("reject", "expire"):
@@ -100,6 +102,7 @@ class SandboxConfig:
         check_switch("balance_stream", self.balance_stream)
         check_switch("lend_redeem", self.lend_redeem)
         self.ws_refuse = check_switch("ws_refuse", self.ws_refuse)
+        self.batch_rate_weight = check_switch("batch_rate_weight", self.batch_rate_weight)
         if self.flow_style not in ("market", "ladder"):
             raise ValueError("flow_style must be 'market' or 'ladder'")
         if isinstance(self.markets, str):

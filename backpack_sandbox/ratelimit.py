@@ -16,14 +16,15 @@ class SlidingWindow:
         self._now = now
         self._hits: Dict[str, Deque[float]] = defaultdict(deque)
 
-    def allow(self, key: str) -> bool:
+    def allow(self, key: str, weight: int = 1) -> bool:
+        """Count ``weight`` hits (all or none) if they fit in the window."""
         now = self._now()
         hits = self._hits[key]
         while hits and hits[0] <= now - self.window_s:
             hits.popleft()
-        if len(hits) >= self.limit:
+        if len(hits) + weight > self.limit:
             return False
-        hits.append(now)
+        hits.extend([now] * weight)
         return True
 
     def reset(self) -> None:

@@ -74,7 +74,7 @@ class SandboxServer:
                                  lend_redeem=cfg.lend_redeem,
                                  ticker_204_without_trades=cfg.ticker_204_without_trades,
                                  history_rate_limited=cfg.history_rate_limited, history_lag_ms=cfg.history_lag_ms,
-                                 ws_refuse=cfg.ws_refuse)
+                                 ws_refuse=cfg.ws_refuse, batch_rate_weight=cfg.batch_rate_weight)
         self.engine.switches = self.switches
         self.faults.set_clock_offset = self._set_clock_offset
         self.faults.on_skip_depth = lambda symbol, count: self.engine.skip_update_ids(symbol, count)

@@ -25,6 +25,8 @@ limited``                                        bucket per API key.
 ``ws_refuse``       ``off`` | ``403`` | ``503``  A network that blocks WebSockets: every upgrade on ``/ws`` is
                                                  answered with that HTTP status (no socket); sockets already
                                                  open stay open (``drop_ws`` fault closes them).
+``batch_rate_       ``request`` | ``order``      U8: a batch placement (``POST /api/v1/orders``, §5.6) takes one
+weight``                                         slot of the request limit (§7), or one per order it carries.
 =================== =========================== ==============================================================
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ SWITCHES: Dict[str, Union[Tuple[str, ...], type]] = {
     "history_rate_limited": bool,
     "history_lag_ms": int,
     "ws_refuse": ("off", "403", "503"),
+    "batch_rate_weight": ("request", "order"),
 }
 
 
@@ -81,6 +84,7 @@ class Switches:
     history_rate_limited: bool
     history_lag_ms: int
     ws_refuse: str
+    batch_rate_weight: str
 
     def __init__(self, **values: Any) -> None:
         for name in SWITCHES:

@@ -14,6 +14,8 @@ def test_per_minute_counts_only_routes_with_requests_in_between():
     after = {"GET /api/v1/capital": 10, "POST /api/v1/order": 10, "GET /wapi/v1/history/fills": 3}
     assert budget.per_minute(before, after, 30.0) == {"GET /wapi/v1/history/fills": 6.0, "POST /api/v1/order": 12.0}
     assert budget.is_history("GET /wapi/v1/history/fills") and not budget.is_history("GET /api/v1/orders")
+    assert budget.is_cancel("DELETE /api/v1/order") and budget.is_cancel("DELETE /api/v1/orders")
+    assert not budget.is_cancel("POST /api/v1/order") and not budget.is_cancel("GET /api/v1/orders")
 
 
 def test_pmm_settings_are_the_templates_at_the_demo_pace():
@@ -30,4 +32,5 @@ def test_budget_run_counts_both_connectors_requests_by_route():
     for kind in ("ours", "upstream"):
         run = results["1"][kind]
         assert run["per_min"] == pytest.approx(sum(run["by_route"].values())) and run["per_min"] > 0
+        assert run["cancel_per_min"] <= run["per_min"]
         assert run["http429"] == 0 and run["seconds"] >= 12.0   # both poll a status route every 10 s

@@ -38,6 +38,26 @@ def test_depth_detects_a_diverging_book():
     assert depth.run_floor(other)["book"] != depth.run_floor(stream)["book"]
 
 
+def test_every_depth_figure_is_cpu_time_of_the_bench_thread(monkeypatch):
+    """Each variant is timed on ``cpu_clock`` (CPU time of this thread): a clock that advances 1 s per read gives
+    (reads between start and stop) s per run, never the wall time."""
+    reads = [0.0]
+
+    def fake_clock() -> float:
+        reads[0] += 1.0
+        return reads[0]
+
+    monkeypatch.setattr(depth, "cpu_clock", fake_clock)
+    stream = generate(40, seed=11)
+    per_frame_us = 1e6 / len(stream.frames)
+    floor = depth.run_floor(stream)
+    for part in ("decode", "decode_ujson", "decode_typed", "apply", "floor"):
+        assert floor[part] == pytest.approx(per_frame_us), part
+    assert asyncio.run(depth.run_socket_turn(stream)) == pytest.approx(per_frame_us)
+    assert asyncio.run(depth.run_direct(depth.ours_side(), stream))[0] == pytest.approx(per_frame_us)
+    assert asyncio.run(depth.run_pipeline(depth.ours_side(), stream))[0] == pytest.approx(per_frame_us)
+
+
 def test_signing_message_is_the_connectors_signing_string():
     body = dict(signing.ORDER_BODY)
     assert signing.signing_message(1700000000000) == signing_string("orderExecute", body, 1700000000000,

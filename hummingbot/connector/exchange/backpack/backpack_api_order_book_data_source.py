@@ -14,8 +14,9 @@ Contract with the tracker (what reaches the C++ ``OrderBook`` is always exact):
 Hot path: TEXT frames arrive undecoded (``BackpackTextWSConnection``). A depth frame is decoded straight into typed
 rows (``decode_depth_frame``, where ``msgspec`` is installed) and routed by ``stream`` to the pair's handler; any
 other frame, or one the typed decoder rejects, is decoded once with ``ujson`` and routed the same way (diffs with
-float rows, ``diff_message_fast``). Diffs go on the tracker's sink. Malformed, unknown and error frames (§6.4) are
-counted (``metrics.on_dropped``) and skipped.
+float rows, ``diff_message_fast``). Diffs go on the tracker's sink as messages; a typed diff next in sequence goes
+as rows instead (no message) where the sink takes them (``apply_rows``, ``BackpackOrderBookTracker``'s).
+Malformed, unknown and error frames (§6.4) are counted (``metrics.on_dropped``) and skipped.
 
 Connection lifecycle (reconnect with backoff, watchdog, metrics, injectable time): a ``BackpackStreamSession`` owned
 by the data source; each session's socket comes from ``_connected_websocket_assistant``.
@@ -38,6 +39,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_book import (
     decode_depth_frame,
     diff_message_fast,
     snapshot_message,
+    stamp_levels,
     trade_message,
     typed_diff_message,
 )
@@ -138,6 +140,8 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._decode_depth: Optional[Callable[[Any], Any]] = decode_depth_frame
         self._connections = 0
         self._diff_output: asyncio.Queue = self._message_queue[self._diff_messages_queue_key]
+        #: ``_diff_output.apply_rows`` if the attached sink has it (``listen_for_order_book_diffs``), else None.
+        self._apply_rows: Optional[Callable[[str, int, int, int, List[Any], List[Any]], None]] = None
         self._trade_output: asyncio.Queue = self._message_queue[self._trade_messages_queue_key]
         self._resync_all_on_subscribe = False
         throttler = getattr(api_factory, "throttler", None)
@@ -408,6 +412,30 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
             self._on_gap(state, first, last)
         self.metrics.on_message(_DEPTH)
 
+    def _typed_depth_route(self, state: _PairStream) -> Callable[[Any], None]:
+        """The pair's handler of a typed ``DepthData``: a diff with integer ids and time that is next in sequence
+        (``DepthSync.follows``) is stamped and handed to ``_apply_rows``; any other goes through
+        ``_on_typed_depth``."""
+        trading_pair = state.trading_pair
+        follows = state.sync.follows
+        slow = functools.partial(self._on_typed_depth, trading_pair, state.sync.on_diff, state)
+        source = self
+
+        def on_typed_depth(data: Any) -> None:
+            first = data.U
+            last = data.u
+            ts = data.T or data.E
+            apply_rows = source._apply_rows
+            if (apply_rows is None or type(first) is not int or type(last) is not int or type(ts) is not int
+                    or not follows(first, last)):
+                slow(data)
+                return
+            stamp_levels(data, last)
+            apply_rows(trading_pair, first, last, ts, data.b, data.a)
+            source.metrics.on_message(_DEPTH)
+
+        return on_typed_depth
+
     def _on_trade(self, state: _PairStream, data: Dict[str, Any]) -> None:
         message = trade_message(data, state.trading_pair)
         self.metrics.on_message(_TRADE)
@@ -482,8 +510,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                 self._pairs[trading_pair] = state
                 self._routes[f"{_DEPTH}.{symbol}"] = functools.partial(self._on_depth, trading_pair,
                                                                        state.sync.on_diff, state)
-                self._depth_routes[f"{_DEPTH}.{symbol}"] = functools.partial(
-                    self._on_typed_depth, trading_pair, state.sync.on_diff, state)
+                self._depth_routes[f"{_DEPTH}.{symbol}"] = self._typed_depth_route(state)
                 self._routes[f"{_TRADE}.{symbol}"] = functools.partial(self._on_trade, state)
         return state
 
@@ -496,4 +523,6 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         while not pending.empty():
             output.put_nowait(pending.get_nowait())
         setattr(self, attribute, output)
+        if attribute == "_diff_output":
+            self._apply_rows = getattr(output, "apply_rows", None)
         await asyncio.Event().wait()  # runs until the tracker cancels it

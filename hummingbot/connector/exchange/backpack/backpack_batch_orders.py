@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackAPIError,
+    BackpackMalformedAnswerError,
     BackpackPostOnlyRejectedError,
     is_unknown_outcome,
 )
@@ -21,6 +22,24 @@ from hummingbot.logger import HummingbotLogger
 
 NewOrder = Union[LimitOrder, MarketOrder]
 _Ready = Tuple[InFlightOrder, Dict[str, Any]]
+
+
+def element_error(element: BatchOrderResult) -> BackpackAPIError:
+    """The error of an ``Err`` element (§5.6) as the single-order endpoint would raise it: HTTP 400 with its code and
+    message; a post-only crossing as ``BackpackPostOnlyRejectedError``."""
+    error = BackpackAPIError(400, str(element.get("code") or ""), str(element.get("message") or ""),
+                             "POST", CONSTANTS.ORDERS_PATH_URL)
+    if error.is_post_only_rejection:
+        error = BackpackPostOnlyRejectedError(400, error.code, error.message, "POST", CONSTANTS.ORDERS_PATH_URL)
+    return error
+
+
+class BackpackBatchElementMissingError(BackpackMalformedAnswerError):
+    """A 2xx batch answer without an element for this order (§5.6): it may have been placed (unknown outcome)."""
+
+    def _render(self) -> str:
+        return (f"Backpack answered {self.method} {self.path} with HTTP {self.status} but without an element for "
+                f"this order; its outcome is unknown: {self.message[:100]!r}")
 
 
 class BackpackBatchOrders:
@@ -152,10 +171,7 @@ class BackpackBatchOrders:
             self._start_unknown_outcome(order, ValueError("no element for this order in the batch answer"))
             return
         if element.get("operation") == "Err":
-            error = BackpackAPIError(400, str(element.get("code") or ""), str(element.get("message") or ""),
-                                     "POST", CONSTANTS.ORDERS_PATH_URL)
-            if error.is_post_only_rejection:
-                error = BackpackPostOnlyRejectedError(400, error.code, error.message, "POST", CONSTANTS.ORDERS_PATH_URL)
+            error = element_error(element)
             self._logger().warning(f"Batch order {order.client_order_id} rejected: {error.code} {error.message}")
             self._fail_order(order.client_order_id, order.trading_pair, exception=error)
             return

@@ -1,6 +1,8 @@
 """``BackpackClientOrderTracker``: ``ClientOrderTracker`` with O(1) lookups by client id.
 
-A lost order that a later lookup shows FILLED or CANCELED leaves the lost list. ``observer`` (the connector's
+A lost order that a later lookup shows FILLED or CANCELED leaves the lost list. A FILLED or CANCELED order never
+goes back to a live state: an answer older than the order's events (a batch element, §5.6, written before a later
+order of the same batch cancelled it by self-trade prevention) is dropped. ``observer`` (the connector's
 maker scorecard) sees every applied order update and every new fill. An order whose missed fills are being fetched
 (``keep_fillable``) stays fillable until ``release_fillable``, however long ago it completed: fill history may answer
 later than Hummingbot keeps completed orders (30 s) when it counts in the 30/min bucket (U2).
@@ -93,6 +95,10 @@ class BackpackClientOrderTracker(ClientOrderTracker):
             self.observer.on_fill(order, trade_update)
 
     async def _process_order_update(self, order_update: OrderUpdate):
+        order = self.fetch_order(order_update.client_order_id, order_update.exchange_order_id)
+        if (order is not None and order.current_state in (OrderState.FILLED, OrderState.CANCELED)
+                and order_update.new_state not in _FINAL_STATES):
+            return
         await super()._process_order_update(order_update)
         if order_update.new_state in (OrderState.FILLED, OrderState.CANCELED):
             self._lost_orders.pop(order_update.client_order_id, None)

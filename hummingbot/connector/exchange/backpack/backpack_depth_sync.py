@@ -57,6 +57,15 @@ class DepthSync:
         self.buffer.append((first, last, item))
         return BUFFERED
 
+    def follows(self, first: int, last: int) -> bool:
+        """``on_diff``'s common ``APPLY`` without an item: True (``last_u`` advanced to ``last``) if synced and
+        ``last_u + 1 == first <= last``; otherwise False and nothing changed (call ``on_diff``)."""
+        if self.synced and first == self.last_u + 1 and first <= last:
+            self.last_u = last
+            self.joining = False
+            return True
+        return False
+
     def pause(self) -> None:
         """Buffer from now on, keeping the buffer."""
         self.synced = False

@@ -39,6 +39,7 @@ from hummingbot.connector.exchange.backpack.backpack_maker_scorecard import (
     BackpackMakerScorecard,
     book_mid,
 )
+from hummingbot.connector.exchange.backpack.backpack_order_batcher import BackpackOrderBatcher
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     build_order_payload,
@@ -103,12 +104,15 @@ class BackpackExchange(ExchangePyBase):
                  backpack_proxy_url: str = "",
                  backpack_rest_market_data: bool = False,
                  backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST,
+                 backpack_batch_placements: bool = True,
                  maker_band_bps: Decimal = DEFAULT_BAND_BPS):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
         ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
         ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
-        ``BackpackRestMarketData``). ``maker_band_bps``: the maker scorecard's two-sided band around the mid (bps).
+        ``BackpackRestMarketData``). ``backpack_batch_placements``: placements arriving together go out as one batch
+        request (``BackpackOrderBatcher``). ``maker_band_bps``: the maker scorecard's two-sided band around the mid
+        (bps).
 
         :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL; a band that
             is not positive.
@@ -179,6 +183,12 @@ class BackpackExchange(ExchangePyBase):
                                                            headers=dict(CONSTANTS.BROKER_HEADERS)),
             start_unknown_outcome=self._unknown_outcomes.start, apply_order_answer=self._apply_order_answer,
             logger=self.logger)
+        self._order_batcher = BackpackOrderBatcher(
+            post_one=lambda body: self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True,
+                                                 headers=dict(CONSTANTS.BROKER_HEADERS)),
+            post_batch=lambda bodies: self._api_post(path_url=CONSTANTS.ORDERS_PATH_URL, data=bodies,
+                                                     is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS)),
+            enabled=bool(backpack_batch_placements))
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
         self._maker_scorecard = BackpackMakerScorecard(
             mid_price=lambda pair: book_mid(self.order_book_tracker.order_books.get(pair)), clock=self._time,
@@ -194,7 +204,7 @@ class BackpackExchange(ExchangePyBase):
             fetch_updates=self._status_poll_without_clock,
             status_loop_running=lambda: self._status_polling_task is not None and not self._status_polling_task.done(),
             poll_interval_s=lambda: self._get_poll_interval(self._time()),
-            requests_per_poll=lambda: 3 + 2 * len(self._order_tracker.active_orders),
+            requests_per_poll=lambda: 4 + 2 * self._order_status.last_looked_up,
             polling_budget_per_min=lambda: (CONSTANTS.POLLING_LIMIT_PER_MINUTE
                                             * float(self._rate_limits_share_pct) / 100),
             backoff_remaining_s=self._rest.backoff_remaining_s, logger=self.logger)
@@ -566,15 +576,9 @@ class BackpackExchange(ExchangePyBase):
         return payload
 
     async def _post_order(self, body: Dict[str, Any]) -> Order:
-        """``POST /api/v1/order`` (§5.5) with the broker header; raises ``BackpackPostOnlyRejectedError`` for a
-        post-only crossing."""
-        try:
-            return await self._api_post(path_url=CONSTANTS.ORDER_PATH_URL, data=body, is_auth_required=True,
-                                        headers=dict(CONSTANTS.BROKER_HEADERS))
-        except BackpackAPIError as e:
-            if e.is_post_only_rejection:
-                raise BackpackPostOnlyRejectedError(e.status, e.code, e.message, e.method, e.path) from None
-            raise
+        """``POST /api/v1/order`` (§5.5), or with placements arriving together ``POST /api/v1/orders`` (§5.6); errors
+        as ``BackpackOrderBatcher.place``."""
+        return await self._order_batcher.place(body)
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
@@ -675,6 +679,12 @@ class BackpackExchange(ExchangePyBase):
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         """Open order, else the order history; errors as ``BackpackOrderStatus.request``."""
         return await self._order_status.request(tracked_order)
+
+    async def _update_orders(self):
+        """Every in-flight order's status from one open-orders request (``BackpackOrderStatus.update_orders``)."""
+        await self._order_status.update_orders(list(self.in_flight_orders.values()),
+                                               self._order_tracker.process_order_update,
+                                               self._handle_update_error_for_active_order)
 
     async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
         await self._order_status.handle_update_error(order, error)

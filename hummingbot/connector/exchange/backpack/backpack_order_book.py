@@ -185,19 +185,28 @@ def typed_diff_message(data: Any, trading_pair: str) -> BackpackOrderBookMessage
     update_id = data.u
     if type(first_update_id) is not int or type(update_id) is not int:
         first_update_id, update_id = as_int(first_update_id), as_int(update_id)
-    bids = data.b
-    asks = data.a
-    for level in bids:
+    stamp_levels(data, update_id)
+    return rows_diff_message(trading_pair, first_update_id, update_id, ts, data.b, data.a)
+
+
+def stamp_levels(data: Any, update_id: int) -> None:
+    """Set ``update_id`` on every ``DepthLevel`` of a ``DepthData`` (the C++ book reads it per row)."""
+    for level in data.b:
         level.update_id = update_id
-    for level in asks:
+    for level in data.a:
         level.update_id = update_id
+
+
+def rows_diff_message(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
+                      bids: List[Any], asks: List[Any]) -> BackpackOrderBookMessage:
+    """DIFF of rows already stamped with ``update_id`` (``OrderBookRow`` or ``DepthLevel``); time in µs."""
     return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
         "trading_pair": trading_pair,
         "update_id": update_id,
         "first_update_id": first_update_id,
         "bids": bids,
         "asks": asks,
-    }, ts * _US))
+    }, timestamp_us * _US))
 
 
 def trade_message(data: Mapping[str, Any], trading_pair: str) -> BackpackOrderBookMessage:

@@ -1,11 +1,16 @@
 """``BackpackOrderBookTracker``: ``OrderBookTracker`` that applies diffs as they are emitted (the data source's
 stream is gap-free and ordered per pair) and builds initial books concurrently (snapshots stay throttled, §7).
+
+The diff stream it hands the data source (``_DirectDiffSink``) takes ``OrderBookMessage``s (``put_nowait``) and,
+from a data source that knows it, a diff as rows (``apply_rows``): no message is built for a diff applied at once;
+its past-diffs window entry becomes a message only if the window is read (``_PastDiffs``).
 """
 import asyncio
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional
+from collections import deque
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional
 
-from hummingbot.connector.exchange.backpack.backpack_order_book import BackpackOrderBookMessage
+from hummingbot.connector.exchange.backpack.backpack_order_book import BackpackOrderBookMessage, rows_diff_message
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
@@ -16,17 +21,57 @@ _DIFF = OrderBookMessageType.DIFF
 _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 
 
-class _DirectDiffSink:
-    """Always-empty queue whose ``put_nowait`` applies the message at once (as ``_apply_now``)."""
+class _PastDiffs(deque):
+    """One pair's past-diffs window: holds messages and raw ``(first_update_id, update_id, timestamp_us, bids, asks)``
+    diffs (``apply_rows``); iterating gives messages only."""
 
-    __slots__ = ("_tracker", "put_nowait")
+    def __init__(self, trading_pair: str, maxlen: int) -> None:
+        super().__init__((), maxlen)
+        self.trading_pair = trading_pair
+
+    def __iter__(self) -> Iterator[OrderBookMessage]:
+        trading_pair = self.trading_pair
+        for item in deque.__iter__(self):
+            yield rows_diff_message(trading_pair, *item) if type(item) is tuple else item
+
+
+class _PastDiffWindows(dict):
+    """``trading_pair`` → ``_PastDiffs`` of ``maxlen``, created on first access (as Hummingbot's ``defaultdict``)."""
+
+    def __init__(self, maxlen: int) -> None:
+        super().__init__()
+        self.maxlen = maxlen
+
+    def __missing__(self, trading_pair: str) -> _PastDiffs:
+        window = self[trading_pair] = _PastDiffs(trading_pair, self.maxlen)
+        return window
+
+
+class _DirectDiffSink:
+    """Always-empty queue whose ``put_nowait`` applies the message at once (as ``_apply_now``); ``apply_rows`` does
+    the same for a diff given as rows: ``apply_rows(trading_pair, first_update_id, update_id, timestamp_us, bids,
+    asks)``."""
+
+    __slots__ = ("_tracker", "put_nowait", "apply_rows")
 
     def __init__(self, tracker: "BackpackOrderBookTracker") -> None:
         self._tracker = tracker
-        self.put_nowait: Callable[[OrderBookMessage], None] = self._fast_put(tracker)
+        self.apply_rows: Callable[..., None] = self._fast_rows(tracker)
+        apply_rows = self.apply_rows
+        apply_now = tracker._apply_now
+
+        def put_nowait(message: OrderBookMessage) -> None:
+            if message[0] is _DIFF and type(message) is BackpackOrderBookMessage:
+                content = message[1]
+                apply_rows(content["trading_pair"], -1, content["update_id"], 0, content["bids"], content["asks"],
+                           message)
+            else:
+                apply_now(message)
+
+        self.put_nowait: Callable[[OrderBookMessage], None] = put_nowait
 
     @staticmethod
-    def _fast_put(tracker: "BackpackOrderBookTracker") -> Callable[[OrderBookMessage], None]:
+    def _fast_rows(tracker: "BackpackOrderBookTracker") -> Callable[..., None]:
         order_books = tracker._order_books
         live = tracker._tracking_message_queues      # a pair is tracked once its queue exists
         saved_queues = tracker._saved_message_queues
@@ -36,28 +81,29 @@ class _DirectDiffSink:
         apply_now = tracker._apply_now
         clock = time.perf_counter
 
-        def put_nowait(message: OrderBookMessage) -> None:
-            content = message[1]
-            if message[0] is _DIFF and type(message) is BackpackOrderBookMessage:
-                trading_pair = content["trading_pair"]
-                if trading_pair in live and not saved_queues.get(trading_pair):
-                    update_id = content["update_id"]
-                    order_book = order_books.get(trading_pair)
-                    pair_metrics = per_pair.get(trading_pair)
-                    if order_book is not None and pair_metrics is not None and order_book.snapshot_uid <= update_id:
-                        try:
-                            order_book.apply_diffs(content["bids"], content["asks"], update_id)
-                        except Exception:
-                            tracker._log_apply_error(trading_pair)
-                            return
-                        windows[trading_pair].append(message)
-                        metrics.total_diffs_processed += 1
-                        pair_metrics.diffs_processed += 1
-                        pair_metrics.last_diff_timestamp = clock()
-                        return
-            apply_now(message)
+        def apply_rows(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
+                       bids: List[Any], asks: List[Any], message: Optional[OrderBookMessage] = None) -> None:
+            """Apply one gap-free diff whose rows are stamped with ``update_id`` (time in µs), or ``message`` (then
+            ``first_update_id`` and ``timestamp_us`` are not read); never raises."""
+            order_book = order_books.get(trading_pair)
+            if (order_book is not None and trading_pair in live and not saved_queues.get(trading_pair)
+                    and order_book.snapshot_uid <= update_id):
+                try:
+                    order_book.apply_diffs(bids, asks, update_id)
+                except Exception:
+                    tracker._log_apply_error(trading_pair)
+                    return
+                windows[trading_pair].append(
+                    (first_update_id, update_id, timestamp_us, bids, asks) if message is None else message)
+                metrics.total_diffs_processed += 1
+                pair_metrics = per_pair.get(trading_pair) or metrics.get_or_create_pair_metrics(trading_pair)
+                pair_metrics.diffs_processed += 1
+                pair_metrics.last_diff_timestamp = clock()
+                return
+            apply_now(message if message is not None
+                      else rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us, bids, asks))
 
-        return put_nowait
+        return apply_rows
 
     def empty(self) -> bool:
         return True
@@ -79,6 +125,7 @@ class BackpackOrderBookTracker(OrderBookTracker):
     def __init__(self, data_source: OrderBookTrackerDataSource, trading_pairs: List[str],
                  domain: Optional[str] = None):
         super().__init__(data_source=data_source, trading_pairs=trading_pairs, domain=domain)
+        self._past_diffs_windows = _PastDiffWindows(self.PAST_DIFF_WINDOW_SIZE)  # before the sink, which keeps it
         self._order_book_diff_stream = _DirectDiffSink(self)  # what ``start`` hands the data source
 
     async def _order_book_diff_router(self):

@@ -1,15 +1,17 @@
-"""``BackpackOrderStatus``: one order's state from the open orders (§5.9) or the order history (§5.11), and what a
-failed status query means for the status poll."""
+"""``BackpackOrderStatus``: one order's state from the open orders (§5.9) or the order history (§5.11), the status
+poll of every tracked order from one open-orders request (§5.10), and what a failed status query means for the
+status poll."""
 import asyncio
 import logging
 from decimal import Decimal
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, cast
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackAPIError,
     BackpackOrderHistoryLagError,
     BackpackOrderNotFoundError,
+    BackpackRateLimitError,
 )
 from hummingbot.connector.exchange.backpack.backpack_history_lag import HistoryLagGrace
 from hummingbot.connector.exchange.backpack.backpack_order_identity import is_same_order
@@ -65,6 +67,8 @@ class BackpackOrderStatus:
         self._observation_time_s = observation_time_s
         self._logger = logger
         self.history_lag = history_lag or HistoryLagGrace()
+        #: Orders the last ``update_orders`` looked up one by one (absent from the open orders, or no list).
+        self.last_looked_up = 0
 
     async def request(self, order: InFlightOrder) -> OrderUpdate:
         """Open order by clientId/orderId (§5.9), else the order history (§5.11); the fills of a filled or cancelled
@@ -101,6 +105,9 @@ class BackpackOrderStatus:
                         "history yet; checking again at the next poll.")
                 raise BackpackOrderNotFoundError(
                     f"Order {order.client_order_id} is neither open nor in the {symbol} order history on Backpack.")
+        return await self._update_from(order, answer)
+
+    async def _update_from(self, order: InFlightOrder, answer: Order) -> OrderUpdate:
         self.history_lag.found(order.client_order_id)
         update = order_update_from_order(answer, order.client_order_id, order.trading_pair,
                                          self._observation_time_s())
@@ -108,6 +115,49 @@ class BackpackOrderStatus:
             await self.apply_fills_of_final_order(order, answer)
         self._note_executed_quantity(order, answer.get("executedQuantity"))
         return update
+
+    async def update_orders(self, orders: Sequence[InFlightOrder], apply: Callable[[OrderUpdate], None],
+                            on_error: Callable[[InFlightOrder, Exception], Awaitable[None]]) -> None:
+        """One status poll of ``orders``: one account-wide ``GET /api/v1/orders`` (spot, §5.10); the orders found
+        there are updated from their rows at once, then any other (closed, or placed after the list was read) is
+        looked up alone (``request``: open order, then history). When the list cannot be read every order is looked
+        up alone, except after a 429 (§7): then the orders wait for the next poll. ``on_error(order, error)`` gets
+        each order's failed lookup (``handle_update_error``)."""
+        if not orders:
+            return
+        index: Optional[OpenOrders] = None
+        try:
+            answer = await self._private_get(CONSTANTS.ORDERS_PATH_URL, {"marketType": "SPOT"})
+            if not isinstance(answer, list):
+                raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDERS_PATH_URL}: {str(answer)[:100]!r}")
+            index = OpenOrders(answer)
+        except asyncio.CancelledError:
+            raise
+        except BackpackRateLimitError as e:
+            self._logger().warning(f"Open orders not read ({e}); the order status poll waits for the next cycle.")
+            return
+        except Exception as e:
+            self._logger().warning(f"Open orders not read ({e!r}); looking each tracked order up alone.")
+        rows = [(order, self.open_row(order, index) if index is not None else None) for order in orders]
+        missing: List[Tuple[InFlightOrder, Optional[Order]]] = [(order, row) for order, row in rows if row is None]
+        self.last_looked_up = len(missing)
+        for order, row in [(order, row) for order, row in rows if row is not None] + missing:  # rows while fresh
+            try:
+                apply(await (self._update_from(order, row) if row is not None else self.request(order)))
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                await on_error(order, e)
+
+    def open_row(self, order: InFlightOrder, index: "OpenOrders") -> Optional[Order]:
+        """``order``'s row among the open orders: by order id once known, else by ``clientId`` with the same pair and
+        side (other bots on the key, §5.5); None when absent."""
+        if order.exchange_order_id:
+            return index.by_id.get(order.exchange_order_id)
+        for row in index.by_client_id.get(order.client_order_id, ()):
+            if is_same_order(order, self._pair_of(row.get("symbol")), row.get("side"), row.get("id")):
+                return row
+        return None
 
     async def apply_fills_of_final_order(self, order: InFlightOrder, answer: Order) -> None:
         """Fills of a filled or cancelled order not seen yet (§5.12), applied before its final state is returned:
@@ -161,3 +211,15 @@ class BackpackOrderStatus:
             return
         self._logger().warning(f"Error fetching status update for the active order {order.client_order_id}: {error}. "
                                "The order stays tracked; retrying at the next poll.")
+
+
+class OpenOrders:
+    """The rows of ``GET /api/v1/orders`` (§5.10) by order id and by ``clientId`` (text); non-objects skipped."""
+
+    def __init__(self, rows: List[Any]):
+        self.by_id: Dict[str, Order] = {}
+        self.by_client_id: Dict[str, List[Order]] = {}
+        for row in rows:
+            if isinstance(row, dict):
+                self.by_id[str(row.get("id"))] = cast(Order, row)
+                self.by_client_id.setdefault(str(row.get("clientId")), []).append(cast(Order, row))

@@ -125,6 +125,7 @@ _SHARE_PROMPT = "Percent of the account's 2000 requests/min this bot may use (se
 _STP_PROMPT = "Self-trade prevention when two bots on this account cross: RejectTaker, RejectMaker or RejectBoth"
 _PROXY_PROMPT = "HTTP(S) proxy for REST and WebSockets, http://[user:password@]host:port (blank: HTTPS_PROXY/ALL_PROXY)"
 _REST_MD_PROMPT = "Serve order books and trades from REST polling instead of the public WebSocket (True/False)"
+_BATCH_PROMPT = "Send placements that arrive together as one batch request (True/False)"
 _WS_FAILURES_PROMPT = "Public WebSocket connect failures in a row before market data falls back to REST (0 = never)"
 
 
@@ -149,6 +150,7 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     backpack_proxy_url: str = _setting_field("", _PROXY_PROMPT)
     backpack_rest_market_data: bool = _setting_field(False, _REST_MD_PROMPT)
     backpack_ws_failures_before_rest: int = _setting_field(WS_FAILURES_BEFORE_REST, _WS_FAILURES_PROMPT)
+    backpack_batch_placements: bool = _setting_field(True, _BATCH_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_api_key", mode="after")(_check_api_key)
@@ -178,6 +180,7 @@ def sandbox_config_map(connector_name: str, account: str) -> Type[BaseConnectorC
         f"{connector_name}_rest_market_data": (bool, _setting_field(False, _REST_MD_PROMPT)),
         f"{connector_name}_ws_failures_before_rest": (int, _setting_field(WS_FAILURES_BEFORE_REST,
                                                                           _WS_FAILURES_PROMPT)),
+        f"{connector_name}_batch_placements": (bool, _setting_field(True, _BATCH_PROMPT)),
     }
     checks: Dict[str, Callable[[Any], Any]] = {
         "api_key": _check_api_key, "api_secret": _check_secret, "rate_limit_share_pct": _check_share_pct,

@@ -69,9 +69,11 @@ def book_levels(order_book):
 
 
 class FakeWS:
-    """Duck-typed WSAssistant: frames pushed with ``push`` (dict → JSON text → decoded like WSConnection)."""
+    """Duck-typed WSAssistant: frames pushed with ``push`` (dict → JSON text → decoded like WSConnection; with
+    ``text``, handed over undecoded like ``BackpackTextWSConnection``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: bool = False) -> None:
+        self.text = text
         self.queue: asyncio.Queue = asyncio.Queue()
         self.sent: List[Dict[str, Any]] = []
         self.connected = False
@@ -108,6 +110,9 @@ class FakeWS:
             item = await self.queue.get()
             if item is CLOSE:
                 raise ConnectionError("closed by the fake server")
+            if self.text:
+                yield WSResponse(item)
+                continue
             try:
                 data = json.loads(item)
             except ValueError:
@@ -131,7 +136,10 @@ class FakeRest:
 
 
 class FakeFactory:
-    def __init__(self) -> None:
+    """``text``: its sockets hand text frames over undecoded (``FakeWS``)."""
+
+    def __init__(self, text: bool = False) -> None:
+        self.text = text
         self.sockets: List[FakeWS] = []
         self.rest_calls: List[Dict[str, Any]] = []
         self.rest_responder: Any = None
@@ -140,7 +148,7 @@ class FakeFactory:
     async def get_ws_assistant(self) -> FakeWS:
         if self.connect_error is not None:
             raise self.connect_error
-        ws = FakeWS()
+        ws = FakeWS(text=self.text)
         self.sockets.append(ws)
         return ws
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import random
 import re
+from collections import deque
 from test.hummingbot.connector.backpack_common.manual_clock import ManualClock
 from test.hummingbot.connector.exchange.backpack.hostile_payloads import (
     json_values as hostile_json_values,
@@ -19,18 +20,23 @@ from test.hummingbot.connector.exchange.backpack.stream_fakes import (
     book_levels,
     wait_for,
 )
+from typing import Optional
 
 import pytest
 from aiohttp import WSMessage, WSMsgType, web
 from aioresponses import aioresponses
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from hummingbot.connector.exchange.backpack import backpack_web_utils as web_utils
+from hummingbot.connector.exchange.backpack import (
+    backpack_api_order_book_data_source as data_source_module,
+    backpack_web_utils as web_utils,
+)
 from hummingbot.connector.exchange.backpack.backpack_api_order_book_data_source import (
     BackpackAPIOrderBookDataSource,
     BackpackTextWSConnection,
 )
 from hummingbot.connector.exchange.backpack.backpack_order_book import diff_message
+from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book_message import OrderBookMessageType
 from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
@@ -66,6 +72,28 @@ async def started_tracker(ds, pairs=(PAIR,)):
     return tracker
 
 
+async def started_backpack_tracker(ds, pairs=(PAIR,)):
+    """The connector's own tracker (its diff sink takes typed rows: ``apply_rows``)."""
+    tracker = BackpackOrderBookTracker(data_source=ds, trading_pairs=list(pairs))
+    tracker.start()
+    return tracker
+
+
+async def source_and_tracker(seed: int, backpack_tracker: bool = False, text: bool = False, typed: bool = True,
+                             resync_delay_s: Optional[float] = None):
+    """(data source, factory, fake exchange of ``seed``, started tracker): the connector's own tracker
+    (``backpack_tracker``) or Hummingbot's; ``text``: frames handed over undecoded; ``typed``: msgspec decoder on."""
+    ds, factory, _ = make_source()
+    factory.text = text
+    if not typed:
+        ds._decode_depth = None
+    if resync_delay_s is not None:
+        ds.RESYNC_RETRY_DELAY_S = resync_delay_s
+    ex = FakeExchangeBook(seed=seed)
+    serve(factory, ex)
+    return ds, factory, ex, await (started_backpack_tracker(ds) if backpack_tracker else started_tracker(ds))
+
+
 async def stop(tracker):
     tracker.stop()
     await asyncio.sleep(0)
@@ -94,17 +122,26 @@ async def test_in_order_diffs_keep_the_tracker_book_equal_to_the_exchange():
 
 
 @pytest.mark.asyncio
-async def test_gap_triggers_exactly_one_resync_and_the_book_matches_afterwards():
-    ds, factory, _ = make_source()
-    ex = FakeExchangeBook(seed=3)
-    serve(factory, ex)
-    tracker = await started_tracker(ds)
+@pytest.mark.parametrize("backpack_tracker", [False, True])
+async def test_gap_triggers_exactly_one_resync_and_the_book_matches_afterwards(backpack_tracker, monkeypatch):
+    """Also with the connector's own tracker and text frames, where diffs next in sequence are applied from their
+    typed rows: no diff message is built (neither builder runs, the past-diffs window holds raw diffs), and the
+    window still reads as the messages Hummingbot expects."""
+    built = []
+    for name in ("typed_diff_message", "diff_message_fast"):
+        original = getattr(data_source_module, name)
+        monkeypatch.setattr(data_source_module, name,
+                            lambda *args, _original=original: built.append(1) or _original(*args))
+    ds, factory, ex, tracker = await source_and_tracker(3, backpack_tracker, text=backpack_tracker)
     try:
         await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
         ws = factory.sockets[0]
         for _ in range(50):
             ws.push(ex.step())
         await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected())
+        window = tracker._past_diffs_windows[PAIR]
+        if backpack_tracker:
+            assert built == [] and {type(item) for item in deque.__iter__(window)} == {tuple}
         ex.step()  # lost frame: the stream skips one update id
         ex.step()
         for _ in range(50):
@@ -116,6 +153,11 @@ async def test_gap_triggers_exactly_one_resync_and_the_book_matches_afterwards()
         assert ds.metrics.gaps == 1
         assert ds.metrics.resyncs == 1
         assert len(factory.rest_calls) == 2
+        messages = list(window)
+        ids = [m.update_id for m in messages]
+        assert ids == sorted(set(ids)) and ids[-20:] == list(range(ex.update_id - 19, ex.update_id + 1))
+        assert all(m.type is OrderBookMessageType.DIFF and m.trading_pair == PAIR for m in messages)
+        assert all(r.update_id == m.update_id for m in messages for r in m.bids + m.asks)
     finally:
         await stop(tracker)
 
@@ -552,45 +594,46 @@ def _valid_but_wrong(frame, next_id: int) -> bool:
     return message.first_update_id <= next_id <= message.update_id
 
 
+async def _hostile_loop(plan, backpack_tracker: bool = False, text: bool = False, typed: bool = True) -> None:
+    """Push ``plan`` (hostile frames, truncated or garbage text, real frames) then 10 real frames: every frame is
+    counted once and the book heals. ``backpack_tracker``: the connector's ``BackpackOrderBookTracker`` instead of
+    Hummingbot's; ``text``: frames handed over undecoded; ``typed``: the msgspec decoder on."""
+    ds, factory, ex, tracker = await source_and_tracker(5, backpack_tracker, text, typed, resync_delay_s=0.001)
+    try:
+        await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
+        ws = factory.sockets[0]
+        pushed = 0
+        for frame, how, cut in plan:
+            frame = _resolve(frame, ex.update_id + 1)
+            if _valid_but_wrong(frame, ex.update_id + 1):
+                continue
+            text_frame = json.dumps(frame)
+            if how == 0 and len(text_frame) > 1:
+                text_frame = text_frame[:1 + cut % (len(text_frame) - 1)]           # truncated JSON
+            elif how == 1:
+                text_frame = random.Random(cut).randbytes(1 + cut % 40).decode("latin-1")   # binary garbage
+            ws.push_raw(text_frame)
+            pushed += 1
+            if how == 2:
+                ws.push(ex.step())                                  # interleave a real frame
+                pushed += 1
+        for _ in range(10):
+            ws.push(ex.step())
+        pushed += 10
+        await wait_for(lambda: sum(ds.metrics.messages.values()) + ds.metrics.dropped == pushed,
+                       message="every frame is counted once")
+        await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected(),
+                       message="the book heals after hostile frames")
+        assert sum(ds.metrics.dropped_by_reason.values()) == ds.metrics.dropped
+        assert len(factory.sockets) == 1 and ds.metrics.reconnects == 0 and ws.connected
+    finally:
+        await stop(tracker)
+
+
 @LOOP_SETTINGS
 @given(plan=st.lists(st.tuples(public_frames, st.integers(0, 9), st.integers(0, 10 ** 6)), min_size=1, max_size=6))
 def test_public_loop_counts_hostile_frames_and_the_book_heals(plan):
-    async def run():
-        ds, factory, _ = make_source()
-        ds.RESYNC_RETRY_DELAY_S = 0.001
-        ex = FakeExchangeBook(seed=5)
-        serve(factory, ex)
-        tracker = await started_tracker(ds)
-        try:
-            await wait_for(lambda: factory.sockets and PAIR in tracker.order_books)
-            ws = factory.sockets[0]
-            pushed = 0
-            for frame, how, cut in plan:
-                frame = _resolve(frame, ex.update_id + 1)
-                if _valid_but_wrong(frame, ex.update_id + 1):
-                    continue
-                text = json.dumps(frame)
-                if how == 0 and len(text) > 1:
-                    text = text[:1 + cut % (len(text) - 1)]           # truncated JSON
-                elif how == 1:
-                    text = random.Random(cut).randbytes(1 + cut % 40).decode("latin-1")   # binary garbage
-                ws.push_raw(text)
-                pushed += 1
-                if how == 2:
-                    ws.push(ex.step())                                  # interleave a real frame
-                    pushed += 1
-            for _ in range(10):
-                ws.push(ex.step())
-            pushed += 10
-            await wait_for(lambda: sum(ds.metrics.messages.values()) + ds.metrics.dropped == pushed,
-                           message="every frame is counted once")
-            await wait_for(lambda: book_levels(tracker.order_books[PAIR]) == ex.expected(),
-                           message="the book heals after hostile frames")
-            assert sum(ds.metrics.dropped_by_reason.values()) == ds.metrics.dropped
-            assert len(factory.sockets) == 1 and ds.metrics.reconnects == 0 and ws.connected
-        finally:
-            await stop(tracker)
-    asyncio.run(run())
+    asyncio.run(_hostile_loop(plan))
 
 
 @pytest.mark.asyncio
@@ -713,3 +756,12 @@ def test_typed_and_ujson_paths_classify_and_emit_every_text_frame_alike(plan):
             for state in ds._pairs.values():
                 ds._cancel_resync(state)
     asyncio.run(run())
+
+
+# ------------------------------------------------------------- typed rows straight into BackpackOrderBookTracker
+@LOOP_SETTINGS
+@given(plan=st.lists(st.tuples(public_frames, st.integers(0, 9), st.integers(0, 10 ** 6)), min_size=1, max_size=6),
+       typed=st.booleans())
+def test_backpack_tracker_loop_counts_hostile_text_frames_and_the_book_heals(plan, typed):
+    """The hostile loop over text frames into the connector's own tracker, typed decoder on (rows path) or off."""
+    asyncio.run(_hostile_loop(plan, backpack_tracker=True, text=True, typed=typed))

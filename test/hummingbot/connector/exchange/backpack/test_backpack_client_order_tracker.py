@@ -1,17 +1,19 @@
 """``BackpackClientOrderTracker``: ``fetch_order`` answers exactly like the base ``ClientOrderTracker``;
 ``find_order`` matches WS/REST ids; through the exchange, a lost order found closed leaves the lost list and an order
-kept fillable takes fills after it left the cache."""
+kept fillable takes fills after it left the cache; a cancelled order never reopens."""
+import asyncio
 import json
 from decimal import Decimal
 
 import pytest
-from aioresponses import aioresponses
+from aioresponses import CallbackResult, aioresponses
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.core.data_type.common import OrderType, TradeType
-from hummingbot.core.data_type.in_flight_order import InFlightOrder
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
+from hummingbot.core.event.events import MarketEvent
 
 from .exchange_test_support import ExchangeTestCase, error_body, url, url_regex, wait_for
 
@@ -109,3 +111,30 @@ class KeptFillableRegressionTests(ExchangeTestCase):
         tracker.release_fillable("42")
         self.assertNotIn("42", tracker.all_fillable_orders)
         self.assertNotIn("7", tracker.all_fillable_orders_by_exchange_order_id)
+
+
+class StaleAnswerRegressionTests(ExchangeTestCase):
+    async def test_a_batch_answer_older_than_the_orders_cancel_event_does_not_reopen_it(self):
+        """Regression (``test_several_bots_one_key``): a bid and a crossing ask of one bot went out in one batch; the
+        ask cancelled the bid by self-trade prevention and the bid's cancel event arrived before the batch answer,
+        whose bid element still said ``New``. The late answer moved the cancelled (cached) order back to OPEN, where
+        nothing could cancel or complete it."""
+        def answer(request_url, **kwargs):
+            bid_id, ask_id = (str(body["clientId"]) for body in json.loads(kwargs["data"]))
+            bid = self.exchange.in_flight_orders[bid_id]
+            self.exchange._process_order_event(self.order_event(bid, "orderCancelled", "Cancelled", "e1")["data"])
+            return CallbackResult(body=json.dumps([
+                {"operation": "Ok", "id": "e1", "clientId": int(bid_id), "status": "New", "symbol": self.symbol,
+                 "side": "Bid"},
+                {"operation": "Ok", "id": "e2", "clientId": int(ask_id), "status": "Cancelled", "symbol": self.symbol,
+                 "side": "Ask"}]))
+        with aioresponses() as mock_api:
+            mock_api.post(url(CONSTANTS.ORDERS_PATH_URL), callback=answer)
+            bid_id = self.exchange.buy(self.pair, Decimal("1"), OrderType.LIMIT, Decimal("151"))
+            self.exchange.sell(self.pair, Decimal("1"), OrderType.LIMIT, Decimal("149"))
+            await wait_for(lambda: len(self.ev(MarketEvent.OrderCancelled)) == 2)
+            for _ in range(20):
+                await asyncio.sleep(0)
+        bid = self.exchange._order_tracker.fetch_order(bid_id)
+        self.assertIs(OrderState.CANCELED, bid.current_state)
+        self.assertEqual({}, self.exchange.in_flight_orders)

@@ -175,3 +175,28 @@ def test_a_lossy_stream_only_ever_emits_a_contiguous_chain(seed):
             assert book_u is not None and first <= book_u + 1 <= last
             book_u = last
         assert book_u is None or sync.last_u == book_u
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_follows_is_on_diff_apply_for_the_next_diff_and_changes_nothing_otherwise(seed):
+    """``follows`` (no item) agrees with ``on_diff`` on every state and diff: True exactly when ``on_diff`` would
+    APPLY a diff starting at ``last_u + 1``, with the same state after; False leaves the state untouched."""
+    rng = random.Random(seed)
+    for _ in range(2000):
+        last_u = rng.randint(-1, 20)
+        state = dict(last_u=last_u, synced=rng.random() < 0.7, joining=rng.random() < 0.3, buffered=[(3, 4)])
+        first = last_u + rng.randint(-2, 3)
+        last = first + rng.randint(-2, 3)
+        fast, reference = make(**state), make(**state)
+        try:
+            action = reference.on_diff(first, last, "item")
+        except ValueError:
+            action = None
+        if fast.follows(first, last):
+            assert action == APPLY and first == last_u + 1
+            assert (fast.last_u, fast.synced, fast.joining) == (reference.last_u, reference.synced, reference.joining)
+            assert ids(fast) == ids(reference)
+        else:
+            assert not (action == APPLY and first == last_u + 1)
+            unchanged = (last_u, state["synced"], state["joining"], [(3, 4)])
+            assert (fast.last_u, fast.synced, fast.joining, ids(fast)) == unchanged

@@ -1,13 +1,21 @@
-"""BackpackOrderBookTracker: diffs applied as emitted, in order (saved ones first), resync snapshots restore the
-book, stale diffs rejected, errors contained; initial books built concurrently without the 1 s pauses."""
+"""BackpackOrderBookTracker: diffs applied as emitted (as messages or as rows), in order (saved ones first), resync
+snapshots restore the book, stale diffs rejected, errors contained; initial books built concurrently without the 1 s
+pauses."""
 import asyncio
+from collections import deque
 from typing import Dict, List
 
 import pytest
 
-from hummingbot.connector.exchange.backpack.backpack_order_book import diff_message, snapshot_message
+from hummingbot.connector.exchange.backpack.backpack_order_book import (
+    BackpackOrderBookMessage,
+    diff_message,
+    snapshot_message,
+)
 from hummingbot.connector.exchange.backpack.backpack_order_book_tracker import BackpackOrderBookTracker
 from hummingbot.core.data_type.order_book import OrderBook
+from hummingbot.core.data_type.order_book_message import OrderBookMessageType
+from hummingbot.core.data_type.order_book_row import OrderBookRow
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
 
 PAIR = "SOL-USDC"
@@ -172,3 +180,53 @@ async def test_a_pair_left_out_of_the_price_answer_is_not_asked_again_at_once():
         for task in tracker._tracking_tasks.values():
             task.cancel()
         await asyncio.gather(loop_task, *tracker._tracking_tasks.values(), return_exceptions=True)
+
+
+def _rows(u: int, bids=(), asks=()):
+    """``apply_rows`` arguments of a diff at ``u`` (rows stamped with ``u``, time in µs)."""
+    return (PAIR, u, u, 1_700_000_000_000_000 + u, [OrderBookRow(float(p), float(q), u) for p, q in bids],
+            [OrderBookRow(float(p), float(q), u) for p, q in asks])
+
+
+async def test_rows_are_applied_at_once_and_the_window_reads_as_messages():
+    tracker, _ = _tracker()
+    await tracker._init_order_books()
+    apply_rows = tracker._order_book_diff_stream.apply_rows
+    apply_rows(*_rows(11, bids=[("98", "5")]))
+    apply_rows(*_rows(12, asks=[("101", "0"), ("102", "3")]))
+    book = tracker.order_books[PAIR]
+    assert _levels(book) == ([(99.0, 1.0), (98.0, 5.0)], [(102.0, 3.0)]) and book.last_diff_uid == 12
+    window = tracker._past_diffs_windows[PAIR]
+    assert all(type(item) is tuple for item in deque.__iter__(window))     # no message built while applying
+    messages = list(window)
+    assert [type(m) for m in messages] == [BackpackOrderBookMessage] * 2
+    assert [(m.type, m.trading_pair, m.first_update_id, m.update_id) for m in messages] == [
+        (OrderBookMessageType.DIFF, PAIR, 11, 11), (OrderBookMessageType.DIFF, PAIR, 12, 12)]
+    assert messages[1].timestamp == pytest.approx((1_700_000_000_000_000 + 12) * 1e-6)
+    assert [(r.price, r.amount, r.update_id) for r in messages[1].asks] == [(101.0, 0.0, 12), (102.0, 3.0, 12)]
+    assert tracker.metrics.total_diffs_processed == 2 and tracker.metrics.per_pair_metrics[PAIR].diffs_processed == 2
+    tracker._order_book_diff_stream.put_nowait(_snapshot(20, [("97", "2")], [("103", "3")]))   # restore reads it
+    assert _levels(book) == ([(97.0, 2.0)], [(103.0, 3.0)])
+
+
+async def test_rows_before_the_book_exists_are_saved_then_applied_and_stale_rows_are_rejected():
+    tracker, _ = _tracker()
+    apply_rows = tracker._order_book_diff_stream.apply_rows
+    apply_rows(*_rows(11, bids=[("98", "5")]))                   # before the book exists: saved as a message
+    assert [m.update_id for m in tracker._saved_message_queues[PAIR]] == [11]
+    await tracker._init_order_books()
+    book = tracker.order_books[PAIR]
+    assert _levels(book)[0] == [(99.0, 1.0), (98.0, 5.0)]
+    tracker._order_book_diff_stream.put_nowait(_snapshot(20, [("97", "2")], [("103", "3")]))
+    apply_rows(*_rows(15, bids=[("96", "9")]))                   # older than the snapshot
+    assert _levels(book) == ([(97.0, 2.0)], [(103.0, 3.0)]) and tracker.metrics.total_diffs_rejected == 1
+
+
+async def test_an_apply_error_of_rows_is_logged_not_raised(caplog):
+    caplog.set_level(1)
+    tracker, _ = _tracker()
+    await tracker._init_order_books()
+    pair, first, u, ts, bids, asks = _rows(11, bids=[("98", "5")])
+    tracker._order_book_diff_stream.apply_rows(pair, first, u, ts, None, asks)   # apply_diffs cannot iterate it
+    assert _levels(tracker.order_books[PAIR]) == ([(99.0, 1.0)], [(101.0, 1.0)])
+    assert "Unexpected error tracking order book" in caplog.text

@@ -14,6 +14,7 @@ from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackAPIError,
     BackpackOrderHistoryLagError,
     BackpackOrderNotFoundError,
+    BackpackRateLimitError,
 )
 from hummingbot.connector.exchange.backpack.backpack_history_lag import HistoryLagGrace
 from hummingbot.connector.exchange.backpack.backpack_order_parsing import order_update_from_order
@@ -334,3 +335,108 @@ class StatusErrorsThroughExchangeTests(ExchangeTestCase):
             mock_api.get(url_regex(CONSTANTS.ORDER_HISTORY_PATH_URL), body="[]")
             await self.exchange._update_order_status()
         self.assertEqual(1, self.exchange._order_tracker._order_not_found_records["42"])
+
+
+class OpenOrdersPollAloneTests(OrderStatusAloneTests):
+    """``update_orders``: one open-orders request a poll; only orders absent from it are looked up alone."""
+
+    def setUp(self):
+        super().setUp()
+        self.answers[CONSTANTS.ORDERS_PATH_URL] = []
+        self.applied: List[Any] = []
+        self.errors: List[Tuple[str, Exception]] = []
+
+    async def _on_error(self, order: InFlightOrder, error: Exception) -> None:
+        self.errors.append((order.client_order_id, error))
+
+    async def poll(self, *orders: InFlightOrder) -> None:
+        await self.status.update_orders(list(orders), self.applied.append, self._on_error)
+
+    def paths(self) -> List[str]:
+        return [path for path, _ in self.gets]
+
+    async def test_orders_in_the_open_list_cost_no_lookup_of_their_own(self):
+        by_id, by_client_id = make_order("42", "7"), make_order("43", None)
+        self.answers[CONSTANTS.ORDERS_PATH_URL] = [[
+            order_row("PartiallyFilled", id_="7", client_id=42, executed="0.4"),
+            order_row("New", id_="8", client_id=43), order_row("New", id_="99", client_id=1234)]]
+        await self.poll(by_id, by_client_id)
+        self.assertEqual([(CONSTANTS.ORDERS_PATH_URL, {"marketType": "SPOT"})], self.gets)
+        self.assertEqual([("42", OrderState.PARTIALLY_FILLED, "7"), ("43", OrderState.OPEN, "8")],
+                         [(u.client_order_id, u.new_state, u.exchange_order_id) for u in self.applied])
+        self.assertEqual(["0.4", "0"], self.executed)  # missed-fill detection as with one lookup
+        self.assertEqual(0, self.status.last_looked_up)
+
+    async def test_order_absent_from_the_list_is_looked_up_alone(self):
+        self.answers[CONSTANTS.ORDERS_PATH_URL] = [[order_row("New", id_="8", client_id=43)]]
+        self.answers[CONSTANTS.ORDER_PATH_URL] = [NOT_FOUND]
+        self.answers[CONSTANTS.ORDER_HISTORY_PATH_URL] = [[order_row("Cancelled", id_="7")]]
+        await self.poll(make_order("42", "7"), make_order("43", "8"))
+        self.assertEqual([CONSTANTS.ORDERS_PATH_URL, CONSTANTS.ORDER_PATH_URL, CONSTANTS.ORDER_HISTORY_PATH_URL],
+                         self.paths())
+        self.assertEqual({"42": OrderState.CANCELED, "43": OrderState.OPEN},
+                         {u.client_order_id: u.new_state for u in self.applied})
+        self.assertEqual(1, self.status.last_looked_up)
+
+    async def test_rows_of_the_list_are_applied_before_any_lookup_awaits(self):
+        """A lookup takes its own round trips; a row applied after it could be older than a WS event seen meanwhile."""
+        self.answers[CONSTANTS.ORDERS_PATH_URL] = [[order_row("New", id_="8", client_id=43)]]
+        self.answers[CONSTANTS.ORDER_PATH_URL] = [order_row("PartiallyFilled", id_="7")]
+        applied_before_lookup: List[List[str]] = []
+        get = self._get
+
+        async def recording_get(path: str, params: Dict[str, Any]) -> Any:
+            if path == CONSTANTS.ORDER_PATH_URL:
+                applied_before_lookup.append([u.client_order_id for u in self.applied])
+            return await get(path, params)
+        self.status._private_get = recording_get
+        await self.poll(make_order("42", "7"), make_order("43", "8"))
+        self.assertEqual([["43"]], applied_before_lookup)
+        self.assertEqual(["43", "42"], [u.client_order_id for u in self.applied])
+
+    async def test_another_bots_order_with_the_same_client_id_is_not_ours(self):
+        """Several bots on one key (§5.5): a row with our clientId but another side is not our order."""
+        self.answers[CONSTANTS.ORDERS_PATH_URL] = [[order_row("New", id_="9", client_id=43, side="Ask")]]
+        self.answers[CONSTANTS.ORDER_PATH_URL] = [NOT_FOUND]
+        self.answers[CONSTANTS.ORDER_HISTORY_PATH_URL] = [[]]
+        await self.poll(make_order("43", None))
+        self.assertEqual([], self.applied)
+        self.assertEqual("43", self.errors[0][0])
+        self.assertIsInstance(self.errors[0][1], BackpackOrderNotFoundError)
+
+    async def test_unreadable_list_falls_back_to_one_lookup_per_order(self):
+        for failure in (BackpackAPIError(503, "SERVICE_UNAVAILABLE", ""), {"not": "a list"}):
+            self.gets.clear()
+            self.applied.clear()
+            self.answers[CONSTANTS.ORDERS_PATH_URL] = [failure]
+            self.answers[CONSTANTS.ORDER_PATH_URL] = [order_row("New", id_="7"), order_row("New", id_="8")]
+            await self.poll(make_order("42", "7"), make_order("43", "8"))
+            self.assertEqual([CONSTANTS.ORDERS_PATH_URL, CONSTANTS.ORDER_PATH_URL, CONSTANTS.ORDER_PATH_URL],
+                             self.paths())
+            self.assertEqual(2, len(self.applied))
+        self.assertTrue(self.logged(logging.WARNING, "looking each tracked order up alone"))
+
+    async def test_429_on_the_list_leaves_the_orders_for_the_next_poll(self):
+        self.answers[CONSTANTS.ORDERS_PATH_URL] = [BackpackRateLimitError(429, "TOO_MANY_REQUESTS", "")]
+        await self.poll(make_order("42", "7"), make_order("43", "8"))
+        self.assertEqual([CONSTANTS.ORDERS_PATH_URL], self.paths())
+        self.assertEqual(([], []), (self.applied, self.errors))
+
+    async def test_no_orders_no_request(self):
+        await self.poll()
+        self.assertEqual([], self.gets)
+
+
+class OpenOrdersPollThroughExchangeTests(ExchangeTestCase):
+    async def test_status_poll_of_open_orders_is_one_request(self):
+        orders = [self.track(str(40 + i), str(700 + i)) for i in range(3)]
+        rows = [self.order_json(order, "New") for order in orders[:2]]
+        with aioresponses() as mock_api:
+            mock_api.get(url_regex(CONSTANTS.FILL_HISTORY_PATH_URL), body="[]")
+            mock_api.get(url_regex(CONSTANTS.ORDERS_PATH_URL), body=json.dumps(rows))
+            mock_api.get(url_regex(CONSTANTS.ORDER_PATH_URL), body=json.dumps(self.order_json(orders[2], "New")))
+            await self.exchange._update_order_status()
+            requested = sorted(str(u).split("?")[0].rsplit("/", 1)[-1] for _, u in mock_api.requests)
+        self.assertEqual(["fills", "order", "orders"], requested)
+        await wait_for(lambda: all(o.current_state is OrderState.OPEN for o in orders))
+        self.assertEqual(4 + 2, self.exchange._status_poller._requests_per_poll())

@@ -101,13 +101,17 @@ def test_the_second_sandbox_account_connects_with_its_own_keys_as_a_sandbox_conn
     api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
     assert set(api_keys) == {f"backpack_sandbox_2_{name}" for name in (
         "api_key", "api_secret", "rate_limit_share_pct", "self_trade_prevention", "proxy_url", "rest_market_data",
-        "ws_failures_before_rest")}
+        "ws_failures_before_rest", "batch_placements")}
     settings = AllConnectorSettings.get_connector_settings()[CONSTANTS.SANDBOX_2_CONNECTOR_NAME]
     assert settings.parent_name == "backpack" and settings.domain_parameter == CONSTANTS.SANDBOX_2_DOMAIN
     exchange = BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
                                                                 api_keys=api_keys))
     assert exchange.name == "backpack_sandbox_2" and exchange.domain == "sandbox_2"
     assert exchange._auth.api_key == API_KEY
+    assert exchange._order_batcher.enabled is True
+    off = dict(api_keys, backpack_sandbox_2_batch_placements=False)
+    assert BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
+                                                            api_keys=off))._order_batcher.enabled is False
 
 
 @pytest.mark.parametrize("config_class, prefix", [
