@@ -76,7 +76,7 @@ templates:
 	@$(PY) -m backpack_client.install_templates > /dev/null
 
 client: install
-	$(PY) -m backpack_client $(if $(HOME_DIR),--home $(HOME_DIR))
+	MALLOC_MMAP_THRESHOLD_=131072 $(PY) -m backpack_client $(if $(HOME_DIR),--home $(HOME_DIR))
 
 # Installs podman, runc and mmdebstrap with apt when missing (root), builds the local base and bot images, runs three
 # bots in containers on the sandbox and reconciles each with its ledger (DURATION=60: seconds of trading per bot).
