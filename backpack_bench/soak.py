@@ -82,12 +82,17 @@ class _MallInfo2(ctypes.Structure):
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
-def _libc() -> Optional[ctypes.CDLL]:
-    name = ctypes.util.find_library("c")
+def _shared_library(name: str) -> Optional[ctypes.CDLL]:
+    """The process's shared library ``name`` (``"c"``, ``"sqlite3"``), or None when it cannot be found or loaded."""
+    path = ctypes.util.find_library(name)
     try:
-        libc = ctypes.CDLL(name) if name else None
+        return ctypes.CDLL(path) if path else None
     except OSError:
         return None
+
+
+def _libc() -> Optional[ctypes.CDLL]:
+    libc = _shared_library("c")
     if libc is None or not hasattr(libc, "mallinfo2"):
         return None
     libc.mallinfo2.restype = _MallInfo2
@@ -99,11 +104,7 @@ _LIBC = _libc()
 
 
 def _libsqlite3() -> Optional[ctypes.CDLL]:
-    name = ctypes.util.find_library("sqlite3")
-    try:
-        lib = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
+    lib = _shared_library("sqlite3")
     if lib is not None:
         lib.sqlite3_memory_used.restype = ctypes.c_int64
     return lib
