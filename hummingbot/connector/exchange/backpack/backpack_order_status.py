@@ -117,13 +117,15 @@ class BackpackOrderStatus:
         return update
 
     async def update_orders(self, orders: Sequence[InFlightOrder], apply: Callable[[OrderUpdate], None],
-                            on_error: Callable[[InFlightOrder, Exception], Awaitable[None]]) -> None:
+                            on_error: Callable[[InFlightOrder, Exception], Awaitable[None]],
+                            on_open_orders: Optional[Callable[[List[Any]], Awaitable[None]]] = None) -> None:
         """One status poll of ``orders``: one account-wide ``GET /api/v1/orders`` (spot, §5.10); the orders found
         there are updated from their rows at once, then any other (closed, or placed after the list was read) is
         looked up alone (``request``: open order, then history). When the list cannot be read every order is looked
         up alone, except after a 429 (§7): then the orders wait for the next poll. ``on_error(order, error)`` gets
-        each order's failed lookup (``handle_update_error``)."""
-        if not orders:
+        each order's failed lookup (``handle_update_error``). ``on_open_orders(rows)`` (the orphan sweep) gets the
+        complete list after the rows are applied; with it the list is read even when no order is tracked."""
+        if not orders and on_open_orders is None:
             return
         index: Optional[OpenOrders] = None
         try:
@@ -148,6 +150,8 @@ class BackpackOrderStatus:
                 raise
             except Exception as e:
                 await on_error(order, e)
+        if on_open_orders is not None and index is not None:
+            await on_open_orders(index.rows)
 
     def open_row(self, order: InFlightOrder, index: "OpenOrders") -> Optional[Order]:
         """``order``'s row among the open orders: by order id once known, else by ``clientId`` with the same pair and
@@ -217,6 +221,7 @@ class OpenOrders:
     """The rows of ``GET /api/v1/orders`` (§5.10) by order id and by ``clientId`` (text); non-objects skipped."""
 
     def __init__(self, rows: List[Any]):
+        self.rows = rows
         self.by_id: Dict[str, Order] = {}
         self.by_client_id: Dict[str, List[Order]] = {}
         for row in rows:
