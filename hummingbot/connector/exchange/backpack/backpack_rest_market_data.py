@@ -25,7 +25,7 @@ MODE_WEBSOCKET = "websocket"
 MODE_REST = "rest"
 
 Snapshot = Callable[[str], Awaitable[BackpackOrderBookMessage]]
-Trades = Callable[[str], Awaitable[Sequence[Mapping[str, Any]]]]
+Trades = Callable[[str, int], Awaitable[Sequence[Mapping[str, Any]]]]
 Emit = Callable[[BackpackOrderBookMessage], None]
 
 
