@@ -209,7 +209,8 @@ class BackpackExchange(ExchangePyBase):
         self.real_time_balance_update = False
         self._balance_refresh_due = False
         self._balance_refresh_task: Optional[asyncio.Future] = None
-        # hummingbot-api never starts `_status_polling_loop` (field-notes §3): this poll runs with the user stream.
+        # hummingbot-api never starts `_status_polling_loop` (docs/architecture.md, "Hosts"): this poll runs with the
+        # user stream.
         self._status_poller = BackpackStatusPoller(
             fetch_updates=self._status_poll_without_clock,
             status_loop_running=lambda: self._status_polling_task is not None and not self._status_polling_task.done(),
