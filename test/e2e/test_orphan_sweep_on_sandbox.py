@@ -4,6 +4,7 @@ bot with ``backpack_sandbox_instance_tag``; an order with another tag (another b
 settle's ledger reconciliation finds no discrepancy."""
 import asyncio
 from typing import Any, Dict
+from urllib.parse import quote
 
 import ccxt.async_support as ccxt
 import pytest
@@ -12,6 +13,7 @@ from backpack_harness.headless import wait_for
 from backpack_harness.sandbox_process import SandboxProcess
 from backpack_harness.session import SandboxTradingSession
 from backpack_harness.strategies import start_pure_market_making
+from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
 from hummingbot.core.event.events import MarketEvent
 
 pytestmark = pytest.mark.e2e
@@ -59,6 +61,9 @@ def test_a_restarted_bot_with_a_stable_tag_cancels_only_its_previous_lifes_order
             assert connector.metrics_snapshot()["orphan_sweep"]["cancelled"] == 1
             status = {o["id"]: o["status"] for o in await session.sandbox.orders()}
             assert status[placed["ours"]] == "Cancelled" and status[placed["theirs"]] == "New"
+            brokers = await session.sandbox.control(
+                "GET", f"/_sandbox/accounts/{quote(session.sandbox.api_key, safe='')}/brokers")
+            assert brokers[placed["ours"]]["cancelled"] == CONSTANTS.BROKER_ID   # the sweep's cancel is ours too
             assert await wait_for(lambda: connector.in_flight_orders, SWEEP_TIMEOUT_S)  # the strategy quotes
             settlement = await session.settle()
             report = settlement.report()

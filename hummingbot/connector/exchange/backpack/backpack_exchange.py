@@ -196,8 +196,9 @@ class BackpackExchange(ExchangePyBase):
         self._orphan_sweep = OrphanSweep(
             enabled=self._client_order_ids.stable_tag, is_our_client_id=self._client_order_ids.is_ours,
             find_order=tracker.find_order, pair_of=self._pair_of,
-            cancel=lambda symbol, order_id: self._rest.call(CONSTANTS.ORDER_PATH_URL, method=RESTMethod.DELETE, data={
-                "symbol": symbol, "orderId": order_id}, is_auth_required=True, retry_cancel_429=False),
+            cancel=lambda symbol, order_id: self._rest.call(
+                CONSTANTS.ORDER_PATH_URL, method=RESTMethod.DELETE, data={"symbol": symbol, "orderId": order_id},
+                is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS), retry_cancel_429=False),
             logger=self.logger)
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
         self._maker_scorecard = BackpackMakerScorecard(
