@@ -414,12 +414,13 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
 
     def _typed_depth_route(self, state: _PairStream) -> Callable[[Any], None]:
         """The pair's handler of a typed ``DepthData``: a diff with integer ids and time that is next in sequence
-        (``DepthSync.follows``) is stamped and handed to ``_apply_rows``; any other goes through
+        (``DepthSync.follows``, inlined) is stamped and handed to ``_apply_rows``; any other goes through
         ``_on_typed_depth``."""
         trading_pair = state.trading_pair
-        follows = state.sync.follows
-        slow = functools.partial(self._on_typed_depth, trading_pair, state.sync.on_diff, state)
+        sync = state.sync
+        slow = functools.partial(self._on_typed_depth, trading_pair, sync.on_diff, state)
         source = self
+        depth = _DEPTH
 
         def on_typed_depth(data: Any) -> None:
             first = data.U
@@ -427,12 +428,23 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
             ts = data.T or data.E
             apply_rows = source._apply_rows
             if (apply_rows is None or type(first) is not int or type(last) is not int or type(ts) is not int
-                    or not follows(first, last)):
+                    or not sync.synced or first != sync.last_u + 1 or first > last):
                 slow(data)
                 return
-            stamp_levels(data, last)
-            apply_rows(trading_pair, first, last, ts, data.b, data.a)
-            source.metrics.on_message(_DEPTH)
+            sync.last_u = last
+            sync.joining = False
+            bids = data.b
+            asks = data.a
+            for level in bids:
+                level.update_id = last
+            for level in asks:
+                level.update_id = last
+            apply_rows(trading_pair, first, last, ts, bids, asks)
+            metrics = source.metrics
+            messages = metrics.messages
+            messages[depth] = messages.get(depth, 0) + 1
+            metrics._last_message_at = now = metrics._clock()
+            metrics._last_by_stream[depth] = now
 
         return on_typed_depth
 
