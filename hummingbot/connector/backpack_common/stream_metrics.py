@@ -3,16 +3,31 @@ import time
 from typing import Any, Callable, Dict, Optional
 
 
-class StreamMetrics:
-    """Counters of one stream connection; ``clock`` is monotonic seconds. ``messages`` counts per stream kind."""
+class MessageCounter:
+    """Messages of one stream kind: ``count`` and ``at``, the ``clock`` time (s) of the last one (None before).
 
-    __slots__ = ("name", "_clock", "messages", "reconnects", "gaps", "resyncs", "dropped", "auth_failures",
-                 "connected", "consecutive_failures", "dropped_by_reason", "_last_message_at", "_last_by_stream")
+    A hot path counts one message with ``counter.count += 1; counter.at = counter.clock()`` (no call but the clock).
+    """
+
+    __slots__ = ("count", "at", "clock")
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.count = 0
+        self.at: Optional[float] = None
+        self.clock = clock
+
+
+class StreamMetrics:
+    """Counters of one stream connection; ``clock`` is monotonic seconds. ``messages`` counts per stream kind
+    (``MessageCounter`` objects behind it, ``counter(stream)``)."""
+
+    __slots__ = ("name", "_clock", "_counters", "reconnects", "gaps", "resyncs", "dropped", "auth_failures",
+                 "connected", "consecutive_failures", "dropped_by_reason")
 
     def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self._clock = clock
-        self.messages: Dict[str, int] = {}
+        self._counters: Dict[str, MessageCounter] = {}
         self.reconnects: int = 0
         self.gaps: int = 0
         self.resyncs: int = 0
@@ -21,16 +36,24 @@ class StreamMetrics:
         self.connected: bool = False
         self.consecutive_failures: int = 0
         self.dropped_by_reason: Dict[str, int] = {}
-        self._last_message_at: Optional[float] = None
-        self._last_by_stream: Dict[str, float] = {}
+
+    def counter(self, stream: str) -> MessageCounter:
+        """The ``MessageCounter`` of kind ``stream`` (created once; the same object for the metrics' lifetime)."""
+        counter = self._counters.get(stream)
+        if counter is None:
+            counter = self._counters[stream] = MessageCounter(self._clock)
+        return counter
 
     def on_message(self, stream: str) -> None:
-        """Count one message of kind ``stream`` and stamp its time (hot path)."""
-        messages = self.messages
-        messages[stream] = messages.get(stream, 0) + 1
-        now = self._clock()
-        self._last_message_at = now
-        self._last_by_stream[stream] = now
+        """Count one message of kind ``stream`` and stamp its time."""
+        counter = self._counters.get(stream) or self.counter(stream)
+        counter.count += 1
+        counter.at = self._clock()
+
+    @property
+    def messages(self) -> Dict[str, int]:
+        """Messages per stream kind (kinds with at least one message); a new dict."""
+        return {stream: counter.count for stream, counter in self._counters.items() if counter.count}
 
     def on_dropped(self, reason: str) -> None:
         """Count one skipped message, also per ``reason``."""
@@ -40,7 +63,11 @@ class StreamMetrics:
 
     def last_message_age_s(self, stream: Optional[str] = None) -> Optional[float]:
         """Seconds since the last message (of kind ``stream`` if given); ``None`` if none was seen yet."""
-        stamp = self._last_message_at if stream is None else self._last_by_stream.get(stream)
+        if stream is None:
+            stamp = max((c.at for c in self._counters.values() if c.at is not None), default=None)
+        else:
+            counter = self._counters.get(stream)
+            stamp = counter.at if counter is not None else None
         if stamp is None:
             return None
         return max(0.0, self._clock() - stamp)
@@ -49,7 +76,7 @@ class StreamMetrics:
         """JSON-able dict of every counter and the last-message ages (s)."""
         return {
             "name": self.name,
-            "messages": dict(self.messages),
+            "messages": self.messages,
             "reconnects": self.reconnects,
             "gaps": self.gaps,
             "resyncs": self.resyncs,
@@ -59,7 +86,8 @@ class StreamMetrics:
             "connected": self.connected,
             "consecutive_failures": self.consecutive_failures,
             "last_message_age_s": self.last_message_age_s(),
-            "last_message_age_s_per_stream": {s: self.last_message_age_s(s) for s in self._last_by_stream},
+            "last_message_age_s_per_stream": {s: self.last_message_age_s(s) for s, c in self._counters.items()
+                                              if c.at is not None},
         }
 
     def __repr__(self) -> str:

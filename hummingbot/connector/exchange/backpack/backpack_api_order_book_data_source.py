@@ -129,6 +129,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
             describe_frame=self._describe_frame, on_subscribed=self._on_subscribed_session,
             adapt_ws=self._adapt_ws_assistant, connect=self._connect_public)
         self.metrics = self._stream.metrics  # an attribute, not a property: the per-frame path reads it
+        self._depth_counter = self.metrics.counter(_DEPTH)
         super().__init__(trading_pairs)
         self._connector = connector
         self._api_factory = api_factory
@@ -160,6 +161,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         Call before starting."""
         self._stream.configure_time(**time_settings)
         self.metrics = self._stream.metrics
+        self._depth_counter = self.metrics.counter(_DEPTH)
 
     supervisor = SESSION_SUPERVISOR
     last_recv_time = SESSION_LAST_RECV_TIME
@@ -420,7 +422,6 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         sync = state.sync
         slow = functools.partial(self._on_typed_depth, trading_pair, sync.on_diff, state)
         source = self
-        depth = _DEPTH
 
         def on_typed_depth(data: Any) -> None:
             first = data.U
@@ -440,11 +441,9 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
             for level in asks:
                 level.update_id = last
             apply_rows(trading_pair, first, last, ts, bids, asks)
-            metrics = source.metrics
-            messages = metrics.messages
-            messages[depth] = messages.get(depth, 0) + 1
-            metrics._last_message_at = now = metrics._clock()
-            metrics._last_by_stream[depth] = now
+            counter = source._depth_counter  # metrics.on_message(_DEPTH), inlined
+            counter.count += 1
+            counter.at = counter.clock()
 
         return on_typed_depth
 

@@ -81,3 +81,26 @@ def test_log_throttle_allows_one_line_per_interval_and_counts_suppressed():
     clock.now += 60
     assert throttle.check("malformed") == 2
     assert throttle.check("malformed") is None
+
+
+def test_a_counter_counted_inline_is_the_same_count_as_on_message():
+    """``counter(stream)`` is one object per kind; counting through it (the depth hot path) and through
+    ``on_message`` add up in ``messages``, the ages and the snapshot."""
+    clock = FakeClock()
+    m = StreamMetrics("public", clock=clock)
+    counter = m.counter("depth")
+    assert m.counter("depth") is counter
+    assert m.messages == {} and m.last_message_age_s("depth") is None
+    assert m.snapshot()["last_message_age_s_per_stream"] == {}
+    counter.count += 1
+    counter.at = counter.clock()
+    clock.now += 4
+    m.on_message("depth")
+    m.on_message("trade")
+    clock.now += 1
+    counter.count += 1
+    counter.at = counter.clock()
+    assert m.messages == {"depth": 3, "trade": 1}
+    assert m.last_message_age_s("depth") == 0 and m.last_message_age_s("trade") == 1
+    assert m.last_message_age_s() == 0
+    assert m.snapshot()["last_message_age_s_per_stream"] == {"depth": 0, "trade": 1}
