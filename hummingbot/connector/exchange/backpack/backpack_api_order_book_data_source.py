@@ -39,7 +39,6 @@ from hummingbot.connector.exchange.backpack.backpack_order_book import (
     decode_depth_frame,
     diff_message_fast,
     snapshot_message,
-    stamp_levels,
     trade_message,
     typed_diff_message,
 )

@@ -3,7 +3,9 @@ stream is gap-free and ordered per pair) and builds initial books concurrently (
 
 The diff stream it hands the data source (``_DirectDiffSink``) takes ``OrderBookMessage``s (``put_nowait``) and,
 from a data source that knows it, a diff as rows (``apply_rows``): no message is built for a diff applied at once;
-its past-diffs window entry becomes a message only if the window is read (``_PastDiffs``).
+its past-diffs window entry becomes a message only if the window is read (``_PastDiffs``), and its counts
+(``total_diffs_processed``, the pair's ``diffs_processed`` and ``last_diff_timestamp``) wait in the window until
+``metrics`` is read or the window is dropped.
 """
 import asyncio
 import time
@@ -13,7 +15,7 @@ from typing import Any, Callable, Deque, Dict, Iterator, List, Optional
 from hummingbot.connector.exchange.backpack.backpack_order_book import BackpackOrderBookMessage, rows_diff_message
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
-from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
+from hummingbot.core.data_type.order_book_tracker import OrderBookTracker, OrderBookTrackerMetrics
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
 from hummingbot.core.utils.async_utils import safe_ensure_future
 
@@ -23,11 +25,27 @@ _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 
 class _PastDiffs(deque):
     """One pair's past-diffs window: holds messages and raw ``(first_update_id, update_id, timestamp_us, bids, asks)``
-    diffs (``apply_rows``); iterating gives messages only."""
+    diffs (``apply_rows``); iterating gives messages only. ``applied``/``applied_at``: diffs ``apply_rows`` applied
+    that the tracker's metrics do not count yet, and the ``perf_counter`` time of the last (``fold_into``)."""
+
+    __slots__ = ("trading_pair", "applied", "applied_at")
 
     def __init__(self, trading_pair: str, maxlen: int) -> None:
         super().__init__((), maxlen)
         self.trading_pair = trading_pair
+        self.applied = 0
+        self.applied_at = 0.0
+
+    def fold_into(self, metrics: OrderBookTrackerMetrics) -> None:
+        """Add the pending counts to ``metrics`` (as Hummingbot's tracker counts each applied diff) and reset them."""
+        applied = self.applied
+        if applied:
+            self.applied = 0
+            metrics.total_diffs_processed += applied
+            pair_metrics = metrics.get_or_create_pair_metrics(self.trading_pair)
+            pair_metrics.diffs_processed += applied
+            if self.applied_at > pair_metrics.last_diff_timestamp:
+                pair_metrics.last_diff_timestamp = self.applied_at
 
     def __iter__(self) -> Iterator[OrderBookMessage]:
         trading_pair = self.trading_pair
@@ -36,15 +54,27 @@ class _PastDiffs(deque):
 
 
 class _PastDiffWindows(dict):
-    """``trading_pair`` → ``_PastDiffs`` of ``maxlen``, created on first access (as Hummingbot's ``defaultdict``)."""
+    """``trading_pair`` → ``_PastDiffs`` of ``maxlen``, created on first access (as Hummingbot's ``defaultdict``).
+    ``pop`` (Hummingbot's ``remove_trading_pair``) folds the window's pending counts into ``metrics`` first."""
 
-    def __init__(self, maxlen: int) -> None:
+    def __init__(self, maxlen: int, metrics: OrderBookTrackerMetrics) -> None:
         super().__init__()
         self.maxlen = maxlen
+        self.metrics = metrics
 
     def __missing__(self, trading_pair: str) -> _PastDiffs:
         window = self[trading_pair] = _PastDiffs(trading_pair, self.maxlen)
         return window
+
+    def pop(self, trading_pair: str, *default: Any) -> Any:
+        window = super().pop(trading_pair, *default)
+        if type(window) is _PastDiffs:
+            window.fold_into(self.metrics)
+        return window
+
+    def fold(self) -> None:
+        for window in self.values():
+            window.fold_into(self.metrics)
 
 
 class _DirectDiffSink:
@@ -76,8 +106,6 @@ class _DirectDiffSink:
         live = tracker._tracking_message_queues      # a pair is tracked once its queue exists
         saved_queues = tracker._saved_message_queues
         windows = tracker._past_diffs_windows
-        metrics = tracker._metrics
-        per_pair = metrics.per_pair_metrics
         apply_now = tracker._apply_now
         clock = time.perf_counter
 
@@ -93,12 +121,10 @@ class _DirectDiffSink:
                 except Exception:
                     tracker._log_apply_error(trading_pair)
                     return
-                windows[trading_pair].append(
-                    (first_update_id, update_id, timestamp_us, bids, asks) if message is None else message)
-                metrics.total_diffs_processed += 1
-                pair_metrics = per_pair.get(trading_pair) or metrics.get_or_create_pair_metrics(trading_pair)
-                pair_metrics.diffs_processed += 1
-                pair_metrics.last_diff_timestamp = clock()
+                window = windows[trading_pair]
+                window.append((first_update_id, update_id, timestamp_us, bids, asks) if message is None else message)
+                window.applied += 1  # counted in the metrics when read (_PastDiffs.fold_into)
+                window.applied_at = clock()
                 return
             apply_now(message if message is not None
                       else rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us, bids, asks))
@@ -125,8 +151,15 @@ class BackpackOrderBookTracker(OrderBookTracker):
     def __init__(self, data_source: OrderBookTrackerDataSource, trading_pairs: List[str],
                  domain: Optional[str] = None):
         super().__init__(data_source=data_source, trading_pairs=trading_pairs, domain=domain)
-        self._past_diffs_windows = _PastDiffWindows(self.PAST_DIFF_WINDOW_SIZE)  # before the sink, which keeps it
+        #: before the sink, which keeps it
+        self._past_diffs_windows = _PastDiffWindows(self.PAST_DIFF_WINDOW_SIZE, self._metrics)
         self._order_book_diff_stream = _DirectDiffSink(self)  # what ``start`` hands the data source
+
+    @property
+    def metrics(self) -> OrderBookTrackerMetrics:
+        """Hummingbot's tracker metrics, counting every diff applied so far."""
+        self._past_diffs_windows.fold()
+        return self._metrics
 
     async def _order_book_diff_router(self):
         return None

@@ -2,6 +2,7 @@
 snapshots restore the book, stale diffs rejected, errors contained; initial books built concurrently without the 1 s
 pauses."""
 import asyncio
+import time
 from collections import deque
 from typing import Dict, List
 
@@ -230,3 +231,24 @@ async def test_an_apply_error_of_rows_is_logged_not_raised(caplog):
     tracker._order_book_diff_stream.apply_rows(pair, first, u, ts, None, asks)   # apply_diffs cannot iterate it
     assert _levels(tracker.order_books[PAIR]) == ([(99.0, 1.0)], [(101.0, 1.0)])
     assert "Unexpected error tracking order book" in caplog.text
+
+
+async def test_counts_of_applied_rows_reach_the_metrics_when_read_or_when_the_window_is_dropped():
+    """``apply_rows`` counts in the pair's window; ``metrics`` adds them once (reading twice counts nothing twice),
+    with the time of the last applied diff; dropping the window (Hummingbot's ``remove_trading_pair``) adds them
+    first, so none is lost."""
+    tracker, _ = _tracker()
+    await tracker._init_order_books()
+    apply_rows = tracker._order_book_diff_stream.apply_rows
+    before = time.perf_counter()
+    apply_rows(*_rows(11, bids=[("98", "5")]))
+    apply_rows(*_rows(12, bids=[("98", "6")]))
+    assert tracker._metrics.total_diffs_processed == 0                       # pending in the window
+    metrics = tracker.metrics
+    assert metrics.total_diffs_processed == 2 and tracker.metrics.total_diffs_processed == 2
+    pair_metrics = metrics.per_pair_metrics[PAIR]
+    assert pair_metrics.diffs_processed == 2 and pair_metrics.last_diff_timestamp >= before
+    tracker._order_book_diff_stream.put_nowait(_diff(13, bids=[("98", "7")]))  # a diff message: the same way
+    apply_rows(*_rows(14, bids=[("98", "8")]))
+    tracker._past_diffs_windows.pop(PAIR, None)
+    assert tracker._metrics.total_diffs_processed == 4 and pair_metrics.diffs_processed == 4
