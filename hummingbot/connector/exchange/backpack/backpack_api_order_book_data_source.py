@@ -35,6 +35,7 @@ from aiohttp import WSMsgType
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS, backpack_web_utils as web_utils
 from hummingbot.connector.exchange.backpack.backpack_depth_sync import APPLY, GAP, DepthSync, Join
 from hummingbot.connector.exchange.backpack.backpack_order_book import (
+    DepthLevel,
     as_int,
     decode_depth_frame,
     diff_message_fast,
@@ -415,12 +416,13 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
 
     def _typed_depth_route(self, state: _PairStream) -> Callable[[Any], None]:
         """The pair's handler of a typed ``DepthData``: a diff with integer ids and time that is next in sequence
-        (``DepthSync.follows``, inlined) is stamped and handed to ``_apply_rows``; any other goes through
-        ``_on_typed_depth``."""
+        (``DepthSync.follows``, inlined) goes to ``_apply_rows`` as its ``DepthLevel`` rows, ``DepthLevel.update_id``
+        set to its ``u``; any other goes through ``_on_typed_depth``."""
         trading_pair = state.trading_pair
         sync = state.sync
         slow = functools.partial(self._on_typed_depth, trading_pair, sync.on_diff, state)
         source = self
+        level_type = DepthLevel
 
         def on_typed_depth(data: Any) -> None:
             first = data.U
@@ -433,13 +435,8 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                 return
             sync.last_u = last
             sync.joining = False
-            bids = data.b
-            asks = data.a
-            for level in bids:
-                level.update_id = last
-            for level in asks:
-                level.update_id = last
-            apply_rows(trading_pair, first, last, ts, bids, asks)
+            level_type.update_id = last  # what the C++ book reads as each level's update_id (frame-scoped rows)
+            apply_rows(trading_pair, first, last, ts, data.b, data.a)
             counter = source._depth_counter  # metrics.on_message(_DEPTH), inlined
             counter.count += 1
             counter.at = counter.clock()

@@ -4,11 +4,12 @@ Payload times are µs, message timestamps seconds. Row prices are floats, so ``"
 level (§4.6).
 
 Depth frames as text (``decode_depth_frame``): where ``msgspec`` is installed (an optional, light C-extension wheel;
-Hummingbot's environment does not ship it) the frame is decoded straight into typed numbers and ``DepthLevel`` rows;
-without it ``decode_depth_frame`` is ``None`` and callers decode with ``ujson`` and build rows with ``diff_message``.
+Hummingbot's environment does not ship it) the frame is decoded straight into typed numbers and ``DepthLevel`` rows
+(frame-scoped, see ``DepthLevel``); without it ``decode_depth_frame`` is ``None`` and callers decode with ``ujson``
+and build rows with ``diff_message``.
 Both give the same book: a frame the typed decoder rejects is left to the ``ujson`` path, which classifies it.
 """
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, ClassVar, List, Mapping, Optional, Sequence, Union
 
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -140,16 +141,15 @@ except ImportError:  # pragma: no cover - exercised by the tests with the decode
 
 if msgspec is not None:
     class DepthLevel(msgspec.Struct, array_like=True, gc=False):
-        """One ``[price, quantity]`` level of a depth frame decoded as numbers (§8.2); the C++ book reads it like an
-        ``OrderBookRow`` (``price``, ``amount``, ``update_id``; unpacks as ``price, amount, update_id``).
-        ``update_id`` is never decoded (a level with a third element is rejected): ``typed_diff_message`` sets it to
-        the frame's ``u``."""
+        """One ``[price, quantity]`` level of a depth frame decoded as numbers (§8.2), read by the C++ book like an
+        ``OrderBookRow`` (``price``, ``amount``, ``update_id``). Frame-scoped: ``update_id`` is the class attribute,
+        which the hot path sets to the frame's ``u`` right before ``OrderBook.apply_diffs`` (one store per frame
+        instead of one per level); anything that keeps levels past that call keeps ``own_rows`` of them instead. A
+        level with a third element is rejected (``absent``)."""
         price: float
         amount: float
-        update_id: msgspec.UnsetType = msgspec.UNSET
-
-        def __iter__(self):
-            return iter((self.price, self.amount, self.update_id))
+        absent: msgspec.UnsetType = msgspec.UNSET
+        update_id: ClassVar[int] = -1
 
     class DepthData(msgspec.Struct, gc=False):
         """``data`` of a ``depth.<symbol>`` frame (§8.2): ids ``U``/``u`` and times (µs) as decoded (strings are
@@ -169,13 +169,20 @@ if msgspec is not None:
     #: not JSON or not a depth frame's shape (numbers as JSON numbers or numeric strings).
     decode_depth_frame: Optional[Callable[[Any], Any]] = msgspec.json.Decoder(DepthFrame, strict=False).decode
 else:  # pragma: no cover
+    DepthLevel = None  # type: ignore[misc]
     decode_depth_frame = None
 
 
+def own_rows(levels: Sequence[Any], update_id: int) -> List[OrderBookRow]:
+    """``OrderBookRow`` copies of rows (``DepthLevel`` or ``OrderBookRow``), each with ``update_id``: what is kept
+    of a frame's ``DepthLevel`` rows past the frame."""
+    return [_tuple_new(_Row, (level.price, level.amount, update_id)) for level in levels]
+
+
 def typed_diff_message(data: Any, trading_pair: str) -> BackpackOrderBookMessage:
-    """``DepthData`` (from ``decode_depth_frame``) → DIFF whose rows are the frame's ``DepthLevel`` objects, stamped
-    with ``u``. :raises (TypeError, ValueError): no ``T``/``E`` time, or an id or time ``as_int`` rejects; nothing is
-    changed then."""
+    """``DepthData`` (from ``decode_depth_frame``) → DIFF with ``own_rows`` of the frame's levels (they outlive the
+    frame: buffered, queued). :raises (TypeError, ValueError): no ``T``/``E`` time, or an id or time ``as_int``
+    rejects."""
     ts = data.T or data.E
     if type(ts) is not int:
         if ts is None:
@@ -185,21 +192,13 @@ def typed_diff_message(data: Any, trading_pair: str) -> BackpackOrderBookMessage
     update_id = data.u
     if type(first_update_id) is not int or type(update_id) is not int:
         first_update_id, update_id = as_int(first_update_id), as_int(update_id)
-    stamp_levels(data, update_id)
-    return rows_diff_message(trading_pair, first_update_id, update_id, ts, data.b, data.a)
-
-
-def stamp_levels(data: Any, update_id: int) -> None:
-    """Set ``update_id`` on every ``DepthLevel`` of a ``DepthData`` (the C++ book reads it per row)."""
-    for level in data.b:
-        level.update_id = update_id
-    for level in data.a:
-        level.update_id = update_id
+    return rows_diff_message(trading_pair, first_update_id, update_id, ts, own_rows(data.b, update_id),
+                             own_rows(data.a, update_id))
 
 
 def rows_diff_message(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
                       bids: List[Any], asks: List[Any]) -> BackpackOrderBookMessage:
-    """DIFF of rows already stamped with ``update_id`` (``OrderBookRow`` or ``DepthLevel``); time in µs."""
+    """DIFF of ``OrderBookRow`` rows stamped with ``update_id``; time in µs."""
     return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
         "trading_pair": trading_pair,
         "update_id": update_id,

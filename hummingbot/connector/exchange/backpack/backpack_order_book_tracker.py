@@ -12,7 +12,11 @@ import time
 from collections import deque
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional
 
-from hummingbot.connector.exchange.backpack.backpack_order_book import BackpackOrderBookMessage, rows_diff_message
+from hummingbot.connector.exchange.backpack.backpack_order_book import (
+    BackpackOrderBookMessage,
+    own_rows,
+    rows_diff_message,
+)
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 from hummingbot.core.data_type.order_book_tracker import OrderBookTracker, OrderBookTrackerMetrics
@@ -25,8 +29,9 @@ _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 
 class _PastDiffs(deque):
     """One pair's past-diffs window: holds messages and raw ``(first_update_id, update_id, timestamp_us, bids, asks)``
-    diffs (``apply_rows``); iterating gives messages only. ``applied``/``applied_at``: diffs ``apply_rows`` applied
-    that the tracker's metrics do not count yet, and the ``perf_counter`` time of the last (``fold_into``)."""
+    diffs (``apply_rows``); iterating gives messages only (raw rows as ``own_rows``). ``applied``/``applied_at``:
+    diffs ``apply_rows`` applied that the tracker's metrics do not count yet, and the ``perf_counter`` time of the
+    last (``fold_into``)."""
 
     __slots__ = ("trading_pair", "applied", "applied_at")
 
@@ -50,7 +55,12 @@ class _PastDiffs(deque):
     def __iter__(self) -> Iterator[OrderBookMessage]:
         trading_pair = self.trading_pair
         for item in deque.__iter__(self):
-            yield rows_diff_message(trading_pair, *item) if type(item) is tuple else item
+            if type(item) is tuple:
+                first_update_id, update_id, timestamp_us, bids, asks = item
+                yield rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us,
+                                        own_rows(bids, update_id), own_rows(asks, update_id))
+            else:
+                yield item
 
 
 class _PastDiffWindows(dict):
@@ -111,8 +121,10 @@ class _DirectDiffSink:
 
         def apply_rows(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
                        bids: List[Any], asks: List[Any], message: Optional[OrderBookMessage] = None) -> None:
-            """Apply one gap-free diff whose rows are stamped with ``update_id`` (time in µs), or ``message`` (then
-            ``first_update_id`` and ``timestamp_us`` are not read); never raises."""
+            """Apply one gap-free diff (time in µs) whose rows read ``update_id`` during the call (frame-scoped
+            ``DepthLevel`` rows or ``OrderBookRow``; kept as ``own_rows`` if not applied at once, and the window
+            gives ``own_rows``), or ``message`` (then ``first_update_id`` and ``timestamp_us`` are not read); never
+            raises."""
             order_book = order_books.get(trading_pair)
             if (order_book is not None and trading_pair in live and not saved_queues.get(trading_pair)
                     and order_book.snapshot_uid <= update_id):
@@ -127,7 +139,8 @@ class _DirectDiffSink:
                 window.applied_at = clock()
                 return
             apply_now(message if message is not None
-                      else rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us, bids, asks))
+                      else rows_diff_message(trading_pair, first_update_id, update_id, timestamp_us,
+                                             own_rows(bids, update_id), own_rows(asks, update_id)))
 
         return apply_rows
 

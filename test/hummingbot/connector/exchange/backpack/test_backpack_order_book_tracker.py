@@ -2,6 +2,7 @@
 snapshots restore the book, stale diffs rejected, errors contained; initial books built concurrently without the 1 s
 pauses."""
 import asyncio
+import json
 import time
 from collections import deque
 from typing import Dict, List
@@ -10,6 +11,8 @@ import pytest
 
 from hummingbot.connector.exchange.backpack.backpack_order_book import (
     BackpackOrderBookMessage,
+    DepthLevel,
+    decode_depth_frame,
     diff_message,
     snapshot_message,
 )
@@ -252,3 +255,29 @@ async def test_counts_of_applied_rows_reach_the_metrics_when_read_or_when_the_wi
     apply_rows(*_rows(14, bids=[("98", "8")]))
     tracker._past_diffs_windows.pop(PAIR, None)
     assert tracker._metrics.total_diffs_processed == 4 and pair_metrics.diffs_processed == 4
+
+
+def _frame_levels(u: int, bids):
+    """A typed frame's bid ``DepthLevel`` rows, with ``DepthLevel.update_id`` set to ``u`` as the hot path does."""
+    frame = decode_depth_frame(json.dumps({"stream": "depth.SOL_USDC",
+                                           "data": {"U": u, "u": u, "T": 1, "b": [list(b) for b in bids], "a": []}}))
+    DepthLevel.update_id = u
+    return frame.data.b
+
+
+@pytest.mark.skipif(decode_depth_frame is None, reason="msgspec not installed")
+async def test_frame_scoped_levels_kept_past_the_call_keep_their_own_update_id():
+    """``DepthLevel`` rows read the class attribute ``update_id`` (the frame being applied): a diff saved before the
+    book exists and the window's messages hold ``OrderBookRow`` copies with the diff's own id."""
+    tracker, _ = _tracker()
+    apply_rows = tracker._order_book_diff_stream.apply_rows
+    apply_rows(PAIR, 11, 11, 1, _frame_levels(11, [("98", "5")]), [])     # before the book exists: saved
+    DepthLevel.update_id = 99                                              # later frames move it on
+    await tracker._init_order_books()
+    apply_rows(PAIR, 12, 12, 1, _frame_levels(12, [("97", "1")]), [])     # applied at once, kept in the window
+    DepthLevel.update_id = 99
+    book = tracker.order_books[PAIR]
+    assert [(e.price, e.update_id) for e in book.bid_entries()] == [(99.0, 10), (98.0, 11), (97.0, 12)]
+    messages = list(tracker._past_diffs_windows[PAIR])
+    assert [[(r.price, r.update_id) for r in m.bids] for m in messages] == [[(98.0, 11)], [(97.0, 12)]]
+    assert {type(r) for m in messages for r in m.bids} == {OrderBookRow}
