@@ -136,9 +136,9 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._domain = domain
         self._pairs: Dict[str, _PairStream] = {}
         self._routes: Dict[str, Callable[[Dict[str, Any]], None]] = {}
-        self._depth_routes: Dict[str, Callable[[Any], None]] = {}  # stream → handler of a typed ``DepthData``
-        #: ``decode_depth_frame`` or None (every frame through ``ujson``).
-        self._decode_depth: Optional[Callable[[Any], Any]] = decode_depth_frame
+        self._depth_states: Dict[str, _PairStream] = {}  # depth stream → its pair (typed frames)
+        self._on_frame: Callable[[Any], None]
+        self._decode_depth = decode_depth_frame  # also builds ``_on_frame``
         self._connections = 0
         self._diff_output: asyncio.Queue = self._message_queue[self._diff_messages_queue_key]
         #: ``_diff_output.apply_rows`` if the attached sink has it (``listen_for_order_book_diffs``), else None.
@@ -273,7 +273,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._cancel_resync(state)
         for name in self._stream_names(state):
             self._routes.pop(name, None)
-            self._depth_routes.pop(name, None)
+            self._depth_states.pop(name, None)
         ws = self._ws_assistant
         if ws is None:
             return True
@@ -345,17 +345,67 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
     def _frame_handler(self) -> FrameHandler:
         return self._on_frame
 
-    def _on_frame(self, message: Any) -> None:
-        """Decode (a text frame) and route one frame; never raises. Takes the frame's text or a decoded frame."""
-        if type(message) is str:
-            decode_depth = self._decode_depth
-            if decode_depth is not None and _DEPTH_MARK in message:
+    @property
+    def _decode_depth(self) -> Optional[Callable[[Any], Any]]:
+        """``decode_depth_frame``, or None: every frame through ``ujson`` (setting it rebuilds ``_on_frame``)."""
+        return self._typed_decoder
+
+    @_decode_depth.setter
+    def _decode_depth(self, decode: Optional[Callable[[Any], Any]]) -> None:
+        self._typed_decoder = decode
+        self._on_frame = self._frame_reader(decode)
+
+    def _frame_reader(self, decode: Optional[Callable[[Any], Any]]) -> Callable[[Any], None]:
+        """``_on_frame(message)``: decode (a text frame) and route one frame; never raises. Takes the frame's text or
+        a decoded frame. A text depth frame of a tracked pair is decoded by ``decode`` (if any); one with integer ids
+        and time that is next in sequence (``DepthSync.follows``, inlined) goes to ``_apply_rows`` as its
+        ``DepthLevel`` rows, ``DepthLevel.update_id`` set to its ``u``; any other typed frame goes through
+        ``_on_typed_depth``; what ``decode`` or ``_on_typed_depth`` rejects, and every other frame, through
+        ``_on_decoded_frame``."""
+        on_decoded = self._on_decoded_frame
+        if decode is None:
+            return on_decoded
+        states = self._depth_states
+        level_type = DepthLevel
+        mark = _DEPTH_MARK
+        source = self
+
+        def on_frame(message: Any) -> None:
+            if type(message) is str and mark in message:
                 try:
-                    frame = decode_depth(message)
-                    self._depth_routes[frame.stream](frame.data)
-                    return
+                    frame = decode(message)
+                    state = states[frame.stream]
                 except Exception:  # not a depth frame of a tracked pair, or malformed: the ujson path classifies it
                     pass
+                else:
+                    data = frame.data
+                    first = data.U
+                    last = data.u
+                    ts = data.T or data.E
+                    sync = state.sync
+                    apply_rows = source._apply_rows
+                    if (apply_rows is not None and type(first) is int and type(last) is int and type(ts) is int
+                            and sync.synced and first == sync.last_u + 1 and first <= last):
+                        sync.last_u = last
+                        sync.joining = False
+                        level_type.update_id = last  # read by the C++ book as each level's update_id
+                        apply_rows(state.trading_pair, first, last, ts, data.b, data.a)
+                        counter = source._depth_counter  # metrics.on_message(_DEPTH), inlined
+                        counter.count += 1
+                        counter.at = counter.clock()
+                        return
+                    try:
+                        source._on_typed_depth(state, data)
+                        return
+                    except Exception:  # raised before any effect: the ujson path classifies the frame
+                        pass
+            on_decoded(message)
+
+        return on_frame
+
+    def _on_decoded_frame(self, message: Any) -> None:
+        """``_on_frame`` without the typed decoder: text decoded with ``ujson``, then routed by ``stream``."""
+        if type(message) is str:
             try:
                 message = _loads(message)
             except Exception:  # not JSON (ValueError), or nested beyond the decoder's depth limit
@@ -400,48 +450,18 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
             self._on_gap(state, first, last)
         self.metrics.on_message(_DEPTH)  # only frames that parsed; a malformed one counts as dropped instead
 
-    def _on_typed_depth(self, trading_pair: str, on_diff: Callable[[int, int, Any], int], state: _PairStream,
-                        data: Any) -> None:
+    def _on_typed_depth(self, state: _PairStream, data: Any) -> None:
         """``_on_depth`` for a ``DepthData``; raises (``ValueError``) before any effect on a frame it cannot use."""
-        message = typed_diff_message(data, trading_pair)
+        message = typed_diff_message(data, state.trading_pair)
         content = message[1]
         first = content["first_update_id"]
         last = content["update_id"]
-        action = on_diff(first, last, message)
+        action = state.sync.on_diff(first, last, message)
         if action == APPLY:
             self._diff_output.put_nowait(message)
         elif action == GAP:
             self._on_gap(state, first, last)
         self.metrics.on_message(_DEPTH)
-
-    def _typed_depth_route(self, state: _PairStream) -> Callable[[Any], None]:
-        """The pair's handler of a typed ``DepthData``: a diff with integer ids and time that is next in sequence
-        (``DepthSync.follows``, inlined) goes to ``_apply_rows`` as its ``DepthLevel`` rows, ``DepthLevel.update_id``
-        set to its ``u``; any other goes through ``_on_typed_depth``."""
-        trading_pair = state.trading_pair
-        sync = state.sync
-        slow = functools.partial(self._on_typed_depth, trading_pair, sync.on_diff, state)
-        source = self
-        level_type = DepthLevel
-
-        def on_typed_depth(data: Any) -> None:
-            first = data.U
-            last = data.u
-            ts = data.T or data.E
-            apply_rows = source._apply_rows
-            if (apply_rows is None or type(first) is not int or type(last) is not int or type(ts) is not int
-                    or not sync.synced or first != sync.last_u + 1 or first > last):
-                slow(data)
-                return
-            sync.last_u = last
-            sync.joining = False
-            level_type.update_id = last  # what the C++ book reads as each level's update_id (frame-scoped rows)
-            apply_rows(trading_pair, first, last, ts, data.b, data.a)
-            counter = source._depth_counter  # metrics.on_message(_DEPTH), inlined
-            counter.count += 1
-            counter.at = counter.clock()
-
-        return on_typed_depth
 
     def _on_trade(self, state: _PairStream, data: Dict[str, Any]) -> None:
         message = trade_message(data, state.trading_pair)
@@ -517,7 +537,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                 self._pairs[trading_pair] = state
                 self._routes[f"{_DEPTH}.{symbol}"] = functools.partial(self._on_depth, trading_pair,
                                                                        state.sync.on_diff, state)
-                self._depth_routes[f"{_DEPTH}.{symbol}"] = self._typed_depth_route(state)
+                self._depth_states[f"{_DEPTH}.{symbol}"] = state
                 self._routes[f"{_TRADE}.{symbol}"] = functools.partial(self._on_trade, state)
         return state
 

@@ -20,7 +20,7 @@ from test.hummingbot.connector.exchange.backpack.stream_fakes import (
     book_levels,
     wait_for,
 )
-from typing import Optional
+from typing import List, Optional
 
 import pytest
 from aiohttp import WSMessage, WSMsgType, web
@@ -706,15 +706,24 @@ async def _typed_and_plain_sources(seed: int):
 
 
 @pytest.mark.asyncio
-async def test_text_depth_frames_take_the_typed_path_and_build_the_same_book():
+async def test_text_depth_frames_take_the_typed_path_and_build_the_same_book(monkeypatch):
     (typed, typed_book), (plain, plain_book) = await _typed_and_plain_sources(seed=3)
-    assert typed._decode_depth is not None
+    assert typed._decode_depth is not None and plain._decode_depth is None
+    calls: List[str] = []
+    for name in ("typed_diff_message", "diff_message_fast"):
+        original = getattr(data_source_module, name)
+        monkeypatch.setattr(data_source_module, name,
+                            lambda *args, _original=original, _name=name: calls.append(_name) or _original(*args))
     ex = FakeExchangeBook(seed=3)
     texts = [json.dumps(ex.step()) for _ in range(300)]
     del texts[100]                                           # a gap: both resync the same way
+    builders = []
     for ds, book in ((typed, typed_book), (plain, plain_book)):
         for text in texts:
             ds._on_frame(text)
+        builders.append(set(calls))
+        calls.clear()
+    assert builders == [{"typed_diff_message"}, {"diff_message_fast"}]   # setting _decode_depth switches the path
     emitted = [await drain(typed._diff_output), await drain(plain._diff_output)]
     assert len(emitted[0]) == 100 and _emitted_rows(emitted[0]) == _emitted_rows(emitted[1])
     # the typed path's messages outlive their frame: their rows are OrderBookRow copies keeping their own update id,
