@@ -27,7 +27,7 @@ succeeds, which resyncs every built book.
 """
 import asyncio
 import functools
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, cast
 
 import ujson
 from aiohttp import WSMsgType
@@ -38,6 +38,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_book import (
     DepthLevel,
     as_int,
     decode_depth_frame,
+    decode_stamped_depth_frame,
     diff_message_fast,
     snapshot_message,
     trade_message,
@@ -138,11 +139,11 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._routes: Dict[str, Callable[[Dict[str, Any]], None]] = {}
         self._depth_states: Dict[str, _PairStream] = {}  # depth stream → its pair (typed frames)
         self._on_frame: Callable[[Any], None]
-        self._decode_depth = decode_depth_frame  # also builds ``_on_frame``
         self._connections = 0
         self._diff_output: asyncio.Queue = self._message_queue[self._diff_messages_queue_key]
         #: ``_diff_output.apply_rows`` if the attached sink has it (``listen_for_order_book_diffs``), else None.
         self._apply_rows: Optional[Callable[[str, int, int, int, List[Any], List[Any]], None]] = None
+        self._decode_depth = decode_depth_frame  # also builds ``_on_frame``
         self._trade_output: asyncio.Queue = self._message_queue[self._trade_messages_queue_key]
         self._resync_all_on_subscribe = False
         throttler = getattr(api_factory, "throttler", None)
@@ -347,23 +348,27 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
 
     @property
     def _decode_depth(self) -> Optional[Callable[[Any], Any]]:
-        """``decode_depth_frame``, or None: every frame through ``ujson`` (setting it rebuilds ``_on_frame``)."""
+        """``decode_depth_frame``, or None: every frame through ``ujson``. Setting it rebuilds ``_on_frame``."""
         return self._typed_decoder
 
     @_decode_depth.setter
     def _decode_depth(self, decode: Optional[Callable[[Any], Any]]) -> None:
         self._typed_decoder = decode
-        self._on_frame = self._frame_reader(decode)
+        self._on_frame = self._frame_reader()
 
-    def _frame_reader(self, decode: Optional[Callable[[Any], Any]]) -> Callable[[Any], None]:
+    def _frame_reader(self) -> Callable[[Any], None]:
         """``_on_frame(message)``: decode (a text frame) and route one frame; never raises. Takes the frame's text or
-        a decoded frame. A text depth frame of a tracked pair is decoded by ``decode`` (if any); one with integer ids
-        and time that is next in sequence (``DepthSync.follows``, inlined) goes to ``_apply_rows`` as its
-        ``DepthLevel`` rows, ``DepthLevel.update_id`` set to its ``u``; any other typed frame goes through
-        ``_on_typed_depth``; what ``decode`` or ``_on_typed_depth`` rejects, and every other frame, through
-        ``_on_decoded_frame``."""
+        a decoded frame. With typed decoding on, a text depth frame of a tracked pair is decoded into typed rows:
+        where the sink takes rows (``_apply_rows``) as frame-scoped ``DepthLevel`` rows, and one with integer ids
+        and time that is next in sequence (``DepthSync.follows``, inlined) goes to ``_apply_rows``,
+        ``DepthLevel.update_id`` set to its ``u``; else as ``StampedDepthLevel`` rows. Any other typed frame goes
+        through ``_on_typed_depth``; what the decoder or ``_on_typed_depth`` rejects, and every other frame, through
+        ``_on_decoded_frame``. Rebuilt when the sink is attached."""
         on_decoded = self._on_decoded_frame
-        if decode is None:
+        rows_sink = self._apply_rows is not None
+        apply_rows = cast(Callable[..., None], self._apply_rows)  # called only if rows_sink
+        decode = decode_depth_frame if rows_sink else decode_stamped_depth_frame
+        if self._typed_decoder is None or decode is None:
             return on_decoded
         states = self._depth_states
         level_type = DepthLevel
@@ -383,8 +388,7 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
                     last = data.u
                     ts = data.T or data.E
                     sync = state.sync
-                    apply_rows = source._apply_rows
-                    if (apply_rows is not None and type(first) is int and type(last) is int and type(ts) is int
+                    if (rows_sink and type(first) is int and type(last) is int and type(ts) is int
                             and sync.synced and first == sync.last_u + 1 and first <= last):
                         sync.last_u = last
                         sync.joining = False
@@ -552,4 +556,5 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         setattr(self, attribute, output)
         if attribute == "_diff_output":
             self._apply_rows = getattr(output, "apply_rows", None)
+            self._on_frame = self._frame_reader()
         await asyncio.Event().wait()  # runs until the tracker cancels it

@@ -9,7 +9,7 @@ Hummingbot's environment does not ship it) the frame is decoded straight into ty
 and build rows with ``diff_message``.
 Both give the same book: a frame the typed decoder rejects is left to the ``ujson`` path, which classifies it.
 """
-from typing import Any, Callable, ClassVar, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, ClassVar, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -151,26 +151,39 @@ if msgspec is not None:
         absent: msgspec.UnsetType = msgspec.UNSET
         update_id: ClassVar[int] = -1
 
-    class DepthData(msgspec.Struct, gc=False):
+    class StampedDepthLevel(msgspec.Struct, array_like=True, gc=False):
+        """``DepthLevel`` with an ``update_id`` of its own, set by ``typed_diff_message`` (a level with a third
+        element is rejected: ``update_id`` is never decoded)."""
+        price: float
+        amount: float
+        update_id: msgspec.UnsetType = msgspec.UNSET
+
+    _Level = TypeVar("_Level")
+
+    class DepthData(msgspec.Struct, Generic[_Level], gc=False):
         """``data`` of a ``depth.<symbol>`` frame (§8.2): ids ``U``/``u`` and times (µs) as decoded (strings are
         read by ``as_int`` in ``typed_diff_message``, as in ``diff_message``)."""
         U: Union[int, str]
         u: Union[int, str]
-        b: List[DepthLevel]
-        a: List[DepthLevel]
+        b: List[_Level]
+        a: List[_Level]
         T: Union[int, str, None] = None
         E: Union[int, str, None] = None
 
-    class DepthFrame(msgspec.Struct, gc=False):
+    class DepthFrame(msgspec.Struct, Generic[_Level], gc=False):
         stream: str
-        data: DepthData
+        data: DepthData[_Level]
 
-    #: ``decode_depth_frame(text) -> DepthFrame``; raises ``msgspec.DecodeError`` (``ValidationError``) on text that is
-    #: not JSON or not a depth frame's shape (numbers as JSON numbers or numeric strings).
-    decode_depth_frame: Optional[Callable[[Any], Any]] = msgspec.json.Decoder(DepthFrame, strict=False).decode
+    #: ``decode(text) -> DepthFrame`` with ``DepthLevel`` rows (``decode_depth_frame``) or ``StampedDepthLevel`` rows
+    #: (``decode_stamped_depth_frame``); raises ``msgspec.DecodeError`` (``ValidationError``) on text that is not
+    #: JSON or not a depth frame's shape (numbers as JSON numbers or numeric strings).
+    decode_depth_frame: Optional[Callable[[Any], Any]] = msgspec.json.Decoder(
+        DepthFrame[DepthLevel], strict=False).decode
+    decode_stamped_depth_frame: Optional[Callable[[Any], Any]] = msgspec.json.Decoder(
+        DepthFrame[StampedDepthLevel], strict=False).decode
 else:  # pragma: no cover
     DepthLevel = None  # type: ignore[misc]
-    decode_depth_frame = None
+    decode_depth_frame = decode_stamped_depth_frame = None
 
 
 def own_rows(levels: Sequence[Any], update_id: int) -> List[OrderBookRow]:
@@ -180,9 +193,9 @@ def own_rows(levels: Sequence[Any], update_id: int) -> List[OrderBookRow]:
 
 
 def typed_diff_message(data: Any, trading_pair: str) -> BackpackOrderBookMessage:
-    """``DepthData`` (from ``decode_depth_frame``) → DIFF with ``own_rows`` of the frame's levels (they outlive the
-    frame: buffered, queued). :raises (TypeError, ValueError): no ``T``/``E`` time, or an id or time ``as_int``
-    rejects."""
+    """``DepthData`` (from either decoder) → DIFF whose rows keep their update id past the frame: the frame's
+    ``StampedDepthLevel`` rows stamped with ``u``, or ``own_rows`` of its ``DepthLevel`` rows. :raises (TypeError,
+    ValueError): no ``T``/``E`` time, or an id or time ``as_int`` rejects; nothing is changed then."""
     ts = data.T or data.E
     if type(ts) is not int:
         if ts is None:
@@ -192,13 +205,22 @@ def typed_diff_message(data: Any, trading_pair: str) -> BackpackOrderBookMessage
     update_id = data.u
     if type(first_update_id) is not int or type(update_id) is not int:
         first_update_id, update_id = as_int(first_update_id), as_int(update_id)
-    return rows_diff_message(trading_pair, first_update_id, update_id, ts, own_rows(data.b, update_id),
-                             own_rows(data.a, update_id))
+    bids = data.b
+    asks = data.a
+    if (bids and type(bids[0]) is DepthLevel) or (asks and type(asks[0]) is DepthLevel):
+        bids = own_rows(bids, update_id)
+        asks = own_rows(asks, update_id)
+    else:
+        for level in bids:
+            level.update_id = update_id
+        for level in asks:
+            level.update_id = update_id
+    return rows_diff_message(trading_pair, first_update_id, update_id, ts, bids, asks)
 
 
 def rows_diff_message(trading_pair: str, first_update_id: int, update_id: int, timestamp_us: int,
                       bids: List[Any], asks: List[Any]) -> BackpackOrderBookMessage:
-    """DIFF of ``OrderBookRow`` rows stamped with ``update_id``; time in µs."""
+    """DIFF of rows that keep ``update_id`` (``OrderBookRow``, stamped ``StampedDepthLevel``); time in µs."""
     return _tuple_new(BackpackOrderBookMessage, (_DIFF, {
         "trading_pair": trading_pair,
         "update_id": update_id,

@@ -726,9 +726,9 @@ async def test_text_depth_frames_take_the_typed_path_and_build_the_same_book(mon
     assert builders == [{"typed_diff_message"}, {"diff_message_fast"}]   # setting _decode_depth switches the path
     emitted = [await drain(typed._diff_output), await drain(plain._diff_output)]
     assert len(emitted[0]) == 100 and _emitted_rows(emitted[0]) == _emitted_rows(emitted[1])
-    # the typed path's messages outlive their frame: their rows are OrderBookRow copies keeping their own update id,
-    # never the frame-scoped DepthLevel rows (whose update id is the frame being applied)
-    assert {type(r).__name__ for m in emitted[0] for r in m.bids + m.asks} == {"OrderBookRow"}
+    # a sink without apply_rows: the typed rows are StampedDepthLevel, each with its own update id (never the
+    # frame-scoped DepthLevel rows, whose update id is the frame being applied)
+    assert {type(r).__name__ for m in emitted[0] for r in m.bids + m.asks} == {"StampedDepthLevel"}
     assert all(r.update_id == m.update_id for m in emitted[0] for r in m.bids + m.asks)
     assert {type(r).__name__ for m in emitted[1] for r in m.bids + m.asks} == {"OrderBookRow"}
     for (messages, book) in zip(emitted, (typed_book, plain_book)):

@@ -15,6 +15,7 @@ from hummingbot.connector.exchange.backpack import backpack_order_book as bob
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from hummingbot.core.data_type.order_book_row import OrderBookRow
 
 SNAPSHOT_VECTORS = ["test_order_book_depth_last_update_id_as_string", "test_order_book_depth_last_update_id_as_i64"]
 PARSE_ERRORS = (KeyError, ValueError, TypeError)
@@ -279,3 +280,17 @@ def test_typed_depth_accepts_only_what_the_ujson_path_accepts_with_the_same_rows
         reference.first_update_id, reference.update_id, reference.timestamp)
     assert exact_rows(message.bids) == exact_rows(reference.bids)
     assert exact_rows(message.asks) == exact_rows(reference.asks)
+
+
+def test_typed_diff_message_of_frame_scoped_levels_keeps_copies_with_the_frame_id():
+    """``DepthLevel`` rows read the class attribute ``update_id`` (whatever frame is being applied): the message
+    holds ``OrderBookRow`` copies with its own ``u``; ``StampedDepthLevel`` rows are stamped in place."""
+    text = json.dumps({"stream": "depth.SOL_USDC", "data": DEPTH})
+    scoped = bob.typed_diff_message(bob.decode_depth_frame(text).data, "SOL-USDC")
+    stamped = bob.typed_diff_message(bob.decode_stamped_depth_frame(text).data, "SOL-USDC")
+    bob.DepthLevel.update_id = 7                                  # a later frame
+    reference = bob.diff_message(DEPTH, "SOL-USDC")
+    for message, row_type in ((scoped, OrderBookRow), (stamped, bob.StampedDepthLevel)):
+        assert {type(r) for r in message.bids + message.asks} == {row_type}
+        assert exact_rows(message.bids) == exact_rows(reference.bids)
+        assert exact_rows(message.asks) == exact_rows(reference.asks)
