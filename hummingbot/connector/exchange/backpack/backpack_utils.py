@@ -126,6 +126,8 @@ _STP_PROMPT = "Self-trade prevention when two bots on this account cross: Reject
 _PROXY_PROMPT = "HTTP(S) proxy for REST and WebSockets, http://[user:password@]host:port (blank: HTTPS_PROXY/ALL_PROXY)"
 _REST_MD_PROMPT = "Serve order books and trades from REST polling instead of the public WebSocket (True/False)"
 _BATCH_PROMPT = "Send placements that arrive together as one batch request (True/False)"
+_CANCEL_BY_MARKET_PROMPT = ("This bot is alone on its API key: cancel a market's orders with one request (True/False; "
+                            "False when other bots or people trade on the key)")
 _WS_FAILURES_PROMPT = "Public WebSocket connect failures in a row before market data falls back to REST (0 = never)"
 
 
@@ -151,6 +153,7 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     backpack_rest_market_data: bool = _setting_field(False, _REST_MD_PROMPT)
     backpack_ws_failures_before_rest: int = _setting_field(WS_FAILURES_BEFORE_REST, _WS_FAILURES_PROMPT)
     backpack_batch_placements: bool = _setting_field(True, _BATCH_PROMPT)
+    backpack_cancel_by_market: bool = _setting_field(False, _CANCEL_BY_MARKET_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_api_key", mode="after")(_check_api_key)
@@ -181,6 +184,7 @@ def sandbox_config_map(connector_name: str, account: str) -> Type[BaseConnectorC
         f"{connector_name}_ws_failures_before_rest": (int, _setting_field(WS_FAILURES_BEFORE_REST,
                                                                           _WS_FAILURES_PROMPT)),
         f"{connector_name}_batch_placements": (bool, _setting_field(True, _BATCH_PROMPT)),
+        f"{connector_name}_cancel_by_market": (bool, _setting_field(False, _CANCEL_BY_MARKET_PROMPT)),
     }
     checks: Dict[str, Callable[[Any], Any]] = {
         "api_key": _check_api_key, "api_secret": _check_secret, "rate_limit_share_pct": _check_share_pct,
