@@ -67,6 +67,8 @@ class SandboxTradingSession:
     :param data_dir: Hummingbot's data directory (trade sqlite) kept across sessions, instead of a fresh one.
     :param second_account_balances: open a second account with these balances on the same sandbox (a fresh key
         pair) and connect it as ``backpack_sandbox_2`` (:attr:`second`); the settle reconciles both accounts.
+    :param connector_settings: config-map settings of the ``backpack_sandbox`` connector beside its keys
+        (``{"backpack_sandbox_cancel_by_market": True}``).
     """
     trading_pairs: List[str]
     log_path: Path
@@ -80,6 +82,7 @@ class SandboxTradingSession:
     sandbox_url: Optional[str] = None
     data_dir: Optional[Path] = None
     second_account_balances: Optional[Dict[str, str]] = None
+    connector_settings: Dict[str, Any] = field(default_factory=dict)
     sandbox: Optional[SandboxProcess] = None
     core: Any = None  # hummingbot.core.trading_core.TradingCore
     connector: Any = None
@@ -120,7 +123,8 @@ class SandboxTradingSession:
                 self.core.connector_manager.remove_connector(name)
             self.connector = self.core.connector_manager.create_connector(
                 CONSTANTS.SANDBOX_CONNECTOR_NAME, list(self.trading_pairs), True,
-                api_keys={"backpack_sandbox_api_key": api_key, "backpack_sandbox_api_secret": secret})
+                api_keys={"backpack_sandbox_api_key": api_key, "backpack_sandbox_api_secret": secret,
+                          **self.connector_settings})
             self.recorder = EventRecorder(self.connector)
             self.balances_start = totals(await self.sandbox.account())
             if self.second_account_balances is not None:
