@@ -67,22 +67,21 @@ class CancelByMarketTests(ExchangeTestCase):
         self.assertFalse(exchange._cancel_batcher.enabled)
         self.exchange._cancel_batcher.configured = self.exchange._cancel_batcher.enabled = False
         orders = self.open_orders(2)
-        with aioresponses() as mock_api:
-            self.per_id_answers(mock_api, orders)
-            results = await self.cancel_together(orders)
-            sent = self.requests(mock_api)
-        self.assertEqual([o.client_order_id for o in orders], results)
-        self.assertEqual([f"DELETE {url(CONSTANTS.ORDER_PATH_URL)}"], list(sent))
+        sent = await self.assert_per_id(orders, None, orders)
         self.assertEqual(2, len(sent[f"DELETE {url(CONSTANTS.ORDER_PATH_URL)}"]))
+        self.assertEqual(0, sum(self.exchange._cancel_batcher.fallbacks.values()))
 
-    async def assert_per_id(self, to_cancel: List[InFlightOrder], reason: str, answered: List[InFlightOrder]):
+    async def assert_per_id(self, to_cancel: List[InFlightOrder], reason: Optional[str],
+                            answered: List[InFlightOrder]) -> Dict[str, List[Any]]:
         with aioresponses() as mock_api:
             self.per_id_answers(mock_api, answered)
             results = await self.cancel_together(to_cancel)
             sent = self.requests(mock_api)
         self.assertEqual([o.client_order_id for o in to_cancel], results)
         self.assertEqual([f"DELETE {url(CONSTANTS.ORDER_PATH_URL)}"], list(sent))
-        self.assertEqual(len(to_cancel), self.exchange._cancel_batcher.fallbacks[reason])
+        if reason is not None:
+            self.assertEqual(len(to_cancel), self.exchange._cancel_batcher.fallbacks[reason])
+        return sent
 
     async def test_a_lone_cancel_goes_by_id(self):
         orders = self.open_orders(2)
