@@ -7,9 +7,10 @@ Hummingbot's own persistence: ``TradingCore`` starts its ``MarketsRecorder`` on 
 strategy starts. The account's key pair comes from ``BACKPACK_SANDBOX_SECRET``.
 
 Standard output: one JSON object a line after ``CRASHBOT ``: ``started`` (``restored``: client order ids restored
-from the db), ``status`` every ``--status-interval`` s (``open_ids``, ``fills``), and with ``--settle-after S``
-after S seconds the shared settle (strategy off, orders cancelled, balances refreshed) and ``settled``
-(``connector_totals``, ``open_orders_at_exit``, ``tracked_not_final``) before exiting.
+from the db), ``status`` every ``--status-interval`` s (``open_ids``, ``fills``, ``orphan_sweep``: the connector's
+``OrphanSweep.snapshot()``; ``--instance-tag`` gives every life the same ``clientId`` tag), and with
+``--settle-after S`` after S seconds the shared settle (strategy off, orders cancelled, balances refreshed) and
+``settled`` (``connector_totals``, ``open_orders_at_exit``, ``tracked_not_final``) before exiting.
 """
 import argparse
 import asyncio
@@ -36,10 +37,11 @@ def emit(event: str, **fields: Any) -> None:
 
 
 async def run_bot(sandbox_url: str, data_dir: Path, trading_pair: str, settle_after_s: Optional[float],
-                  status_interval_s: float = 0.5) -> Dict[str, Any]:
+                  status_interval_s: float = 0.5, instance_tag: Optional[int] = None) -> Dict[str, Any]:
     """One life of the bot; returns the ``settled`` fields (empty when it runs until killed)."""
+    settings = {} if instance_tag is None else {"backpack_sandbox_instance_tag": instance_tag}
     session = SandboxTradingSession(trading_pairs=[trading_pair], log_path=data_dir / f"bot-{os.getpid()}.log",
-                                    sandbox_url=sandbox_url, data_dir=data_dir)
+                                    sandbox_url=sandbox_url, data_dir=data_dir, connector_settings=settings)
     async with session:
         born = time.time()
         await start_pure_market_making(session, trading_pair)
@@ -52,7 +54,8 @@ async def run_bot(sandbox_url: str, data_dir: Path, trading_pair: str, settle_af
         started = time.monotonic()
         while settle_after_s is None or time.monotonic() - started < settle_after_s:
             emit("status", open_ids=sorted(i for i, o in connector.in_flight_orders.items() if not order_final(o)),
-                 fills=recorder.count(MarketEvent.OrderFilled), ready=connector.ready)
+                 fills=recorder.count(MarketEvent.OrderFilled), ready=connector.ready,
+                 orphan_sweep=connector._orphan_sweep.snapshot())
             await asyncio.sleep(status_interval_s)
         # The settle's wait for as many fill events as the ledger has fills cannot end in a restarted life (the
         # ledger has every life's fills): its floor is enough.
@@ -70,10 +73,13 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pair", default="SOL-USDC", help="trading pair (default SOL-USDC)")
     parser.add_argument("--settle-after", type=float, default=None,
                         help="settle and exit after this many seconds (default: run until killed)")
+    parser.add_argument("--instance-tag", type=int, default=None,
+                        help="backpack_sandbox_instance_tag of the connector (default: random each life)")
 
 
 def _run(args: argparse.Namespace) -> int:
-    asyncio.run(run_bot(args.sandbox_url, args.data_dir, args.pair, args.settle_after))
+    asyncio.run(run_bot(args.sandbox_url, args.data_dir, args.pair, args.settle_after,
+                        instance_tag=args.instance_tag))
     return 0
 
 

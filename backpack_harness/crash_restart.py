@@ -47,7 +47,8 @@ class CrashRestartOptions:
     """``kills`` SIGKILLs, then a last life of ``last_life_s`` s that settles. Before each kill the bot trades until a
     fill of that life and ``resting`` orders on the book (at most ``life_s`` s); it stays down ``down_s`` s after the
     taker's sweeps; a restart failing to reconcile within ``reconcile_timeout_s`` s fails the run. ``seed``: the
-    sandbox's market flow; ``work_dir``: the bot's data (emptied first)."""
+    sandbox's market flow; ``work_dir``: the bot's data (emptied first); ``instance_tag``: every life's
+    ``backpack_sandbox_instance_tag`` (None: a random tag each life, no start-up sweep)."""
     kills: int = 1
     pair: str = "SOL-USDC"
     balances: Dict[str, str] = field(default_factory=lambda: {"SOL": "100", "USDC": "20000"})
@@ -59,6 +60,7 @@ class CrashRestartOptions:
     report_path: Path = Path("crash-restart-report.json")
     reconcile_timeout_s: float = 60.0
     seed: int = 7
+    instance_tag: Optional[int] = 7
 
 
 class BotProcess:
@@ -71,9 +73,11 @@ class BotProcess:
 
     @classmethod
     async def spawn(cls, sandbox_url: str, secret: str, data_dir: Path, pair: str,
-                    settle_after_s: Optional[float]) -> "BotProcess":
+                    settle_after_s: Optional[float], instance_tag: Optional[int] = None) -> "BotProcess":
         args = [sys.executable, "-m", "backpack_harness.crash_bot", "--sandbox-url", sandbox_url,
                 "--data-dir", str(data_dir), "--pair", pair]
+        if instance_tag is not None:
+            args += ["--instance-tag", str(instance_tag)]
         if settle_after_s is not None:
             args += ["--settle-after", str(settle_after_s)]
         env = dict(os.environ, BACKPACK_SANDBOX_SECRET=secret, PYTHONUNBUFFERED="1")
@@ -220,7 +224,7 @@ async def run_crash_restart(options: CrashRestartOptions, out: Callable[[str], N
                 last_life = life == options.kills
                 spawned = time.monotonic()
                 bot = await BotProcess.spawn(sandbox.rest_url, secret, data_dir, options.pair,
-                                             options.last_life_s if last_life else None)
+                                             options.last_life_s if last_life else None, options.instance_tag)
                 bot_started = await bot.wait_event("started", START_TIMEOUT_S)
                 if previous is not None:
                     restarts.append({"startup_s": round(time.monotonic() - spawned, 1), **await _check_restart(
@@ -248,6 +252,7 @@ async def run_crash_restart(options: CrashRestartOptions, out: Callable[[str], N
         "orders_restored": sum(r["orders_restored"] for r in restarts),
         "fills_while_down": sum(r["fills_while_down"] for r in restarts),
         "fills_while_down_recorded": sum(r["fills_while_down_recorded"] for r in restarts),
+        "orphans_swept": sum(r["orphans_swept"] for r in restarts),
         "reconcile_s_max": max((r["reconcile_s"] for r in restarts if r["reconcile_s"] is not None), default=None),
         "startup_s_max": max((r["startup_s"] for r in restarts), default=None),
         "restarts": restarts,
@@ -300,8 +305,8 @@ async def _trade_then_kill(sandbox: SandboxProcess, bot: BotProcess, taker: Take
 async def _check_restart(sandbox: SandboxProcess, bot: BotProcess, started: Dict[str, Any],
                          previous: Dict[str, Any], data_dir: Path, options: CrashRestartOptions) -> Dict[str, Any]:
     """Restored orders vs the orders open at the kill; seconds (checked every 0.25 s) from the bot's ``started``
-    until every restored order closed on the exchange is no longer open in the bot and every fill while down is a
-    ``TradeFill`` row."""
+    until every restored order closed on the exchange is no longer open in the bot, every fill while down is a
+    ``TradeFill`` row and (with an instance tag) the start-up sweep of orders left untracked is done."""
     t0 = time.monotonic()
     restored = set(started["restored"])
     open_at_kill = {str(o["clientId"]) for o in previous["open_at_kill"]}
@@ -312,7 +317,9 @@ async def _check_restart(sandbox: SandboxProcess, bot: BotProcess, started: Dict
         status = bot.last("status") or {}
         still_open = set(status.get("open_ids", [])) & restored & closed
         recorded = {str(f.exchange_trade_id) for f in db_fills(data_dir)}
-        return not still_open and down_fills <= recorded and bool(status)
+        sweep = status.get("orphan_sweep") or {}
+        swept = not sweep.get("enabled") or bool(sweep.get("done"))
+        return not still_open and down_fills <= recorded and bool(status) and swept
 
     reconcile_s: Optional[float] = None
     while time.monotonic() - t0 < options.reconcile_timeout_s:
@@ -321,11 +328,14 @@ async def _check_restart(sandbox: SandboxProcess, bot: BotProcess, started: Dict
             break
         await asyncio.sleep(0.25)
     recorded = [str(f.exchange_trade_id) for f in db_fills(data_dir)]
+    sweep = (bot.last("status") or {}).get("orphan_sweep") or {}
     return {"orders_restored": len(restored), "orders_open_at_kill": len(open_at_kill),
             "not_restored": sorted(open_at_kill - restored),
             "fills_while_down": len(down_fills),
             "fills_while_down_recorded": sum(1 for t in down_fills if recorded.count(t) == 1),
             "sweeps": previous["sweeps"],
+            "orphan_sweep": sweep,
+            "orphans_swept": sweep.get("found", 0),
             "reconcile_s": reconcile_s}
 
 
@@ -350,6 +360,7 @@ def summary(report: Dict[str, Any]) -> List[str]:
             ("fills while down", f"{report['fills_while_down']} (recorded once: "
                                  f"{report['fills_while_down_recorded']})"),
             ("duplicates", report["duplicate_fills"]), ("orphaned orders", report["orphaned_orders"]),
+            ("swept at restart", f"{report['orphans_swept']} (untracked orders of the bot's tag, cancelled)"),
             ("time to reconcile", f"max {report['reconcile_s_max']} s after the strategy started (the bot's start: "
                                   f"max {report['startup_s_max']} s)"),
             ("fills", f"{report['db_fills']} in the bot's db (exchange ledger: {report['exchange_fills']})"),
@@ -366,10 +377,12 @@ def _main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the sandbox's market flow (default 7)")
     parser.add_argument("--work-dir", type=Path, default=Path("crash-restart"), help="bot data (default crash-restart)")
     parser.add_argument("--report", type=Path, default=Path("crash-restart-report.json"))
+    parser.add_argument("--instance-tag", type=int, default=7,
+                        help="backpack_sandbox_instance_tag of every life (default 7; 0: random each life)")
     args = parser.parse_args(argv)
-    report = asyncio.run(run_crash_restart(CrashRestartOptions(kills=args.kills, seed=args.seed,
-                                                               work_dir=args.work_dir, report_path=args.report),
-                                           lambda line: print(line, flush=True)))
+    options = CrashRestartOptions(kills=args.kills, seed=args.seed, work_dir=args.work_dir, report_path=args.report,
+                                  instance_tag=args.instance_tag or None)
+    report = asyncio.run(run_crash_restart(options, lambda line: print(line, flush=True)))
     print("\n".join(summary(report)))
     reason = failure(report)
     if reason:

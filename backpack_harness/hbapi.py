@@ -1,4 +1,5 @@
-"""Drive a connector in-process the way hummingbot-api does (``field-notes.md`` §3), written from those facts.
+"""Drive a connector in-process the way hummingbot-api does (``docs/architecture.md``, "Hosts"), written from those
+facts.
 
 hummingbot-api builds a trading connector with ``trading_pairs=[]`` from its connector settings, checks it with
 ``_initialize_trading_pair_symbol_map``, ``_update_trading_rules`` and ``_update_balances``, loads the active orders

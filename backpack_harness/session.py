@@ -67,8 +67,8 @@ class SandboxTradingSession:
     :param data_dir: Hummingbot's data directory (trade sqlite) kept across sessions, instead of a fresh one.
     :param second_account_balances: open a second account with these balances on the same sandbox (a fresh key
         pair) and connect it as ``backpack_sandbox_2`` (:attr:`second`); the settle reconciles both accounts.
-    :param connector_settings: config-map settings of the ``backpack_sandbox`` connector beside its keys
-        (``{"backpack_sandbox_cancel_by_market": True}``).
+    :param connector_settings: further ``backpack_sandbox_*`` settings of the connector, as in its
+        ``conf/connectors`` file (e.g. ``{"backpack_sandbox_instance_tag": 7}``).
     """
     trading_pairs: List[str]
     log_path: Path

@@ -35,7 +35,8 @@ from .orderparse import OrderRequest, parse_client_id, parse_order
 from .switches import Switches
 from .views import order_event
 
-DAY_US = 86_400 * 1_000_000
+#: Fills between internal accounts kept in ``Engine.flow_fills``.
+FLOW_FILLS_KEPT = 10_000
 ORDER_ID_BASE = 112_000_000_000_000_000
 
 
@@ -53,12 +54,7 @@ class MarketState:
     pending_skip: int = 0
     last_time_us: int = 0
     trades: Deque[Fill] = field(default_factory=lambda: deque(maxlen=1000))
-    day: Deque[Fill] = field(default_factory=deque)
     publish: bool = True
-
-    def prune_day(self, now_us: int) -> None:
-        while self.day and self.day[0].time_us < now_us - DAY_US:
-            self.day.popleft()
 
 
 class _Command:
@@ -101,7 +97,13 @@ class Engine:
         self.open_orders: Dict[int, Dict[str, Order]] = defaultdict(dict)
         self.history: Dict[int, List[Order]] = defaultdict(list)
         self.account_fills: Dict[int, List[Tuple[Fill, str]]] = defaultdict(list)
+        #: Every fill with an account that is not internal (the background traders'), oldest first.
         self.ledger: List[Fill] = []
+        #: The newest ``FLOW_FILLS_KEPT`` fills between internal accounts (the background flow trading with
+        #: itself), kept apart so a long-running sandbox's memory does not grow with them.
+        self.flow_fills: Deque[Fill] = deque(maxlen=FLOW_FILLS_KEPT)
+        #: Fills since start, both kinds.
+        self.fill_count = 0
         self.fees_collected: Dict[str, Decimal] = defaultdict(Decimal)
         self.deposits: Dict[str, Decimal] = defaultdict(Decimal)
         self.listeners: list = []
@@ -465,7 +467,11 @@ class Engine:
             buyer_is_maker=buy is maker, buyer_fee=buyer_fee, seller_fee=seller_fee, base=spec.base,
             quote=spec.quote, time_us=cmd.now_us, buyer_client_id=buy.client_id, seller_client_id=sell.client_id,
         )
-        self.ledger.append(fill)
+        self.fill_count += 1
+        if buyer.internal and seller.internal:
+            self.flow_fills.append(fill)
+        else:
+            self.ledger.append(fill)
         cmd.fills.append(fill)
         for o, acct in ((buy, buyer), (sell, seller)):
             if not acct.internal:
@@ -555,10 +561,7 @@ class Engine:
         depth = None
         if m is not None:
             m.last_time_us = cmd.now_us
-            for f in cmd.fills:
-                m.trades.append(f)
-                m.day.append(f)
-            m.prune_day(cmd.now_us)
+            m.trades.extend(cmd.fills)
             if cmd.levels[BID] or cmd.levels[ASK] or cmd.empty_depth:
                 first = m.update_id + 1 + m.pending_skip
                 m.pending_skip = 0

@@ -88,7 +88,7 @@ class Order:
         return self.status in ("New", "PartiallyFilled")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Fill:
     """One trade in the ledger: both sides, price, quantity, fees and µs time.
 

@@ -257,7 +257,7 @@ class SandboxServer:
         out["faults"] = self.faults.counts()
         out["activeFaults"] = self.faults.active()
         out["orders"] = sum(len(v) for v in self.engine.history.values())
-        out["fills"] = len(self.engine.ledger)
+        out["fills"] = self.engine.fill_count
         out["accounts"] = len(self.engine.accounts)
         out["speedBump"] = self.speed_bump.to_json()
         return out

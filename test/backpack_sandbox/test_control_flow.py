@@ -101,7 +101,7 @@ async def test_conservation_under_random_flow_with_users(make_sandbox, session):
             await c.order(symbol=sym, side=rng.choice(["Bid", "Ask"]), orderType="Market", quantity=str(qty))
         else:
             await c.call("DELETE", "/api/v1/orders", {"symbol": sym})
-    await wait_for(lambda: len(sb.engine.ledger) > 100, timeout=20)
+    await wait_for(lambda: sb.engine.fill_count > 100, timeout=20)
     await sb.flow.stop()
     rows = sb.engine.conservation()
     assert all(row["diff"] == 0 for row in rows.values()), rows
@@ -124,7 +124,8 @@ async def test_flow_is_deterministic_given_seed():
             sb.flow.requote("SOL_USDC")
             sb.flow.take_once()
         book = sb.engine.markets["SOL_USDC"].book
-        books.append((dict(book.level_qty["Bid"]), dict(book.level_qty["Ask"]), len(sb.engine.ledger)))
+        books.append((dict(book.level_qty["Bid"]), dict(book.level_qty["Ask"]), sb.engine.fill_count,
+                      [(f.trade_id, f.price, f.quantity) for f in sb.engine.flow_fills]))
         await sb.stop()
     assert books[0] == books[1]
 

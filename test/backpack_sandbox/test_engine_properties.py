@@ -61,3 +61,24 @@ def test_invariants_hold_for_any_order_sequence(orders, mode):
             assert qty == sum((o.remaining for o in book.queues[side][price]), Decimal(0)) and qty > 0
     for f in engine.ledger:
         assert f.quote_quantity == f.price * f.quantity
+
+
+def test_fills_between_internal_accounts_are_kept_apart_and_bounded(monkeypatch):
+    import backpack_sandbox.engine as engine_module
+    monkeypatch.setattr(engine_module, "FLOW_FILLS_KEPT", 5)
+    engine = Engine(build_markets(["SOL_USDC"]), Clock(fixed_ms=1_700_000_000_000))
+    maker, taker = (engine.create_account(f"flow{i}", "s", {"SOL": "100", "USDC": "100000"}, internal=True)
+                    for i in range(2))
+    user = engine.create_account("user", "s", {"SOL": "100", "USDC": "100000"})
+
+    def trade(buyer):
+        engine.place(maker, {"symbol": "SOL_USDC", "side": "Ask", "orderType": "Limit", "price": "150",
+                             "quantity": "0.1"})
+        engine.place(buyer, {"symbol": "SOL_USDC", "side": "Bid", "orderType": "Market", "quantity": "0.1"})
+
+    for _ in range(8):
+        trade(taker)
+    trade(user)
+    assert engine.fill_count == 9 and len(engine.markets["SOL_USDC"].trades) == 9
+    assert [f.trade_id for f in engine.flow_fills] == [4, 5, 6, 7, 8]   # the newest 5 of the flow's own fills
+    assert [(f.trade_id, f.buyer_account) for f in engine.ledger] == [(9, user.id)]

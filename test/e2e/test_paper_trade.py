@@ -74,7 +74,8 @@ async def test_paper_trade_books_come_from_the_sandbox_and_a_market_buy_is_fille
                 # Simulated: every order and fill on the exchange belongs to its own background traders.
                 flow_accounts = {server.flow.maker.id, server.flow.taker.id}
                 assert all(o.account_id in flow_accounts for o in server.engine.orders.values())
-                assert all({f.buyer_account, f.seller_account} <= flow_accounts for f in server.engine.ledger)
+                assert server.engine.ledger == [] and server.engine.flow_fills
+                assert all({f.buyer_account, f.seller_account} <= flow_accounts for f in server.engine.flow_fills)
                 assert not server.stats.by_status.get(401)
             finally:
                 task.cancel()

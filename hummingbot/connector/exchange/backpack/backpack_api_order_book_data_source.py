@@ -305,9 +305,9 @@ class BackpackAPIOrderBookDataSource(OrderBookTrackerDataSource):
         data = await self._public_get(CONSTANTS.DEPTH_PATH_URL, trading_pair, CONSTANTS.DEPTH_SNAPSHOT_LIMIT)
         return snapshot_message(data, trading_pair, default_timestamp=self._time())
 
-    async def _recent_trades(self, trading_pair: str) -> List[Dict[str, Any]]:
-        """``GET /api/v1/trades?symbol=<symbol>&limit=<TRADES_LIMIT>`` (§4.7) rows. :raises ValueError: not a list."""
-        data = await self._public_get(CONSTANTS.TRADES_PATH_URL, trading_pair, BackpackRestMarketData.TRADES_LIMIT)
+    async def _recent_trades(self, trading_pair: str, limit: int) -> List[Dict[str, Any]]:
+        """``GET /api/v1/trades?symbol=<symbol>&limit=<limit>`` (§4.7) rows. :raises ValueError: not a list."""
+        data = await self._public_get(CONSTANTS.TRADES_PATH_URL, trading_pair, limit)
         if not isinstance(data, list):
             raise ValueError(f"GET /api/v1/trades answered a {type(data).__name__}, not a list")
         return data

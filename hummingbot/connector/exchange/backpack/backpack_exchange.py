@@ -23,7 +23,7 @@ from hummingbot.connector.exchange.backpack.backpack_balances import BalanceStre
 from hummingbot.connector.exchange.backpack.backpack_batch_orders import BackpackBatchOrders, NewOrder
 from hummingbot.connector.exchange.backpack.backpack_cancel_batcher import BackpackCancelBatcher
 from hummingbot.connector.exchange.backpack.backpack_cancels import BackpackCancelFlow
-from hummingbot.connector.exchange.backpack.backpack_client_order_ids import ClientOrderIdGenerator
+from hummingbot.connector.exchange.backpack.backpack_client_order_ids import ClientOrderIdGenerator, parse_instance_tag
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
 from hummingbot.connector.exchange.backpack.backpack_errors import (
     BackpackAPIError,
@@ -50,6 +50,7 @@ from hummingbot.connector.exchange.backpack.backpack_order_parsing import (
     trade_update_from_ws,
 )
 from hummingbot.connector.exchange.backpack.backpack_order_status import BackpackOrderStatus, is_order_not_found
+from hummingbot.connector.exchange.backpack.backpack_orphan_sweep import OrphanSweep
 from hummingbot.connector.exchange.backpack.backpack_rest_client import BackpackRestClient
 from hummingbot.connector.exchange.backpack.backpack_status_poller import BackpackStatusPoller
 from hummingbot.connector.exchange.backpack.backpack_throttler import BackpackThrottler
@@ -107,6 +108,7 @@ class BackpackExchange(ExchangePyBase):
                  backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST,
                  backpack_batch_placements: bool = True,
                  backpack_cancel_by_market: bool = False,
+                 backpack_instance_tag: Optional[int] = None,
                  maker_band_bps: Decimal = DEFAULT_BAND_BPS):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
         (``backpack_utils``); the share used is the lower of it and Hummingbot's ``rate_limits_share_pct``.
@@ -115,12 +117,14 @@ class BackpackExchange(ExchangePyBase):
         ``BackpackRestMarketData``). ``backpack_batch_placements``: placements arriving together go out as one batch
         request (``BackpackOrderBatcher``). ``backpack_cancel_by_market``: this bot is alone on its key, a market's
         cancels requested together may go out as one cancel of the whole market (``BackpackCancelBatcher``).
-        ``maker_band_bps``: the maker scorecard's two-sided band around the mid
-        (bps).
+        ``backpack_instance_tag``: the ``clientId`` tag (1..4095; None or blank: random each start); a given tag turns
+        on the start-up sweep of orders a previous life left open (``OrphanSweep``). ``maker_band_bps``: the maker
+        scorecard's two-sided band around the mid (bps).
 
         :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL; a band that
-            is not positive.
+            is not positive; an instance tag outside 1..4095.
         """
+        instance_tag = parse_instance_tag(backpack_instance_tag)
         if backpack_self_trade_prevention not in CONSTANTS.SELF_TRADE_PREVENTION_MODES:
             raise ValueError(f"unknown self-trade prevention mode {backpack_self_trade_prevention!r}")
         self._self_trade_prevention = backpack_self_trade_prevention
@@ -155,7 +159,7 @@ class BackpackExchange(ExchangePyBase):
         tracker = self._tracker
         self._client_order_ids = ClientOrderIdGenerator(is_taken=lambda candidate: (
             tracker.fetch_tracked_order(candidate) is not None or tracker.fetch_cached_order(candidate) is not None
-            or tracker.fetch_lost_order(client_order_id=candidate) is not None))
+            or tracker.fetch_lost_order(client_order_id=candidate) is not None), instance_tag=instance_tag)
         self._fills = BackpackFillsTracker(
             private_get=lambda path, params: self._api_get(path_url=path, params=params, is_auth_required=True),
             symbol_for=self._symbol_for, tracker=tracker, fee_schema=self.trade_fee_schema,
@@ -166,7 +170,7 @@ class BackpackExchange(ExchangePyBase):
             symbol_for=self._symbol_for, pair_of=self._pair_of, tracker=tracker,
             trade_updates_for_order=self._fills.all_trade_updates_for_order,
             note_executed_quantity=self._fills.note_executed_quantity, observation_time_s=self._observation_time_s,
-            logger=self.logger, on_open_orders=lambda rows: self._cancel_batcher.note_open_orders(rows))
+            logger=self.logger, observe_open_orders=lambda rows: self._cancel_batcher.note_open_orders(rows))
         self._unknown_outcomes = UnknownOutcomeReconciler(
             request_order_status=self._request_order_status, apply_update=self._process_order_update_keeping_progress,
             tracker=tracker, on_unknown_outcome=self._count_unknown_outcome, logger=self.logger)
@@ -197,6 +201,13 @@ class BackpackExchange(ExchangePyBase):
             post_batch=lambda bodies: self._api_post(path_url=CONSTANTS.ORDERS_PATH_URL, data=bodies,
                                                      is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS)),
             enabled=bool(backpack_batch_placements))
+        self._orphan_sweep = OrphanSweep(
+            enabled=self._client_order_ids.stable_tag, is_our_client_id=self._client_order_ids.is_ours,
+            find_order=tracker.find_order, pair_of=self._pair_of,
+            cancel=lambda symbol, order_id: self._rest.call(
+                CONSTANTS.ORDER_PATH_URL, method=RESTMethod.DELETE, data={"symbol": symbol, "orderId": order_id},
+                is_auth_required=True, headers=dict(CONSTANTS.BROKER_HEADERS), retry_cancel_429=False),
+            logger=self.logger)
         self._lost_orders_pacer = LostOrdersPacer(has_lost_orders=lambda: bool(tracker.lost_orders))
         self._maker_scorecard = BackpackMakerScorecard(
             mid_price=lambda pair: book_mid(self.order_book_tracker.order_books.get(pair)), clock=self._time,
@@ -207,7 +218,8 @@ class BackpackExchange(ExchangePyBase):
         self.real_time_balance_update = False
         self._balance_refresh_due = False
         self._balance_refresh_task: Optional[asyncio.Future] = None
-        # hummingbot-api never starts `_status_polling_loop` (field-notes §3): this poll runs with the user stream.
+        # hummingbot-api never starts `_status_polling_loop` (docs/architecture.md, "Hosts"): this poll runs with the
+        # user stream.
         self._status_poller = BackpackStatusPoller(
             fetch_updates=self._status_poll_without_clock,
             status_loop_running=lambda: self._status_polling_task is not None and not self._status_polling_task.done(),
@@ -689,10 +701,13 @@ class BackpackExchange(ExchangePyBase):
         return await self._order_status.request(tracked_order)
 
     async def _update_orders(self):
-        """Every in-flight order's status from one open-orders request (``BackpackOrderStatus.update_orders``)."""
+        """Every in-flight order's status from one open-orders request (``BackpackOrderStatus.update_orders``), which
+        also feeds the start-up orphan sweep until it is done."""
+        sweep = self._orphan_sweep
         await self._order_status.update_orders(list(self.in_flight_orders.values()),
                                                self._order_tracker.process_order_update,
-                                               self._handle_update_error_for_active_order)
+                                               self._handle_update_error_for_active_order,
+                                               on_open_orders=sweep.on_open_orders if sweep.pending else None)
 
     async def _handle_update_error_for_active_order(self, order: InFlightOrder, error: Exception):
         await self._order_status.handle_update_error(order, error)
@@ -768,9 +783,9 @@ class BackpackExchange(ExchangePyBase):
 
     def metrics_snapshot(self) -> Dict[str, Any]:
         """Stream, REST and user-event counters, ``rate_limit_backoff_s``, ``balance_stream``
-        (``{"refused": bool, "refusals": connections refused}``, U1), ``market_data``, ``private_stream_polling``
-        ``maker`` (the maker scorecard, ``backpack_maker_scorecard``) and ``cancel_by_market``
-        (``BackpackCancelBatcher.snapshot``)."""
+        (``{"refused": bool, "refusals": connections refused}``, U1), ``market_data``, ``private_stream_polling``,
+        ``maker`` (the maker scorecard, ``backpack_maker_scorecard``), ``orphan_sweep`` (``OrphanSweep.snapshot``) and
+        ``cancel_by_market`` (``BackpackCancelBatcher.snapshot``)."""
         snapshot = build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
                                           self._stream_metrics(self._user_stream_tracker.data_source),
                                           self._rest.counters, self._user_event_counters,
@@ -781,6 +796,7 @@ class BackpackExchange(ExchangePyBase):
         snapshot["market_data"] = market_data.snapshot() if market_data is not None else None
         snapshot["private_stream_polling"] = self._private_stream_polling()
         snapshot["maker"] = self._maker_scorecard.snapshot()
+        snapshot["orphan_sweep"] = self._orphan_sweep.snapshot()
         snapshot["cancel_by_market"] = self._cancel_batcher.snapshot()
         return snapshot
 

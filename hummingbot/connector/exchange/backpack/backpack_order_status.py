@@ -43,7 +43,8 @@ class BackpackOrderStatus:
     :param trade_updates_for_order: async all fills of one order (``BackpackFillsTracker.all_trade_updates_for_order``).
     :param note_executed_quantity: ``(order, executedQuantity)``: schedules a missed-fill fetch when ahead of fills.
     :param observation_time_s: the update timestamp (s) of an answer without ``createdAt``.
-    :param on_open_orders: gets each complete open-orders list the status poll reads (§5.10).
+    :param observe_open_orders: gets each complete open-orders list the status poll reads (§5.10), as read (the
+        cancel batcher's foreign orders).
     """
 
     #: History rows scanned to find an order by clientId only (§5.11).
@@ -59,7 +60,7 @@ class BackpackOrderStatus:
                  observation_time_s: Callable[[], float],
                  logger: Callable[[], logging.Logger],
                  history_lag: Optional[HistoryLagGrace] = None,
-                 on_open_orders: Optional[Callable[[List[Any]], None]] = None):
+                 observe_open_orders: Optional[Callable[[List[Any]], None]] = None):
         self._private_get = private_get
         self._symbol_for = symbol_for
         self._pair_of = pair_of
@@ -69,7 +70,7 @@ class BackpackOrderStatus:
         self._observation_time_s = observation_time_s
         self._logger = logger
         self.history_lag = history_lag or HistoryLagGrace()
-        self._on_open_orders = on_open_orders
+        self._observe_open_orders = observe_open_orders
         #: Orders the last ``update_orders`` looked up one by one (absent from the open orders, or no list).
         self.last_looked_up = 0
 
@@ -120,13 +121,15 @@ class BackpackOrderStatus:
         return update
 
     async def update_orders(self, orders: Sequence[InFlightOrder], apply: Callable[[OrderUpdate], None],
-                            on_error: Callable[[InFlightOrder, Exception], Awaitable[None]]) -> None:
+                            on_error: Callable[[InFlightOrder, Exception], Awaitable[None]],
+                            on_open_orders: Optional[Callable[[List[Any]], Awaitable[None]]] = None) -> None:
         """One status poll of ``orders``: one account-wide ``GET /api/v1/orders`` (spot, §5.10); the orders found
         there are updated from their rows at once, then any other (closed, or placed after the list was read) is
         looked up alone (``request``: open order, then history). When the list cannot be read every order is looked
         up alone, except after a 429 (§7): then the orders wait for the next poll. ``on_error(order, error)`` gets
-        each order's failed lookup (``handle_update_error``)."""
-        if not orders:
+        each order's failed lookup (``handle_update_error``). ``on_open_orders(rows)`` (the orphan sweep) gets the
+        complete list after the rows are applied; with it the list is read even when no order is tracked."""
+        if not orders and on_open_orders is None:
             return
         index: Optional[OpenOrders] = None
         try:
@@ -134,8 +137,8 @@ class BackpackOrderStatus:
             if not isinstance(answer, list):
                 raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDERS_PATH_URL}: {str(answer)[:100]!r}")
             index = OpenOrders(answer)
-            if self._on_open_orders is not None:
-                self._on_open_orders(answer)
+            if self._observe_open_orders is not None:
+                self._observe_open_orders(answer)
         except asyncio.CancelledError:
             raise
         except BackpackRateLimitError as e:
@@ -153,6 +156,8 @@ class BackpackOrderStatus:
                 raise
             except Exception as e:
                 await on_error(order, e)
+        if on_open_orders is not None and index is not None:
+            await on_open_orders(index.rows)
 
     def open_row(self, order: InFlightOrder, index: "OpenOrders") -> Optional[Order]:
         """``order``'s row among the open orders: by order id once known, else by ``clientId`` with the same pair and
@@ -222,6 +227,7 @@ class OpenOrders:
     """The rows of ``GET /api/v1/orders`` (§5.10) by order id and by ``clientId`` (text); non-objects skipped."""
 
     def __init__(self, rows: List[Any]):
+        self.rows = rows
         self.by_id: Dict[str, Order] = {}
         self.by_client_id: Dict[str, List[Order]] = {}
         for row in rows:

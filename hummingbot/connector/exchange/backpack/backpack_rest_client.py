@@ -82,11 +82,11 @@ class BackpackRestClient:
                    params: Optional[Dict[str, Any]] = None, data: Optional[Any] = None,
                    is_auth_required: bool = False, limit_id: Optional[str] = None,
                    headers: Optional[Dict[str, Any]] = None,
-                   overwrite_url: Optional[str] = None) -> Tuple[int, Any]:
+                   overwrite_url: Optional[str] = None, retry_cancel_429: bool = True) -> Tuple[int, Any]:
         """``(HTTP status, JSON or None for an empty body)``; an expired request is retried once after a re-sync.
 
         :raises BackpackRateLimitError: 429 on a placement or a poll (and the polling pause starts); a cancel is
-            retried instead.
+            retried instead, unless ``retry_cancel_429`` is false (its caller retries later).
         :raises BackpackMalformedAnswerError: a 2xx body that is not JSON.
         :raises BackpackAPIError: other non-2xx (``BackpackRegionBlockedError`` for 451).
         :raises BackpackCredentialsMissingError: a private route without API credentials.
@@ -118,7 +118,7 @@ class BackpackRestClient:
             error = error_from_response(status, body, method.value, path_url)
             if isinstance(error, BackpackRateLimitError):
                 self.start_backoff(path_url)
-                if kind == "cancel":
+                if kind == "cancel" and retry_cancel_429:
                     self.counters.cancel_retries_after_429 += 1
                     await self._sleep(self._rng.uniform(*CONSTANTS.CANCEL_RETRY_DELAY_RANGE_S))
                     continue

@@ -8,15 +8,16 @@ succeeds again — the stream's reconnect backoff (up to ``WS_BACKOFF_MAX_S``) i
 
 In REST mode each cycle fetches, per pair, ``GET /api/v1/depth`` (§4.6; put on the diff sink as a SNAPSHOT, never
 older than one already emitted) and ``GET /api/v1/trades`` (§4.7; trades with an ``id`` above the pair's
-high-water mark, oldest first; a first non-empty answer only sets the mark). Pace: ``REQUESTS_PER_PAIR``
-requests per pair per cycle may use ``BUDGET_SHARE`` of the polling pool (§7, after the rate-limit share), so
-the cycle is ``max(MIN_CYCLE_S, pairs * REQUESTS_PER_PAIR * 60 / budget)`` seconds; every request also goes
-through the throttler. Times in seconds.
+high-water mark, oldest first; a first non-empty answer only sets the mark; a page of ``TRADES_LIMIT`` rows all
+newer than the mark is asked again with ``TRADES_LIMIT_MAX`` rows, and a gap beyond that is counted). Pace:
+``REQUESTS_PER_PAIR`` requests per pair per cycle may use ``BUDGET_SHARE`` of the polling pool (§7, after the
+rate-limit share), so the cycle is ``max(MIN_CYCLE_S, pairs * REQUESTS_PER_PAIR * 60 / budget)`` seconds; every
+request also goes through the throttler. Times in seconds.
 """
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from hummingbot.connector.exchange.backpack.backpack_order_book import BackpackOrderBookMessage, as_int, trade_message
 
@@ -24,7 +25,7 @@ MODE_WEBSOCKET = "websocket"
 MODE_REST = "rest"
 
 Snapshot = Callable[[str], Awaitable[BackpackOrderBookMessage]]
-Trades = Callable[[str], Awaitable[Sequence[Mapping[str, Any]]]]
+Trades = Callable[[str, int], Awaitable[Sequence[Mapping[str, Any]]]]
 Emit = Callable[[BackpackOrderBookMessage], None]
 
 
@@ -40,7 +41,7 @@ class BackpackRestMarketData:
 
     :param pairs: the pairs to serve now.
     :param fetch_snapshot: ``async (pair) -> SNAPSHOT message`` (``GET /api/v1/depth``).
-    :param fetch_trades: ``async (pair) -> list`` of ``/api/v1/trades`` rows.
+    :param fetch_trades: ``async (pair, limit) -> list`` of ``/api/v1/trades`` rows (the ``limit`` newest).
     :param emit_snapshot: puts a SNAPSHOT on the tracker's diff sink.
     :param emit_trade: puts a TRADE on the tracker's trade queue.
     :param polling_budget_per_min: requests/min of the polling pool (already scaled by the rate-limit share).
@@ -54,8 +55,10 @@ class BackpackRestMarketData:
     REQUESTS_PER_PAIR = 2
     #: Shortest cycle (s), whatever the budget.
     MIN_CYCLE_S = 1.0
-    #: Rows asked of ``/api/v1/trades`` (§4.7: max 1000).
+    #: Rows asked of ``/api/v1/trades`` each cycle.
     TRADES_LIMIT = 100
+    #: Rows asked again when a whole ``TRADES_LIMIT`` page is newer than the last trade emitted (§4.7: max 1000).
+    TRADES_LIMIT_MAX = 1000
 
     def __init__(self, *, pairs: Callable[[], List[str]], fetch_snapshot: Snapshot, fetch_trades: Trades,
                  emit_snapshot: Emit, emit_trade: Emit, polling_budget_per_min: Callable[[], float],
@@ -82,6 +85,8 @@ class BackpackRestMarketData:
         self.rest_periods = 1 if force else 0
         self.snapshots = 0
         self.trades = 0
+        self.deep_trade_fetches = 0   # cycles that asked again for TRADES_LIMIT_MAX rows
+        self.trade_gaps = 0           # cycles where even TRADES_LIMIT_MAX rows did not reach the last trade emitted
         self.errors = 0
         self._last_update_id: Dict[str, int] = {}
         self._last_trade_id: Dict[str, int] = {}
@@ -162,9 +167,15 @@ class BackpackRestMarketData:
             self._last_update_id[trading_pair] = snapshot.update_id
             self._emit_snapshot(snapshot)
             self.snapshots += 1
-        rows = await self._fetch_trades(trading_pair)
-        fresh = sorted(((as_int(row["id"]), row) for row in rows), key=lambda item: item[0])
         mark = self._last_trade_id.get(trading_pair)
+        fresh = await self._trades_page(trading_pair, self.TRADES_LIMIT)
+        if mark is not None and self._page_misses_mark(fresh, self.TRADES_LIMIT, mark):
+            self.deep_trade_fetches += 1
+            fresh = await self._trades_page(trading_pair, self.TRADES_LIMIT_MAX)
+            if self._page_misses_mark(fresh, self.TRADES_LIMIT_MAX, mark):
+                self.trade_gaps += 1
+                self._logger.warning(f"More than {self.TRADES_LIMIT_MAX} public trades of {trading_pair} in one "
+                                     f"REST cycle ({self.cycle_s():.1f} s): older ones were not seen.")
         if not fresh:
             if mark is None:
                 self._last_trade_id[trading_pair] = -1  # no trades yet: every later one is new
@@ -177,6 +188,15 @@ class BackpackRestMarketData:
                 self._emit_trade(trade_from_rest(row, trading_pair))
                 self.trades += 1
 
+    async def _trades_page(self, trading_pair: str, limit: int) -> List[Tuple[int, Any]]:
+        rows = await self._fetch_trades(trading_pair, limit)
+        return sorted(((as_int(row["id"]), row) for row in rows), key=lambda item: item[0])
+
+    @staticmethod
+    def _page_misses_mark(page: List[Tuple[int, Any]], limit: int, mark: int) -> bool:
+        """A full page whose oldest trade is still newer than ``mark``: trades between them may be missing."""
+        return len(page) >= limit and page[0][0] > mark + 1
+
     def forget(self, trading_pair: str) -> None:
         """Drop a removed pair's marks."""
         self._last_update_id.pop(trading_pair, None)
@@ -185,7 +205,8 @@ class BackpackRestMarketData:
     # ------------------------------------------------------------------------------------------ report
     def snapshot(self) -> Dict[str, Any]:
         """``{"mode", "reason", "mode_age_s", "forced", "ws_connect_failures", "rest_periods", "snapshots",
-        "trades", "errors", "cycle_s", "requests_per_min"}`` (requests/min of REST mode for the current pairs)."""
+        "trades", "deep_trade_fetches", "trade_gaps", "errors", "cycle_s", "requests_per_min"}`` (requests/min of
+        REST mode for the current pairs)."""
         cycle = self.cycle_s()
         return {
             "mode": self.mode,
@@ -196,6 +217,8 @@ class BackpackRestMarketData:
             "rest_periods": self.rest_periods,
             "snapshots": self.snapshots,
             "trades": self.trades,
+            "deep_trade_fetches": self.deep_trade_fetches,
+            "trade_gaps": self.trade_gaps,
             "errors": self.errors,
             "cycle_s": cycle,
             "requests_per_min": len(self._pairs()) * self.REQUESTS_PER_PAIR * 60.0 / cycle,

@@ -3,9 +3,9 @@
 
 hummingbot-api runs trading connectors in its own process without ``start_network()``: it starts the trading rules
 and fees loops, the user stream tracker, the user stream listener and the lost-orders loop, never the status
-polling loop (``field-notes.md`` §3). Private events are not replayed after a reconnect (§8.4), so without a poll a
-missed fill, cancel or balance change would stay missed. The poller runs while the user stream runs, polls only
-while no status polling loop does, and is paced by the polling pool of the rate budget (§7).
+polling loop (``docs/architecture.md``, "Hosts"). Private events are not replayed after a reconnect (§8.4), so
+without a poll a missed fill, cancel or balance change would stay missed. The poller runs while the user stream
+runs, polls only while no status polling loop does, and is paced by the polling pool of the rate budget (§7).
 """
 import asyncio
 import logging

@@ -9,7 +9,9 @@ them in ``conf/connectors/<connector>.yml``): ``*_rate_limit_share_pct`` (percen
 ``*_proxy_url`` (an ``http[s]://[user:password@]host:port`` proxy for REST and both WebSockets; blank: the
 ``HTTPS_PROXY``/``ALL_PROXY`` environment), ``*_rest_market_data`` (order books and trades from REST polling, no
 public WebSocket) and ``*_ws_failures_before_rest`` (consecutive public WebSocket connect failures before falling
-back to REST market data; 0 = never).
+back to REST market data; 0 = never). ``*_instance_tag`` (1..4095, blank: random each start): the tag in every
+``clientId`` this bot gives, the same in every life, so a restart can cancel the orders its previous life left open
+(README "Crash and restart"); each bot on one key needs its own.
 
 Fees: Backpack's published fee table is an image; the fallback below (maker 8 bps, taker 10 bps) is used only
 until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connector refreshes it periodically).
@@ -17,7 +19,7 @@ until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connec
 import binascii
 import json
 from decimal import Decimal
-from typing import Any, Callable, Dict, Type
+from typing import Any, Callable, Dict, Optional, Type
 
 from pydantic import ConfigDict, Field, SecretStr, create_model, field_validator
 
@@ -25,6 +27,7 @@ import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
 import hummingbot.connector.exchange.backpack.backpack_web_utils as web_utils
 from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
 from hummingbot.connector.backpack_common.signing import BackpackKeyError, decode_api_key, decode_secret
+from hummingbot.connector.exchange.backpack.backpack_client_order_ids import parse_instance_tag
 from hummingbot.connector.exchange.backpack.backpack_types import Market
 from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 
@@ -128,6 +131,7 @@ _REST_MD_PROMPT = "Serve order books and trades from REST polling instead of the
 _BATCH_PROMPT = "Send placements that arrive together as one batch request (True/False)"
 _CANCEL_BY_MARKET_PROMPT = ("This bot is alone on its API key: cancel a market's orders with one request (True/False; "
                             "False when other bots or people trade on the key)")
+_TAG_PROMPT = "This bot's clientId tag, 1..4095, unique per bot on the key (blank: random each start, no restart sweep)"
 _WS_FAILURES_PROMPT = "Public WebSocket connect failures in a row before market data falls back to REST (0 = never)"
 
 
@@ -154,6 +158,7 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     backpack_ws_failures_before_rest: int = _setting_field(WS_FAILURES_BEFORE_REST, _WS_FAILURES_PROMPT)
     backpack_batch_placements: bool = _setting_field(True, _BATCH_PROMPT)
     backpack_cancel_by_market: bool = _setting_field(False, _CANCEL_BY_MARKET_PROMPT)
+    backpack_instance_tag: Optional[int] = _setting_field(None, _TAG_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME, hide_input_in_errors=True)
 
     _validate_key = field_validator("backpack_api_key", mode="after")(_check_api_key)
@@ -162,6 +167,7 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     _validate_stp = field_validator("backpack_self_trade_prevention", mode="after")(_check_stp)
     _validate_proxy = field_validator("backpack_proxy_url", mode="after")(_check_proxy_url)
     _validate_ws_failures = field_validator("backpack_ws_failures_before_rest", mode="after")(_check_ws_failures)
+    _validate_tag = field_validator("backpack_instance_tag", mode="before")(parse_instance_tag)
 
 
 KEYS = BackpackConfigMap.model_construct()
@@ -185,6 +191,7 @@ def sandbox_config_map(connector_name: str, account: str) -> Type[BaseConnectorC
                                                                           _WS_FAILURES_PROMPT)),
         f"{connector_name}_batch_placements": (bool, _setting_field(True, _BATCH_PROMPT)),
         f"{connector_name}_cancel_by_market": (bool, _setting_field(False, _CANCEL_BY_MARKET_PROMPT)),
+        f"{connector_name}_instance_tag": (Optional[int], _setting_field(None, _TAG_PROMPT)),
     }
     checks: Dict[str, Callable[[Any], Any]] = {
         "api_key": _check_api_key, "api_secret": _check_secret, "rate_limit_share_pct": _check_share_pct,
@@ -193,6 +200,8 @@ def sandbox_config_map(connector_name: str, account: str) -> Type[BaseConnectorC
     validators: Dict[str, Any] = {
         f"_validate_{name}": field_validator(f"{connector_name}_{name}", mode="after")(check)
         for name, check in checks.items()}
+    validators["_validate_instance_tag"] = field_validator(f"{connector_name}_instance_tag",
+                                                           mode="before")(parse_instance_tag)
     base = type("_ConfigBase", (BaseConnectorConfigMap,), {
         "model_config": ConfigDict(title=connector_name, hide_input_in_errors=True)})
     class_name = "".join(part.capitalize() for part in connector_name.split("_")) + "ConfigMap"

@@ -62,12 +62,14 @@ class ExchangeTestCase(IsolatedAsyncioWrapperTestCase):
     level = 0
     pair = "SOL-USDC"
     symbol = "SOL_USDC"
+    #: Extra ``BackpackExchange`` arguments of the test case's exchange.
+    exchange_kwargs: Dict[str, Any] = {}
 
     def setUp(self):
         super().setUp()
         self.log_records = []
         self.exchange = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET,
-                                         trading_pairs=[self.pair, "ETH-USDC"])
+                                         trading_pairs=[self.pair, "ETH-USDC"], **self.exchange_kwargs)
         self.exchange.logger().setLevel(1)
         self.exchange.logger().addHandler(self)
         self.exchange._order_tracker.logger().setLevel(1)

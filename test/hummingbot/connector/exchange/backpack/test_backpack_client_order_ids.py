@@ -1,9 +1,10 @@
 """``ClientOrderIdGenerator`` alone, then the exchange's ids against its order tracker."""
 import unittest
 
-from hummingbot.connector.exchange.backpack.backpack_client_order_ids import ClientOrderIdGenerator
+from hummingbot.connector.exchange.backpack.backpack_client_order_ids import ClientOrderIdGenerator, parse_instance_tag
+from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
 
-from .exchange_test_support import ExchangeTestCase
+from .exchange_test_support import API_KEY, API_SECRET, ExchangeTestCase
 
 TAG = 5 << 20   # ids of instance tag 5
 
@@ -37,6 +38,40 @@ class GeneratorTests(unittest.TestCase):
         a = ClientOrderIdGenerator(is_taken=lambda _: False, randbelow=lambda n: 0, instance_tag=1)
         b = ClientOrderIdGenerator(is_taken=lambda _: False, randbelow=lambda n: 0, instance_tag=2)
         self.assertFalse({a.new_id() for _ in range(5000)} & {b.new_id() for _ in range(5000)})
+
+
+class InstanceTagSettingTests(unittest.TestCase):
+    def test_blank_means_random_and_integers_in_range_are_kept(self):
+        for blank in (None, "", "  "):
+            self.assertIsNone(parse_instance_tag(blank))
+        for value, tag in ((1, 1), (4095, 4095), ("17", 17), (" 42 ", 42)):
+            self.assertEqual(tag, parse_instance_tag(value))
+
+    def test_anything_else_fails_with_the_setting_and_range_named(self):
+        for bad in (0, 4096, -1, "0", "abc", "1.5", 1.5, True, "-3", [5]):
+            with self.assertRaisesRegex(ValueError, r"backpack_instance_tag must be an integer in 1\.\.4095"):
+                parse_instance_tag(bad)
+
+    def test_a_given_tag_is_stable_and_marks_its_client_ids(self):
+        stable = ClientOrderIdGenerator(is_taken=lambda _: False, instance_tag=5)
+        self.assertTrue(stable.stable_tag)
+        self.assertFalse(ClientOrderIdGenerator(is_taken=lambda _: False).stable_tag)
+        self.assertTrue(stable.is_ours(stable.new_id()))
+        self.assertTrue(stable.is_ours(TAG | 3) and stable.is_ours(str(TAG)))
+        for other in (6 << 20, (5 << 20) - 1, 1 << 32, -1, None, "x", 1.5):
+            self.assertFalse(stable.is_ours(other))
+
+    def test_the_exchange_uses_the_setting_and_rejects_bad_values_at_construction(self):
+        exchange = BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET,
+                                    trading_pairs=["SOL-USDC"], backpack_instance_tag="77")
+        self.assertEqual(77, exchange._client_order_ids.instance_tag)
+        self.assertEqual(77, int(exchange._new_client_order_id()) >> 20)
+        self.assertTrue(exchange._orphan_sweep.enabled)
+        self.assertFalse(BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET,
+                                          backpack_instance_tag="")._orphan_sweep.enabled)
+        for bad in (0, 4096, "seven"):
+            with self.assertRaisesRegex(ValueError, "backpack_instance_tag"):
+                BackpackExchange(backpack_api_key=API_KEY, backpack_api_secret=API_SECRET, backpack_instance_tag=bad)
 
 
 class ExchangeIdsTests(ExchangeTestCase):

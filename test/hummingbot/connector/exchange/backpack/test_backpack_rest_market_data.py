@@ -33,6 +33,7 @@ class Exchange:
         self.update_id = {p: 100 for p in pairs}
         self.trades = {p: [] for p in pairs}
         self.fail = set()
+        self.limits = []
 
     async def snapshot(self, pair):
         if pair in self.fail:
@@ -40,8 +41,9 @@ class Exchange:
         return snapshot_message({"lastUpdateId": self.update_id[pair], "bids": [["149", "1"]], "asks": [["151", "2"]],
                                  "timestamp": 1_753_123_916_819_000}, pair)
 
-    async def recent(self, pair):
-        return sorted(self.trades[pair], key=lambda t: -t["id"])
+    async def recent(self, pair, limit):
+        self.limits.append(limit)
+        return sorted(self.trades[pair], key=lambda t: -t["id"])[:limit]
 
 
 def make(pairs=(PAIR,), budget=1600.0, **kw):
@@ -89,6 +91,32 @@ async def test_trades_are_emitted_once_each_oldest_first_after_the_first_answer(
     await rest.poll_once()
     assert [t.trade_id for t in trades] == [3, 4, 5] and rest.trades == 3
     assert trades[0].content["trade_type"] == float(TradeType.SELL.value)  # buyer was maker: the taker sold
+
+
+@pytest.mark.asyncio
+async def test_a_full_page_newer_than_the_mark_is_asked_again_with_the_largest_page():
+    rest, exchange, _, trades = make()
+    exchange.trades[PAIR] = [_trade(1)]
+    await rest.poll_once()
+    exchange.trades[PAIR] = [_trade(i) for i in range(1, 1 + 350)]  # 349 new trades in one cycle
+    await rest.poll_once()
+    assert exchange.limits == [rest.TRADES_LIMIT, rest.TRADES_LIMIT, rest.TRADES_LIMIT_MAX]
+    assert [t.trade_id for t in trades] == list(range(2, 351))
+    assert rest.snapshot()["deep_trade_fetches"] == 1 and rest.snapshot()["trade_gaps"] == 0
+    exchange.trades[PAIR] += [_trade(i) for i in range(351, 351 + rest.TRADES_LIMIT)]  # exactly one page: no gap
+    await rest.poll_once()
+    assert exchange.limits[3:] == [rest.TRADES_LIMIT] and trades[-1].trade_id == 450 and len(trades) == 449
+
+
+@pytest.mark.asyncio
+async def test_more_trades_than_the_largest_page_are_counted_as_a_gap():
+    rest, exchange, _, trades = make()
+    exchange.trades[PAIR] = [_trade(1)]
+    await rest.poll_once()
+    exchange.trades[PAIR] = [_trade(i) for i in range(1, 1 + 1500)]
+    await rest.poll_once()
+    assert rest.snapshot()["trade_gaps"] == 1 and rest.deep_trade_fetches == 1
+    assert [t.trade_id for t in trades] == list(range(501, 1501))   # the newest page, oldest first
 
 
 @pytest.mark.asyncio

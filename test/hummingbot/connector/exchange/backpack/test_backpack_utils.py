@@ -101,7 +101,7 @@ def test_the_second_sandbox_account_connects_with_its_own_keys_as_a_sandbox_conn
     api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
     assert set(api_keys) == {f"backpack_sandbox_2_{name}" for name in (
         "api_key", "api_secret", "rate_limit_share_pct", "self_trade_prevention", "proxy_url", "rest_market_data",
-        "ws_failures_before_rest", "batch_placements", "cancel_by_market")}
+        "ws_failures_before_rest", "batch_placements", "cancel_by_market")}  # a blank instance tag (None) is not passed
     settings = AllConnectorSettings.get_connector_settings()[CONSTANTS.SANDBOX_2_CONNECTOR_NAME]
     assert settings.parent_name == "backpack" and settings.domain_parameter == CONSTANTS.SANDBOX_2_DOMAIN
     exchange = BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
@@ -116,6 +116,36 @@ def test_the_second_sandbox_account_connects_with_its_own_keys_as_a_sandbox_conn
     on = dict(api_keys, backpack_sandbox_2_cancel_by_market=True)
     assert BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
                                                             api_keys=on))._cancel_batcher.enabled is True
+
+
+@pytest.mark.parametrize("config_class, prefix, connector_name", [
+    (utils.BackpackConfigMap, "backpack", CONSTANTS.EXCHANGE_NAME),
+    (utils.BackpackSandboxConfigMap, "backpack_sandbox", CONSTANTS.SANDBOX_CONNECTOR_NAME),
+    (utils.BackpackSandbox2ConfigMap, "backpack_sandbox_2", CONSTANTS.SANDBOX_2_CONNECTOR_NAME)])
+def test_instance_tag_setting_is_validated_and_reaches_the_connector(config_class, prefix, connector_name):
+    """``*_instance_tag``: blank → None (random tag, not passed); 1..4095 → the connector's ``clientId`` tag; other
+    values fail validation naming the range."""
+    from hummingbot.client.config.config_helpers import ClientConfigAdapter, api_keys_from_connector_config_map
+    from hummingbot.client.settings import AllConnectorSettings
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+
+    field = f"{prefix}_instance_tag"
+    extra = config_class.model_fields[field].json_schema_extra
+    assert extra["is_secure"] is False and extra["is_connect_key"] is True and extra["prompt_on_new"] is False
+    keys = {f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET}
+    assert getattr(config_class(**keys), field) is None
+    assert getattr(config_class(**keys, **{field: ""}), field) is None
+    config = config_class(**keys, **{field: "4095"})
+    assert getattr(config, field) == 4095
+    api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
+    assert api_keys[field] == 4095
+    settings = AllConnectorSettings.get_connector_settings()[connector_name]
+    exchange = BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
+                                                                api_keys=api_keys))
+    assert exchange._client_order_ids.instance_tag == 4095 and exchange._orphan_sweep.enabled
+    for bad in (0, 4096, "x", "2.5"):
+        with pytest.raises(ValidationError, match="1..4095"):
+            config_class(**keys, **{field: bad})
 
 
 @pytest.mark.parametrize("config_class, prefix", [
