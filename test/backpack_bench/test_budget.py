@@ -25,8 +25,10 @@ def test_ours_alone_on_key_is_ours_with_cancel_by_market_on(monkeypatch):
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, "http://127.0.0.1:1")
     process = SimpleNamespace(rest_url="http://127.0.0.1:1")
     key, secret = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
-    alone = budget.MAKERS["ours_alone"](process, key, secret, ["SOL-USDC"])
-    ours = budget.MAKERS["ours"](process, key, secret, ["SOL-USDC"])
+
+    async def build():  # a connector is built on a running loop, as in the bench
+        return [budget.MAKERS[kind](process, key, secret, ["SOL-USDC"]) for kind in ("ours_alone", "ours")]
+    alone, ours = asyncio.run(build())
     assert alone._cancel_batcher.enabled and not ours._cancel_batcher.enabled
     assert budget.KINDS == ("ours", "ours_alone", "upstream")
 
