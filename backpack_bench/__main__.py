@@ -167,6 +167,20 @@ async def _budget(report: Report, args) -> None:
                                 f"(ours {ours['fills']} fills, shipped {up['fills']}; cancels, one request per order "
                                 f"the strategy cancels: ours {ours['cancel_per_min']:.0f}/min, shipped "
                                 f"{up['cancel_per_min']:.0f}/min)"))
+        alone = runs.get("ours_alone")
+        if alone is not None:
+            up_alone = runs["upstream_alone"]
+            alone_ratio = summary([alone["per_min"] / up_alone["per_min"]]) if up_alone["per_min"] else None
+            report.add(Row(f"REST requests/min, {n} pair(s) quoted, ours alone on key", "req/min",
+                           summary([alone["per_min"]]), summary([up_alone["per_min"]]),
+                           ratio_label="ours/shipped" if alone_ratio else "", ratio=alone_ratio,
+                           target="≤ 0.5× shipped" if last else "",
+                           met=(alone_ratio is not None and alone_ratio["median"] <= 0.5) if last else None,
+                           includes="as the row above, ours with backpack_cancel_by_market on (a bot alone on its "
+                                    "key: a market's cancels of one tick as one DELETE /api/v1/orders), in a run of "
+                                    "its own beside another shipped run; "
+                                    f"fills ours {alone['fills']}, shipped {up_alone['fills']}; cancels "
+                                    f"{alone['cancel_per_min']:.0f}/min against {up_alone['cancel_per_min']:.0f}/min"))
         report.add(Row(f"REST history requests/min, {n} pair(s)", "req/min", summary([ours["history_per_min"]]),
                        summary([up["history_per_min"]]), target="≤ 30/min" if last else "",
                        met=ours["history_per_min"] <= 30 if last else None,

@@ -1,6 +1,8 @@
 """REST budget: steady-state REST requests per minute, by route, while Hummingbot's ``pure_market_making`` quotes N
 pairs with one connector, ours and the shipped one at the same time, each on its own sandbox child (background
-traders on at ``flow_pace``, taker speed bump on: the sandbox default, §5.5; fills arrive).
+traders on at ``flow_pace``, taker speed bump on: the sandbox default, §5.5; fills arrive). Ours runs with the
+default settings (``"ours"``) and, in a run of its own beside another shipped run, alone on its key (``"ours_alone"``:
+``backpack_cancel_by_market`` on, a market's cancels of one tick as one ``DELETE /api/v1/orders``, §5.8).
 
 One ``PureMarketMakingStrategy`` per pair on the connector's clock, with the values of this checkout's PMM template
 (``backpack_harness.strategies.PMM_TEMPLATE``: 0.15 % spreads, 0.02 % refresh tolerance) at the demo's sandbox pace
@@ -11,9 +13,10 @@ the connector's steady state (the background traders call the engine directly, n
 ``/history/`` are the history routes (fills and orders history, §4.9).
 """
 import asyncio
+import os
 import time
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from backpack_bench import live
 from hummingbot.core.event.event_listener import EventListener
@@ -24,6 +27,21 @@ from hummingbot.core.web_assistant.connections.connections_factory import Connec
 ORDER_AMOUNTS = {"SOL": Decimal("0.1"), "BTC": Decimal("0.0002"), "ETH": Decimal("0.005")}
 TOKEN_AMOUNT = Decimal("10")
 TOKEN_BALANCE = "100000"
+
+
+def make_ours_alone(process, api_key: str, secret: str, trading_pairs: List[str]):
+    """Ours with ``backpack_cancel_by_market`` on (a bot alone on its key)."""
+    from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
+    from hummingbot.connector.exchange.backpack.backpack_exchange import BackpackExchange
+    os.environ[CONSTANTS.SANDBOX_URL_ENV] = process.rest_url
+    return BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret, trading_pairs=trading_pairs,
+                            domain=CONSTANTS.SANDBOX_DOMAIN, backpack_cancel_by_market=True)
+
+
+#: Connectors a budget run can build: ours with default settings, ours alone on its key, the shipped connector.
+MAKERS: Dict[str, Callable] = {"ours": live.MAKERS["ours"], "ours_alone": make_ours_alone,
+                               "upstream": live.MAKERS["upstream"]}
+KINDS = tuple(MAKERS)
 
 
 def is_history(route: str) -> bool:
@@ -86,7 +104,7 @@ async def one_run(kind: str, pairs: int, warmup_s: float, measure_s: float, flow
                   depth_rate: float = 5.0) -> Dict[str, Any]:
     """``{"per_min", "history_per_min", "cancel_per_min", "by_route", "fills", "http429", "seconds"}`` of one
     connector quoting
-    ``pairs`` pairs (``kind``: ``"ours"`` or ``"upstream"``) on a fresh sandbox child."""
+    ``pairs`` pairs (``kind``: a ``MAKERS`` key) on a fresh sandbox child."""
     trading_pairs = live.sandbox_pairs(pairs)
     balances = dict(live.BALANCES, **{p.split("-")[0]: TOKEN_BALANCE for p in trading_pairs
                                       if p.startswith("TOKEN")})
@@ -94,7 +112,7 @@ async def one_run(kind: str, pairs: int, warmup_s: float, measure_s: float, flow
     async with live.sandbox(pairs=pairs, flow=True, extra_args=[
             "--flow-pace", str(flow_pace), "--depth-rate", str(depth_rate)]) as process:
         account = await live.new_account(process, balances)
-        connector = live.MAKERS[kind](process, account["apiKey"], account["secret"], trading_pairs)
+        connector = MAKERS[kind](process, account["apiKey"], account["secret"], trading_pairs)
         fills = _Count()
         connector.add_listener(MarketEvent.OrderFilled, fills)
         async with live.running(connector, iterators=make_strategies(connector, trading_pairs, settings),
@@ -116,21 +134,36 @@ async def one_run(kind: str, pairs: int, warmup_s: float, measure_s: float, flow
 
 
 async def run_budget(pair_counts: Sequence[int], warmup_s: float, measure_s: float,
-                     log: Callable[[str], None] = print, flow_pace: float = 2.0, depth_rate: float = 5.0
-                     ) -> Dict[str, Dict[str, Any]]:
-    """For each pair count (in turn), ours and the shipped connector at the same time (each its own sandbox).
+                     log: Callable[[str], None] = print, flow_pace: float = 2.0, depth_rate: float = 5.0,
+                     alone_pair_counts: Optional[Sequence[int]] = None) -> Dict[str, Dict[str, Any]]:
+    """For each pair count (in turn), ours and the shipped connector at the same time (each its own sandbox); then,
+    for ``alone_pair_counts`` (default: the largest count), ours alone on its key beside another shipped run. (Our
+    sandbox URL is one per process, ``BACKPACK_SANDBOX_URL``: two of ours cannot run at once on two sandboxes.)
 
-    :returns: ``{"<n>": {"ours": one_run(...), "upstream": one_run(...)}}``.
+    :returns: ``{"<n>": {"ours": one_run(...), "upstream": one_run(...)}}``, plus ``"ours_alone"`` and
+        ``"upstream_alone"`` (the shipped run made with it) for the alone pair counts.
     """
+    alone_counts = set(alone_pair_counts if alone_pair_counts is not None else [max(pair_counts)])
     out: Dict[str, Dict[str, Any]] = {}
     for n in pair_counts:
-        try:
-            ours, upstream = await asyncio.gather(*(one_run(kind, n, warmup_s, measure_s, flow_pace, depth_rate)
-                                                    for kind in ("ours", "upstream")))
-        finally:
-            await ConnectionsFactory().close()
-        out[str(n)] = {"ours": ours, "upstream": upstream}
+        out[str(n)] = runs = await _together(("ours", "upstream"), n, warmup_s, measure_s, flow_pace, depth_rate)
+        ours, upstream = runs["ours"], runs["upstream"]
         log(f"  REST budget, {n} pair(s): ours {ours['per_min']:.1f}/min ({ours['history_per_min']:.1f} history, "
             f"{ours['fills']} fills) / shipped {upstream['per_min']:.1f}/min ({upstream['history_per_min']:.1f} "
             f"history, {upstream['fills']} fills)")
+        if n not in alone_counts:
+            continue
+        alone_runs = await _together(("ours_alone", "upstream"), n, warmup_s, measure_s, flow_pace, depth_rate)
+        runs["ours_alone"], runs["upstream_alone"] = alone, upstream = alone_runs["ours_alone"], alone_runs["upstream"]
+        log(f"  REST budget, {n} pair(s): ours alone on key {alone['per_min']:.1f}/min ({alone['fills']} fills) / "
+            f"shipped {upstream['per_min']:.1f}/min ({upstream['fills']} fills)")
     return out
+
+
+async def _together(kinds: Sequence[str], n: int, warmup_s: float, measure_s: float, flow_pace: float,
+                    depth_rate: float) -> Dict[str, Dict[str, Any]]:
+    try:
+        runs = await asyncio.gather(*(one_run(kind, n, warmup_s, measure_s, flow_pace, depth_rate) for kind in kinds))
+    finally:
+        await ConnectionsFactory().close()
+    return dict(zip(kinds, runs))

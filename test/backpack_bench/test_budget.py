@@ -18,6 +18,21 @@ def test_per_minute_counts_only_routes_with_requests_in_between():
     assert not budget.is_cancel("POST /api/v1/order") and not budget.is_cancel("GET /api/v1/orders")
 
 
+def test_ours_alone_on_key_is_ours_with_cancel_by_market_on(monkeypatch):
+    from types import SimpleNamespace
+
+    import hummingbot.connector.exchange.backpack.backpack_constants as CONSTANTS
+    monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, "http://127.0.0.1:1")
+    process = SimpleNamespace(rest_url="http://127.0.0.1:1")
+    key, secret = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+
+    async def build():  # a connector is built on a running loop, as in the bench
+        return [budget.MAKERS[kind](process, key, secret, ["SOL-USDC"]) for kind in ("ours_alone", "ours")]
+    alone, ours = asyncio.run(build())
+    assert alone._cancel_batcher.enabled and not ours._cancel_batcher.enabled
+    assert budget.KINDS == ("ours", "ours_alone", "upstream")
+
+
 def test_pmm_settings_are_the_templates_at_the_demo_pace():
     settings = asyncio.run(budget.pmm_settings())
     assert settings["bid_spread"] == settings["ask_spread"] == Decimal("0.0015")
@@ -27,9 +42,9 @@ def test_pmm_settings_are_the_templates_at_the_demo_pace():
 @pytest.mark.e2e
 @pytest.mark.skipif(not (upstream_dir() / "backpack_exchange.py").is_file(),
                     reason="the shipped connector is not installed")
-def test_budget_run_counts_both_connectors_requests_by_route():
+def test_budget_run_counts_each_connectors_requests_by_route():
     results = asyncio.run(budget.run_budget([1], warmup_s=4.0, measure_s=12.0, log=lambda _: None))
-    for kind in ("ours", "upstream"):
+    for kind in ("ours", "upstream", "ours_alone", "upstream_alone"):
         run = results["1"][kind]
         assert run["per_min"] == pytest.approx(sum(run["by_route"].values())) and run["per_min"] > 0
         assert run["cancel_per_min"] <= run["per_min"]

@@ -37,10 +37,11 @@ async def sandbox(**config) -> AsyncIterator[SandboxServer]:
 
 @contextlib.asynccontextmanager
 async def running_connector(server: SandboxServer, api_key: str, secret: str, trading_pairs: List[str],
-                            monkeypatch, base_url: Optional[str] = None,
+                            monkeypatch, base_url: Optional[str] = None, close_sessions: bool = True,
                             **settings: Any) -> AsyncIterator[BackpackExchange]:
     """Our connector on the ``sandbox`` domain (``base_url``, default the server's), ticked by a real-time clock,
-    started and ready; ``settings`` are config-map settings (``backpack_proxy_url=...``)."""
+    started and ready; ``settings`` are config-map settings (``backpack_proxy_url=...``). ``close_sessions``: close
+    Hummingbot's shared HTTP session at the end; pass False while another connector of the process still runs."""
     monkeypatch.setenv(CONSTANTS.SANDBOX_URL_ENV, base_url or server.rest_url)
     drop_foreign_shared_session()
     connector = BackpackExchange(backpack_api_key=api_key, backpack_api_secret=secret,
@@ -58,5 +59,5 @@ async def running_connector(server: SandboxServer, api_key: str, secret: str, tr
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await connector.stop_network()
-            # Hummingbot shares one aiohttp session per process; each test has its own event loop.
-            await ConnectionsFactory().close()
+            if close_sessions:  # Hummingbot shares one aiohttp session per process; each test has its own loop.
+                await ConnectionsFactory().close()

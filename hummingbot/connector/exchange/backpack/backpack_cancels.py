@@ -2,6 +2,7 @@
 import asyncio
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, Set, Tuple, cast
 
 from hummingbot.connector.exchange.backpack import backpack_constants as CONSTANTS
@@ -17,6 +18,15 @@ from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 
 CANCEL_CONFIRMED = "confirmed"   # 200 with a final status
 CANCEL_ACCEPTED = "accepted"     # 202 or a non-final 200 (§5.7)
+
+
+@dataclass
+class MarketCancelResult:
+    """What one ``DELETE /api/v1/orders`` (§5.8) did: ``accepted`` (202 or no list: the pair's tracked orders went
+    PENDING_CANCEL), else the client order ids it listed and updated, and how many listed orders were not ours."""
+    accepted: bool = False
+    updated: Set[str] = field(default_factory=set)
+    foreign: int = 0
 
 
 class CancelOrderTracker(Protocol):
@@ -90,14 +100,8 @@ class BackpackCancelFlow:
             return False
         try:
             outcome = await self.place_cancel(order)
-        except BackpackRateLimitError:
-            self._logger().warning(f"Cancel of order {order.client_order_id} refused by Backpack's rate limit (HTTP "
-                                   "429); the order stays open until cancelled again.")
-            return False
         except BackpackAPIError as e:
-            if e.is_order_not_found and await self.resolve_order_no_longer_open(order):
-                return False
-            raise
+            return await self.cancel_error_outcome(order, e)
         if outcome == CANCEL_CONFIRMED:
             new_state = OrderState.CANCELED
         else:
@@ -111,6 +115,18 @@ class BackpackCancelFlow:
             client_order_id=order.client_order_id, trading_pair=order.trading_pair, update_timestamp=timestamp,
             new_state=new_state))
         return True
+
+    async def cancel_error_outcome(self, order: InFlightOrder, error: Exception) -> bool:
+        """What ``cancel`` makes of a failed cancel request of ``order``: False after a 429 (logged) or for an order
+        no longer open (its state applied); :raises: ``error`` otherwise."""
+        if isinstance(error, BackpackRateLimitError):
+            self._logger().warning(f"Cancel of order {order.client_order_id} refused by Backpack's rate limit (HTTP "
+                                   "429); the order stays open until cancelled again.")
+            return False
+        if (isinstance(error, BackpackAPIError) and error.is_order_not_found
+                and await self.resolve_order_no_longer_open(order)):
+            return False
+        raise error
 
     async def wait_for_placement_answer(self, order: InFlightOrder) -> bool:
         """Wait (≤ ``CANCEL_WAITS_FOR_PLACEMENT_S``) for an unanswered placement; False if the order failed."""
@@ -154,20 +170,28 @@ class BackpackCancelFlow:
 
     async def cancel_all(self, trading_pair: str) -> int:
         """``DELETE /api/v1/orders`` (§5.8): cancels every open order of the pair on the **account**, other bots'
-        included (opt-in: only ``cancel_all_on_exchange`` calls it); returns tracked orders updated."""
+        included (opt-in: ``cancel_all_on_exchange`` and ``BackpackCancelBatcher``); returns tracked orders updated."""
+        return len((await self.cancel_market(trading_pair)).updated)
+
+    async def cancel_market(self, trading_pair: str) -> MarketCancelResult:
+        """``DELETE /api/v1/orders`` (§5.8) of ``trading_pair``, its answer applied to the tracked orders.
+
+        :raises BackpackAPIError: the request failed (errors as ``BackpackRestClient.call``).
+        """
         symbol = await self._symbol_for(trading_pair)
         status, answer = await self._private_call(CONSTANTS.ORDERS_PATH_URL, RESTMethod.DELETE, {"symbol": symbol},
                                                   headers=dict(CONSTANTS.BROKER_HEADERS))
         timestamp = self._current_timestamp()
-        count = 0
+        result = MarketCancelResult()
         if status == 202 or not isinstance(answer, list):
+            result.accepted = True
             for order in list(self._tracker.active_orders.values()):
                 if order.trading_pair == trading_pair and not order.is_done:
                     self._tracker.process_order_update(OrderUpdate(
                         client_order_id=order.client_order_id, trading_pair=trading_pair,
                         update_timestamp=timestamp, new_state=OrderState.PENDING_CANCEL))
-                    count += 1
-            return count
+                    result.updated.add(order.client_order_id)
+            return result
         for element in answer:
             if not isinstance(element, dict):
                 continue
@@ -177,6 +201,7 @@ class BackpackCancelFlow:
                 trading_pair=trading_pair if element_symbol in (None, symbol) else str(element_symbol),
                 side=element.get("side"))
             if tracked is None:
+                result.foreign += 1
                 continue
             try:
                 update = order_update_from_order(cast(Order, element), tracked.client_order_id, tracked.trading_pair,
@@ -186,5 +211,5 @@ class BackpackCancelFlow:
                 continue
             self._note_executed_quantity(tracked, element.get("executedQuantity"))
             self._tracker.process_order_update(update)
-            count += 1
-        return count
+            result.updated.add(tracked.client_order_id)
+        return result

@@ -21,6 +21,7 @@ from hummingbot.connector.exchange.backpack.backpack_api_user_stream_data_source
 from hummingbot.connector.exchange.backpack.backpack_auth import BackpackAuth
 from hummingbot.connector.exchange.backpack.backpack_balances import BalanceStreamState
 from hummingbot.connector.exchange.backpack.backpack_batch_orders import BackpackBatchOrders, NewOrder
+from hummingbot.connector.exchange.backpack.backpack_cancel_batcher import BackpackCancelBatcher
 from hummingbot.connector.exchange.backpack.backpack_cancels import BackpackCancelFlow
 from hummingbot.connector.exchange.backpack.backpack_client_order_ids import ClientOrderIdGenerator, parse_instance_tag
 from hummingbot.connector.exchange.backpack.backpack_client_order_tracker import BackpackClientOrderTracker
@@ -106,6 +107,7 @@ class BackpackExchange(ExchangePyBase):
                  backpack_rest_market_data: bool = False,
                  backpack_ws_failures_before_rest: int = backpack_utils.WS_FAILURES_BEFORE_REST,
                  backpack_batch_placements: bool = True,
+                 backpack_cancel_by_market: bool = False,
                  backpack_instance_tag: Optional[int] = None,
                  maker_band_bps: Decimal = DEFAULT_BAND_BPS):
         """``backpack_rate_limit_share_pct`` / ``backpack_self_trade_prevention``: the config-map settings
@@ -113,9 +115,11 @@ class BackpackExchange(ExchangePyBase):
         ``backpack_proxy_url`` (blank: ``HTTPS_PROXY``/``ALL_PROXY``), ``backpack_rest_market_data`` and
         ``backpack_ws_failures_before_rest``: README "Networks" (``web_utils.resolve_proxy``,
         ``BackpackRestMarketData``). ``backpack_batch_placements``: placements arriving together go out as one batch
-        request (``BackpackOrderBatcher``). ``backpack_instance_tag``: the ``clientId`` tag (1..4095; None or blank:
-        random each start); a given tag turns on the start-up sweep of orders a previous life left open
-        (``OrphanSweep``). ``maker_band_bps``: the maker scorecard's two-sided band around the mid (bps).
+        request (``BackpackOrderBatcher``). ``backpack_cancel_by_market``: this bot is alone on its key, a market's
+        cancels requested together may go out as one cancel of the whole market (``BackpackCancelBatcher``).
+        ``backpack_instance_tag``: the ``clientId`` tag (1..4095; None or blank: random each start); a given tag turns
+        on the start-up sweep of orders a previous life left open (``OrphanSweep``). ``maker_band_bps``: the maker
+        scorecard's two-sided band around the mid (bps).
 
         :raises ValueError: a self-trade prevention mode Backpack does not know; an unusable proxy URL; a band that
             is not positive; an instance tag outside 1..4095.
@@ -166,7 +170,7 @@ class BackpackExchange(ExchangePyBase):
             symbol_for=self._symbol_for, pair_of=self._pair_of, tracker=tracker,
             trade_updates_for_order=self._fills.all_trade_updates_for_order,
             note_executed_quantity=self._fills.note_executed_quantity, observation_time_s=self._observation_time_s,
-            logger=self.logger)
+            logger=self.logger, observe_open_orders=lambda rows: self._cancel_batcher.note_open_orders(rows))
         self._unknown_outcomes = UnknownOutcomeReconciler(
             request_order_status=self._request_order_status, apply_update=self._process_order_update_keeping_progress,
             tracker=tracker, on_unknown_outcome=self._count_unknown_outcome, logger=self.logger)
@@ -178,6 +182,10 @@ class BackpackExchange(ExchangePyBase):
             note_executed_quantity=self._fills.note_executed_quantity,
             placement_reconciling=self._unknown_outcomes.is_pending,
             current_timestamp=lambda: self.current_timestamp, wall_time=self._time, logger=self.logger)
+        self._cancel_batcher = BackpackCancelBatcher(
+            cancel_one=self._cancels.cancel, cancel_market=self._cancels.cancel_market,
+            cancel_error_outcome=self._cancels.cancel_error_outcome, tracker=tracker, pair_of=self._pair_of,
+            logger=self.logger, enabled=bool(backpack_cancel_by_market))
         self._batch_orders = BackpackBatchOrders(
             new_client_order_id=self._new_client_order_id, trading_rule=lambda pair: self._trading_rules.get(pair),
             quantize_amount=self.quantize_order_amount, quantize_price=self.quantize_order_price,
@@ -672,7 +680,7 @@ class BackpackExchange(ExchangePyBase):
         return await self._cancels.place_cancel(tracked_order)
 
     async def _execute_order_cancel_and_process_update(self, order: InFlightOrder) -> bool:
-        return await self._cancels.cancel(order)
+        return await self._cancel_batcher.cancel(order)
 
     async def cancel_all_on_exchange(self, trading_pair: str) -> int:
         """Cancels every open order of the pair, including others' (§5.8); returns tracked orders updated."""
@@ -756,6 +764,7 @@ class BackpackExchange(ExchangePyBase):
                                          side=data.get("S"))
         if order is None:
             self._user_event_counters["unknown_order"] += 1
+            self._cancel_batcher.note_order_event(data)
             return
         if event_type == "orderFill":
             self._order_tracker.process_trade_update(trade_update_from_ws(
@@ -775,8 +784,8 @@ class BackpackExchange(ExchangePyBase):
     def metrics_snapshot(self) -> Dict[str, Any]:
         """Stream, REST and user-event counters, ``rate_limit_backoff_s``, ``balance_stream``
         (``{"refused": bool, "refusals": connections refused}``, U1), ``market_data``, ``private_stream_polling``,
-        ``maker`` (the maker scorecard, ``backpack_maker_scorecard``) and ``orphan_sweep``
-        (``OrphanSweep.snapshot``)."""
+        ``maker`` (the maker scorecard, ``backpack_maker_scorecard``), ``orphan_sweep`` (``OrphanSweep.snapshot``) and
+        ``cancel_by_market`` (``BackpackCancelBatcher.snapshot``)."""
         snapshot = build_metrics_snapshot(self._stream_metrics(self._orderbook_ds),
                                           self._stream_metrics(self._user_stream_tracker.data_source),
                                           self._rest.counters, self._user_event_counters,
@@ -788,6 +797,7 @@ class BackpackExchange(ExchangePyBase):
         snapshot["private_stream_polling"] = self._private_stream_polling()
         snapshot["maker"] = self._maker_scorecard.snapshot()
         snapshot["orphan_sweep"] = self._orphan_sweep.snapshot()
+        snapshot["cancel_by_market"] = self._cancel_batcher.snapshot()
         return snapshot
 
     def health(self) -> BackpackHealth:

@@ -43,6 +43,8 @@ class BackpackOrderStatus:
     :param trade_updates_for_order: async all fills of one order (``BackpackFillsTracker.all_trade_updates_for_order``).
     :param note_executed_quantity: ``(order, executedQuantity)``: schedules a missed-fill fetch when ahead of fills.
     :param observation_time_s: the update timestamp (s) of an answer without ``createdAt``.
+    :param observe_open_orders: gets each complete open-orders list the status poll reads (§5.10), as read (the
+        cancel batcher's foreign orders).
     """
 
     #: History rows scanned to find an order by clientId only (§5.11).
@@ -57,7 +59,8 @@ class BackpackOrderStatus:
                  note_executed_quantity: Callable[[InFlightOrder, Any], None],
                  observation_time_s: Callable[[], float],
                  logger: Callable[[], logging.Logger],
-                 history_lag: Optional[HistoryLagGrace] = None):
+                 history_lag: Optional[HistoryLagGrace] = None,
+                 observe_open_orders: Optional[Callable[[List[Any]], None]] = None):
         self._private_get = private_get
         self._symbol_for = symbol_for
         self._pair_of = pair_of
@@ -67,6 +70,7 @@ class BackpackOrderStatus:
         self._observation_time_s = observation_time_s
         self._logger = logger
         self.history_lag = history_lag or HistoryLagGrace()
+        self._observe_open_orders = observe_open_orders
         #: Orders the last ``update_orders`` looked up one by one (absent from the open orders, or no list).
         self.last_looked_up = 0
 
@@ -133,6 +137,8 @@ class BackpackOrderStatus:
             if not isinstance(answer, list):
                 raise ValueError(f"unexpected answer of GET {CONSTANTS.ORDERS_PATH_URL}: {str(answer)[:100]!r}")
             index = OpenOrders(answer)
+            if self._observe_open_orders is not None:
+                self._observe_open_orders(answer)
         except asyncio.CancelledError:
             raise
         except BackpackRateLimitError as e:

@@ -129,6 +129,8 @@ _STP_PROMPT = "Self-trade prevention when two bots on this account cross: Reject
 _PROXY_PROMPT = "HTTP(S) proxy for REST and WebSockets, http://[user:password@]host:port (blank: HTTPS_PROXY/ALL_PROXY)"
 _REST_MD_PROMPT = "Serve order books and trades from REST polling instead of the public WebSocket (True/False)"
 _BATCH_PROMPT = "Send placements that arrive together as one batch request (True/False)"
+_CANCEL_BY_MARKET_PROMPT = ("This bot is alone on its API key: cancel a market's orders with one request (True/False; "
+                            "False when other bots or people trade on the key)")
 _TAG_PROMPT = "This bot's clientId tag, 1..4095, unique per bot on the key (blank: random each start, no restart sweep)"
 _WS_FAILURES_PROMPT = "Public WebSocket connect failures in a row before market data falls back to REST (0 = never)"
 
@@ -155,6 +157,7 @@ class BackpackConfigMap(BaseConnectorConfigMap):
     backpack_rest_market_data: bool = _setting_field(False, _REST_MD_PROMPT)
     backpack_ws_failures_before_rest: int = _setting_field(WS_FAILURES_BEFORE_REST, _WS_FAILURES_PROMPT)
     backpack_batch_placements: bool = _setting_field(True, _BATCH_PROMPT)
+    backpack_cancel_by_market: bool = _setting_field(False, _CANCEL_BY_MARKET_PROMPT)
     backpack_instance_tag: Optional[int] = _setting_field(None, _TAG_PROMPT)
     model_config = ConfigDict(title=CONSTANTS.EXCHANGE_NAME, hide_input_in_errors=True)
 
@@ -187,6 +190,7 @@ def sandbox_config_map(connector_name: str, account: str) -> Type[BaseConnectorC
         f"{connector_name}_ws_failures_before_rest": (int, _setting_field(WS_FAILURES_BEFORE_REST,
                                                                           _WS_FAILURES_PROMPT)),
         f"{connector_name}_batch_placements": (bool, _setting_field(True, _BATCH_PROMPT)),
+        f"{connector_name}_cancel_by_market": (bool, _setting_field(False, _CANCEL_BY_MARKET_PROMPT)),
         f"{connector_name}_instance_tag": (Optional[int], _setting_field(None, _TAG_PROMPT)),
     }
     checks: Dict[str, Callable[[Any], Any]] = {

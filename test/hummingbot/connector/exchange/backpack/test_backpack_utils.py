@@ -101,7 +101,7 @@ def test_the_second_sandbox_account_connects_with_its_own_keys_as_a_sandbox_conn
     api_keys = api_keys_from_connector_config_map(ClientConfigAdapter(config))
     assert set(api_keys) == {f"backpack_sandbox_2_{name}" for name in (
         "api_key", "api_secret", "rate_limit_share_pct", "self_trade_prevention", "proxy_url", "rest_market_data",
-        "ws_failures_before_rest", "batch_placements")}  # a blank instance tag (None) is not passed
+        "ws_failures_before_rest", "batch_placements", "cancel_by_market")}  # a blank instance tag (None) is not passed
     settings = AllConnectorSettings.get_connector_settings()[CONSTANTS.SANDBOX_2_CONNECTOR_NAME]
     assert settings.parent_name == "backpack" and settings.domain_parameter == CONSTANTS.SANDBOX_2_DOMAIN
     exchange = BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
@@ -112,6 +112,10 @@ def test_the_second_sandbox_account_connects_with_its_own_keys_as_a_sandbox_conn
     off = dict(api_keys, backpack_sandbox_2_batch_placements=False)
     assert BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
                                                             api_keys=off))._order_batcher.enabled is False
+    assert exchange._cancel_batcher.enabled is False
+    on = dict(api_keys, backpack_sandbox_2_cancel_by_market=True)
+    assert BackpackExchange(**settings.conn_init_parameters(trading_pairs=["SOL-USDC"], trading_required=True,
+                                                            api_keys=on))._cancel_batcher.enabled is True
 
 
 @pytest.mark.parametrize("config_class, prefix, connector_name", [
@@ -267,3 +271,14 @@ def test_hummingbot_hands_the_network_settings_to_the_connector():
     proxy = exchange._connections_factory.proxy
     assert proxy.url == "http://127.0.0.1:3128" and proxy.auth.password == "hunter2"
     assert exchange._market_data_settings == {"force_rest": True, "ws_failures_before_rest": 2}
+
+
+@pytest.mark.parametrize("config_class, prefix", [
+    (utils.BackpackConfigMap, "backpack"), (utils.BackpackSandboxConfigMap, "backpack_sandbox")])
+def test_cancel_by_market_is_an_opt_in_non_secret_setting(config_class, prefix):
+    field = f"{prefix}_cancel_by_market"
+    extra = config_class.model_fields[field].json_schema_extra
+    assert extra["is_secure"] is False and extra["is_connect_key"] is True and extra["prompt_on_new"] is False
+    keys = {f"{prefix}_api_key": API_KEY, f"{prefix}_api_secret": API_SECRET}
+    assert getattr(config_class(**keys), field) is False
+    assert getattr(config_class(**keys, **{field: True}), field) is True
