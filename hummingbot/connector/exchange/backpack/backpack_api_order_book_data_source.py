@@ -12,10 +12,12 @@ Contract with the tracker (what reaches the C++ ``OrderBook`` is always exact):
   Every reconnect resyncs every built book; every ``FULL_ORDER_BOOK_RESET_DELTA_SECONDS`` every pair is resynced.
 
 Hot path: TEXT frames arrive undecoded (``BackpackTextWSConnection``). A depth frame is decoded straight into typed
-rows (``decode_depth_frame``, where ``msgspec`` is installed) and routed by ``stream`` to the pair's handler; any
-other frame, or one the typed decoder rejects, is decoded once with ``ujson`` and routed the same way (diffs with
-float rows, ``diff_message_fast``). Diffs go on the tracker's sink as messages; a typed diff next in sequence goes
-as rows instead (no message) where the sink takes them (``apply_rows``, ``BackpackOrderBookTracker``'s).
+rows (where ``msgspec`` is installed) and handled by the frame reader (``_on_frame``) for its pair; any other frame,
+or one the typed decoder rejects, is decoded once with ``ujson`` and routed by ``stream`` (diffs with float rows,
+``diff_message_fast``). Diffs go on the tracker's sink as messages; where the sink takes rows (``apply_rows``,
+``BackpackOrderBookTracker``'s) a typed diff next in sequence goes as its frame-scoped ``DepthLevel`` rows instead
+(no message, ``decode_depth_frame``); for any other sink typed rows are ``StampedDepthLevel``
+(``decode_stamped_depth_frame``).
 Malformed, unknown and error frames (§6.4) are counted (``metrics.on_dropped``) and skipped.
 
 Connection lifecycle (reconnect with backoff, watchdog, metrics, injectable time): a ``BackpackStreamSession`` owned
