@@ -2,6 +2,7 @@
 pause (which holds polling only) and a cancel answered 429 is sent again within a second; fills are polled
 account-wide, so with ``/wapi/v1/history/*`` in the 30/min bucket (sandbox switch ``history_rate_limited``, U2)
 several pairs draw no 429 from history routes — under both readings."""
+import asyncio
 import contextlib
 import time
 from decimal import Decimal
@@ -30,6 +31,20 @@ async def _open_order(connector, pair, price):
     return order_id
 
 
+async def _start_429_pause(server, connector, timeout_s: float = 30.0) -> None:
+    """One injected 429 on a polling request starts the pause. The fault answers whichever request comes next: a
+    background poll (open orders) starts the pause as well, but a request outside the connector's REST path (e.g. the
+    time synchronizer's ``GET /api/v1/time``) does not; then the fault is injected again."""
+    deadline = time.monotonic() + timeout_s
+    while connector._rest.backoff_remaining_s() <= 10:
+        assert time.monotonic() < deadline, "the 429 pause did not start"
+        if not any(fault["kind"] == "http_429" for fault in server.faults.active()):
+            server.faults.http_429(count=1)
+            with contextlib.suppress(BackpackRateLimitError):
+                await connector._update_balances()
+        await asyncio.sleep(0.05)
+
+
 @pytest.mark.parametrize("cancel_429s", [0, 2], ids=["cancel-answered", "cancel-answered-429-twice"])
 async def test_a_cancel_reaches_the_exchange_during_a_429_pause(monkeypatch, cancel_429s):
     async with sandbox(flow=False) as server:
@@ -37,10 +52,7 @@ async def test_a_cancel_reaches_the_exchange_during_a_429_pause(monkeypatch, can
         async with running_connector(server, me.api_key, me.secret, [PAIR], monkeypatch) as connector:
             order_id = await _open_order(connector, PAIR, "140")
             connector._rest.backoff_s = 8.0                 # the next pause lasts 16 s
-            server.faults.http_429(count=1)
-            with contextlib.suppress(BackpackRateLimitError):  # a background poll (open orders) may draw it first
-                await connector._update_balances()
-            await wait_until(lambda: connector._rest.backoff_remaining_s() > 10, 15, "the 429 pause to start")
+            await _start_429_pause(server, connector)
 
             server.faults.http_429(count=cancel_429s)
             requested = time.monotonic()

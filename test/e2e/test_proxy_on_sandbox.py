@@ -20,7 +20,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
 async def _trade_round_trip(server, connector) -> None:
     """The book tracks the sandbox and a limit buy is placed, seen open and cancelled."""
     await wait_until(lambda: connector.order_books[PAIR].get_price(True) > 0, what="a bid in the tracked book")
-    order_id = connector.buy(PAIR, Decimal("0.2"), OrderType.LIMIT_MAKER, Decimal("100"))
+    # below the bid, within the sandbox's price band around the last trade (±25 %, §4.4): it rests
+    best_bid = Decimal(str(connector.order_books[PAIR].get_price(True)))
+    price = connector.quantize_order_price(PAIR, best_bid * Decimal("0.9"))
+    order_id = connector.buy(PAIR, Decimal("0.2"), OrderType.LIMIT_MAKER, price)
     await wait_until(lambda: order_id in connector.in_flight_orders
                      and connector.in_flight_orders[order_id].current_state is OrderState.OPEN, what="the open buy")
     connector.cancel(PAIR, order_id)
