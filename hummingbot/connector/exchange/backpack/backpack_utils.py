@@ -11,7 +11,9 @@ them in ``conf/connectors/<connector>.yml``): ``*_rate_limit_share_pct`` (percen
 public WebSocket) and ``*_ws_failures_before_rest`` (consecutive public WebSocket connect failures before falling
 back to REST market data; 0 = never). ``*_instance_tag`` (1..4095, blank: random each start): the tag in every
 ``clientId`` this bot gives, the same in every life, so a restart can cancel the orders its previous life left open
-(README "Crash and restart"); each bot on one key needs its own.
+(README "Crash and restart"); each bot on one key needs its own. Requests: ``*_batch_placements`` (placements that
+arrive together go out as one batch; default on) and ``*_cancel_by_market`` (a bot alone on its key cancels a
+market's orders with one request, §5.8; default off; README "Several bots on one account").
 
 Fees: Backpack's published fee table is an image; the fallback below (maker 8 bps, taker 10 bps) is used only
 until ``GET /api/v1/account`` answers with the account's tier (§5.4; the connector refreshes it periodically).
